@@ -1,0 +1,32 @@
+// What the subcommands share, and how each one is added to the command line.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "models/catalog.hpp"
+
+namespace danlu {
+
+struct Context {
+  std::vector<std::string> catalog_dirs;  // --catalog, in order
+  int exit_code = 0;                      // set by a subcommand (0, 2, 3)
+
+  // The built-in catalog with any --catalog directories applied.
+  const Catalog& catalog();
+
+ private:
+  std::unique_ptr<Catalog> catalog_;
+};
+
+// Each subcommand lives in its own cli/cmd_*.cpp and adds itself here.
+void add_catalog_command(CLI::App& app, Context& ctx);
+void add_check_command(CLI::App& app, Context& ctx);
+
+// Output formats accepted by --format, checked by CLI11.
+inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};
+
+}  // namespace danlu

@@ -1,0 +1,63 @@
+// danlu: the command line. The only place that prints errors and picks exit
+// codes: 0 ok, 1 internal failure, 2 bad input, 3 (--strict) does not fit.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "cli/app.hpp"
+#include "core/error.hpp"
+
+#ifndef DANLU_VERSION
+#define DANLU_VERSION "0.0.0"
+#endif
+
+namespace danlu {
+
+const Catalog& Context::catalog() {
+  if (!catalog_) {
+    catalog_ = std::make_unique<Catalog>(Catalog::builtin());
+    for (const auto& dir : catalog_dirs) catalog_->add_dir(dir);
+  }
+  return *catalog_;
+}
+
+}  // namespace danlu
+
+int main(int argc, char** argv) {
+  using namespace danlu;
+  Context ctx;
+  CLI::App app{
+      "danlu (丹炉): cluster hardware simulator and capacity planner for LLM training.\n"
+      "Reads a YAML scenario (model, cluster, training layout, facility, prices) and\n"
+      "answers: step time and where it goes, memory fit, MW, cooling and cost.\n\n"
+      "Examples:\n"
+      "  danlu catalog systems\n"
+      "  danlu check scenarios/llama3-405b-h100.yaml --explain\n"
+      "  danlu catalog accelerators gb200 --format json\n",
+      "danlu"};
+  app.set_version_flag("--version", std::string("danlu ") + DANLU_VERSION);
+  app.add_option("--catalog", ctx.catalog_dirs,
+                 "Directory of extra catalog YAML (accelerators.yaml, systems.yaml, fabrics.yaml, "
+                 "models.yaml) adding to or replacing built-in entries")
+      ->check(CLI::ExistingDirectory);
+  app.require_subcommand(1);
+  app.fallthrough();
+  add_catalog_command(app, ctx);
+  add_check_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    // CLI11 returns 0 for --help/--version; any real parse error is bad input.
+    return code == 0 ? 0 : 2;
+  } catch (const InputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error: {}\n", e.what());
+    return 1;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,116 @@
+#include "cli/output.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace danlu {
+
+namespace {
+bool numeric(const std::string& s) {
+  if (s.empty()) return false;
+  char c = s[0];
+  return (c >= '0' && c <= '9') || ((c == '-' || c == '+' || c == '.') && s.size() > 1);
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void flatten(const Json& j, const std::string& prefix, Table& t) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), t);
+    return;
+  }
+  std::string v;
+  if (j.is_string()) v = j.get<std::string>();
+  else if (j.is_number_float()) v = num(j.get<double>(), 6);
+  else if (j.is_array()) {
+    for (const auto& e : j) v += (v.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+  } else v = j.dump();
+  t.rows.push_back({prefix, v});
+}
+}  // namespace
+
+std::string num(double v, int digits) {
+  if (v == 0) return "0";
+  if (!std::isfinite(v)) return "-";
+  double mag = std::fabs(v);
+  if (mag >= 1e15 || mag < 1e-4) return fmt::format("{:.{}e}", v, digits - 1);
+  // Significant digits, but never round away integer digits, and no trailing zeros.
+  int int_digits = mag >= 1 ? static_cast<int>(std::floor(std::log10(mag))) + 1 : 0;
+  int decimals = std::max(0, digits - int_digits);
+  if (mag < 1) decimals = digits - static_cast<int>(std::floor(std::log10(mag))) - 1;
+  std::string out = fmt::format("{:.{}f}", v, decimals);
+  if (out.find('.') != std::string::npos) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
+  return out;
+}
+
+std::string Table::text() const {
+  std::vector<size_t> width(header.size(), 0);
+  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  auto line = [&](const std::vector<std::string>& cells, bool is_header) {
+    std::string out;
+    for (size_t c = 0; c < width.size(); ++c) {
+      const std::string cell = c < cells.size() ? cells[c] : "";
+      bool right = align_numbers && !is_header && c > 0 && numeric(cell);
+      if (c) out += "  ";
+      out += right ? fmt::format("{:>{}}", cell, width[c]) : fmt::format("{:<{}}", cell, width[c]);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out + "\n";
+  };
+  std::string out = line(header, true);
+  size_t total = 0;
+  for (auto w : width) total += w;
+  out += std::string(total + 2 * (width.size() - 1), '-') + "\n";
+  for (const auto& r : rows) out += line(r, false);
+  return out;
+}
+
+std::string Table::markdown() const {
+  auto line = [](const std::vector<std::string>& cells) {
+    std::string out = "|";
+    for (const auto& c : cells) out += " " + c + " |";
+    return out + "\n";
+  };
+  std::string out = line(header) + "|";
+  for (size_t c = 0; c < header.size(); ++c) out += c ? " ---: |" : " --- |";
+  out += "\n";
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+std::string Table::csv() const {
+  auto line = [](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) out += ',';
+      out += csv_cell(cells[i]);
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+Table key_value_table(const Json& j) {
+  Table t;
+  t.header = {"field", "value"};
+  t.align_numbers = false;
+  flatten(j, "", t);
+  return t;
+}
+
+}  // namespace danlu

@@ -1,0 +1,29 @@
+// Rendering shared by the subcommands: aligned tables, markdown, CSV, JSON.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace danlu {
+
+using Json = nlohmann::ordered_json;
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  bool align_numbers = true;  // right-align numeric cells (off for key/value views)
+
+  std::string text() const;      // aligned columns; numeric-looking cells right-aligned
+  std::string markdown() const;
+  std::string csv() const;
+};
+
+// "path: value" lines from nested JSON (for a one-entry human view).
+Table key_value_table(const Json& j);
+
+// A number with `digits` significant digits, no exponent for everyday sizes.
+std::string num(double v, int digits = 4);
+
+}  // namespace danlu

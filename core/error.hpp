@@ -1,0 +1,45 @@
+// Errors that cross the library boundary. Library code throws these; only cli/
+// prints them and turns them into exit codes (InputError -> 2, anything else -> 1).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace danlu {
+
+// Where a value came from: a file position (1-based line and column, as editors
+// count), or a pseudo-source such as "--set training.tp=4" with no position.
+struct Location {
+  std::string file;
+  int line = 0;    // 0 = unknown
+  int column = 0;  // 0 = unknown
+
+  std::string str() const;  // "file:line:col", "file" or "" when unknown
+};
+
+// Bad user input: a scenario, a catalog file, a command-line value.
+// what() is the full one-line message "file:line:col: path: detail".
+class InputError : public std::runtime_error {
+ public:
+  InputError(Location loc, std::string path, std::string detail);
+  InputError(std::string path, std::string detail);  // no location (cross-field checks)
+
+  const Location& location() const { return loc_; }
+  const std::string& path() const { return path_; }
+  const std::string& detail() const { return detail_; }
+
+ private:
+  Location loc_;
+  std::string path_;
+  std::string detail_;
+};
+
+// The nearest of `candidates` to `word` by edit distance, or "" when nothing is
+// close enough to be a plausible typo. Used for every "did you mean".
+std::string closest_name(const std::string& word, const std::vector<std::string>& candidates);
+
+// "; did you mean \"x\"?" or "; valid: a, b, c" when nothing is close.
+std::string suggestion(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace danlu

@@ -1,0 +1,203 @@
+#include "core/node.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace danlu {
+
+const Node* Node::find(const std::string& key) const {
+  for (const auto& [k, v] : map)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+Node* Node::find(const std::string& key) {
+  for (auto& [k, v] : map)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+void Node::set(const std::string& key, Node value, Location key_loc) {
+  kind = Kind::Map;
+  for (size_t i = 0; i < map.size(); ++i) {
+    if (map[i].first == key) {
+      map[i].second = std::move(value);
+      if (!key_loc.file.empty()) key_locs[i] = std::move(key_loc);
+      return;
+    }
+  }
+  map.emplace_back(key, std::move(value));
+  key_locs.push_back(std::move(key_loc));
+}
+
+void Node::erase(const std::string& key) {
+  for (size_t i = 0; i < map.size(); ++i) {
+    if (map[i].first == key) {
+      map.erase(map.begin() + static_cast<long>(i));
+      key_locs.erase(key_locs.begin() + static_cast<long>(i));
+      return;
+    }
+  }
+}
+
+std::string Node::describe() const {
+  switch (kind) {
+    case Kind::Null: return "nothing";
+    case Kind::Seq: return "a list";
+    case Kind::Map: return "a mapping";
+    case Kind::Scalar: break;
+  }
+  return fmt::format("\"{}\"", scalar);
+}
+
+namespace {
+
+Location at(const YAML::Mark& m, const std::string& file) {
+  if (m.line < 0) return {file, 0, 0};
+  return {file, m.line + 1, m.column + 1};
+}
+
+Node convert(const YAML::Node& y, const std::string& file) {
+  Node n;
+  n.loc = at(y.Mark(), file);
+  switch (y.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      n.kind = Node::Kind::Null;
+      break;
+    case YAML::NodeType::Scalar:
+      n.kind = Node::Kind::Scalar;
+      n.scalar = y.Scalar();
+      // yaml-cpp marks plain scalars with tag "?" and quoted ones with "!".
+      n.quoted = y.Tag() == "!";
+      break;
+    case YAML::NodeType::Sequence:
+      n.kind = Node::Kind::Seq;
+      for (const auto& item : y) n.items.push_back(convert(item, file));
+      break;
+    case YAML::NodeType::Map:
+      n.kind = Node::Kind::Map;
+      for (const auto& kv : y) {
+        Location key_loc = at(kv.first.Mark(), file);
+        if (!kv.first.IsScalar())
+          throw InputError(key_loc, "", "expected a plain key, found a complex key");
+        std::string key = kv.first.Scalar();
+        if (n.find(key))
+          throw InputError(key_loc, key, "key appears twice in the same mapping");
+        n.map.emplace_back(key, convert(kv.second, file));
+        n.key_locs.push_back(key_loc);
+      }
+      break;
+  }
+  return n;
+}
+
+}  // namespace
+
+Node parse_yaml(const std::string& text, const std::string& name) {
+  try {
+    return convert(YAML::Load(text), name);
+  } catch (const YAML::Exception& e) {
+    throw InputError(at(e.mark, name), "", fmt::format("malformed YAML: {}", e.msg));
+  }
+}
+
+Node load_yaml_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(Location{path, 0, 0}, "", "cannot open the file (does it exist?)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_yaml(ss.str(), path);
+}
+
+void deep_merge(Node& base, const Node& overlay) {
+  if (base.is_map() && overlay.is_map()) {
+    for (size_t i = 0; i < overlay.map.size(); ++i) {
+      const auto& [k, v] = overlay.map[i];
+      if (Node* existing = base.find(k)) {
+        deep_merge(*existing, v);
+      } else {
+        base.set(k, v, overlay.key_locs[i]);
+      }
+    }
+    return;
+  }
+  base = overlay;
+}
+
+std::vector<std::string> split_path(const std::string& dotted) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t dot = dotted.find('.', start);
+    parts.push_back(dotted.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+void set_path(Node& root, const std::string& dotted, Node value) {
+  auto parts = split_path(dotted);
+  Node* cur = &root;
+  std::string so_far;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const auto& part = parts[i];
+    if (part.empty()) throw InputError(value.loc, dotted, "empty component in dotted path");
+    if (!cur->is_map() && !cur->is_null())
+      throw InputError(value.loc, so_far, fmt::format("is {}, cannot set \"{}\" inside it",
+                                                      cur->describe(), part));
+    if (cur->is_null()) cur->kind = Node::Kind::Map;
+    so_far += (i ? "." : "") + part;
+    if (i + 1 == parts.size()) {
+      Node* existing = cur->find(part);
+      if (existing && existing->is_map() && value.is_map()) {
+        deep_merge(*existing, value);
+      } else {
+        cur->set(part, value, value.loc);
+      }
+      return;
+    }
+    Node* next = cur->find(part);
+    if (!next) {
+      Node empty;
+      empty.kind = Node::Kind::Map;
+      empty.loc = value.loc;
+      cur->set(part, empty, value.loc);
+      next = cur->find(part);
+    }
+    cur = next;
+  }
+}
+
+std::string to_yaml(const Node& n, int indent) {
+  std::string pad(static_cast<size_t>(indent), ' ');
+  switch (n.kind) {
+    case Node::Kind::Null: return "null";
+    case Node::Kind::Scalar: {
+      bool plain = !n.scalar.empty() && n.scalar.find_first_of(":#{}[],&*!|>'\"%@`") == std::string::npos;
+      return plain ? n.scalar : fmt::format("\"{}\"", n.scalar);
+    }
+    case Node::Kind::Seq: {
+      std::string out = "[";
+      for (size_t i = 0; i < n.items.size(); ++i) out += (i ? ", " : "") + to_yaml(n.items[i], 0);
+      return out + "]";
+    }
+    case Node::Kind::Map: {
+      std::string out;
+      for (const auto& [k, v] : n.map) {
+        if (v.is_map() && !v.map.empty())
+          out += fmt::format("{}{}:\n{}", pad, k, to_yaml(v, indent + 2));
+        else
+          out += fmt::format("{}{}: {}\n", pad, k, to_yaml(v, indent + 2));
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+}  // namespace danlu

@@ -1,0 +1,200 @@
+#include "models/catalog.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/reader.hpp"
+
+namespace danlu {
+
+namespace {
+
+const std::vector<std::string> kKinds = {"accelerators", "systems", "fabrics", "models"};
+
+template <typename Map>
+std::vector<std::string> keys(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& kv : m) out.push_back(kv.first);
+  return out;
+}
+
+template <typename Map>
+const auto& lookup(const Map& m, const std::string& name, const char* what, const Location& where,
+                   const std::string& path) {
+  auto it = m.find(name);
+  if (it == m.end())
+    throw InputError(where, path, fmt::format("unknown {} \"{}\"{}", what, name, suggestion(name, keys(m))));
+  return it->second;
+}
+
+Accelerator read_accelerator(const std::string& name, Fields f) {
+  Accelerator a;
+  a.name = name;
+  a.vendor = f.choice("vendor", std::nullopt, {"nvidia", "amd", "google", "intel", "aws"});
+  a.description = f.text("description", std::nullopt);
+  Fields peak = f.sub("peak");
+  for (const auto& p : precision_names())
+    a.peak_flops[static_cast<size_t>(precision_from(p))] =
+        peak.has(p) ? peak.quantity(p, Quantity::FlopRate, std::nullopt) : 0.0;
+  peak.finish();
+  a.hbm_bytes = f.quantity("hbm", Quantity::Bytes, std::nullopt);
+  a.hbm_usable_bytes = f.quantity("hbm_usable", Quantity::Bytes, std::nullopt);
+  if (a.hbm_usable_bytes > a.hbm_bytes * 1.0001)
+    throw InputError(f.loc_of("hbm_usable"), f.path_of("hbm_usable"), "must not exceed hbm");
+  a.hbm_bytes_per_s = f.quantity("hbm_bandwidth", Quantity::ByteRate, std::nullopt);
+  a.scale_up_bytes_per_s = f.quantity("scale_up", Quantity::ByteRate, std::nullopt);
+  a.scale_up_links = static_cast<int>(f.integer("scale_up_links", std::nullopt));
+  a.idle_w = f.quantity("idle_w", Quantity::Power, std::nullopt);
+  a.max_w = f.quantity("max_w", Quantity::Power, std::nullopt);
+  if (a.idle_w >= a.max_w)
+    throw InputError(f.loc_of("idle_w"), f.path_of("idle_w"), "must be below max_w");
+  a.launch_year = static_cast<int>(f.integer("launch_year", std::nullopt, 2000, 2100));
+  a.rent_usd_per_hour = f.quantity("rent_per_hour", Quantity::Money, std::nullopt);
+  f.finish();
+  return a;
+}
+
+System read_system(const std::string& name, Fields f) {
+  System s;
+  s.name = name;
+  s.description = f.text("description", std::nullopt);
+  s.accelerator = f.text("accelerator", std::nullopt);
+  s.unit = f.choice("unit", std::nullopt, {"node", "rack"});
+  s.accelerators_per_node = static_cast<int>(f.integer("accelerators_per_node", std::nullopt));
+  s.nodes_per_rack = static_cast<int>(f.integer("nodes_per_rack", std::nullopt));
+  Fields up = f.sub("scale_up");
+  std::string kind = up.choice("kind", std::nullopt, {"switched", "fully-connected", "torus"});
+  s.scale_up = kind == "switched"          ? ScaleUpKind::Switched
+               : kind == "fully-connected" ? ScaleUpKind::FullyConnected
+                                           : ScaleUpKind::Torus;
+  s.scale_up_domain = static_cast<int>(up.integer("domain", std::nullopt));
+  if (s.scale_up == ScaleUpKind::Torus) {
+    const Node* dims = up.raw("torus_dims");
+    if (!dims || !dims->is_seq() || dims->items.size() < 2 || dims->items.size() > 3)
+      throw InputError(up.loc_of("torus_dims"), up.path_of("torus_dims"),
+                       "expected a list of 2 or 3 torus dimensions like [16, 16]");
+    int product = 1;
+    for (const auto& d : dims->items) {
+      int v = 0;
+      try {
+        v = static_cast<int>(parse_quantity(d.scalar, Quantity::Count));
+      } catch (const UnitError& e) {
+        throw InputError(d.loc, up.path_of("torus_dims"), e.what());
+      }
+      if (v < 1) throw InputError(d.loc, up.path_of("torus_dims"), "dimensions must be positive");
+      s.torus_dims.push_back(v);
+      product *= v;
+    }
+    if (product != s.scale_up_domain)
+      throw InputError(up.loc_of("torus_dims"), up.path_of("torus_dims"),
+                       fmt::format("product {} differs from domain {}", product, s.scale_up_domain));
+  }
+  s.scale_up_latency_s = up.quantity("latency", Quantity::Time, std::nullopt);
+  up.finish();
+  s.node_max_w = f.quantity("node_max_power", Quantity::Power, std::nullopt);
+  s.rack_overhead_w = f.quantity("rack_overhead_power", Quantity::Power, 0.0, Range::NonNegative);
+  s.default_cooling = f.choice("cooling", std::nullopt, {"air", "rear-door", "liquid", "immersion"});
+  s.default_fabric = f.text("fabric", std::nullopt);
+  s.nics_per_accelerator = f.quantity("nics_per_accelerator", Quantity::Real, std::nullopt);
+  s.list_price_usd = f.quantity("list_price", Quantity::Money, std::nullopt);
+  f.finish();
+  return s;
+}
+
+Fabric read_fabric(const std::string& name, Fields f) {
+  Fabric b;
+  b.name = name;
+  b.description = f.text("description", std::nullopt);
+  b.kind = f.choice("kind", std::nullopt, {"infiniband", "ethernet", "dcn"});
+  b.port_bytes_per_s = f.quantity("port_rate", Quantity::LinkRate, std::nullopt);
+  b.switch_radix = static_cast<int>(f.integer("switch_radix", std::nullopt, 4));
+  b.switch_latency_s = f.quantity("switch_latency", Quantity::Time, std::nullopt);
+  b.nic_latency_s = f.quantity("nic_latency", Quantity::Time, std::nullopt);
+  b.switch_w = f.quantity("switch_power", Quantity::Power, std::nullopt);
+  b.optics_w_per_port = f.quantity("optics_power_per_port", Quantity::Power, std::nullopt, Range::NonNegative);
+  b.nic_w = f.quantity("nic_power", Quantity::Power, std::nullopt);
+  b.usd_per_port = f.quantity("usd_per_port", Quantity::Money, std::nullopt);
+  f.finish();
+  return b;
+}
+
+}  // namespace
+
+Catalog Catalog::builtin() {
+  Catalog c;
+  for (int i = 0; i < kEmbeddedCatalogCount; ++i) {
+    std::string file = kEmbeddedCatalog[i].name;
+    c.add_text(file.substr(0, file.find('.')), kEmbeddedCatalog[i].text, "catalog/" + file);
+  }
+  // A system's accelerator and fabric must exist: checked once the built-in set is whole.
+  for (const auto& [name, s] : c.systems_) {
+    c.accelerator(s.accelerator, {}, "systems." + name + ".accelerator");
+    c.fabric(s.default_fabric, {}, "systems." + name + ".fabric");
+  }
+  return c;
+}
+
+void Catalog::add_text(const std::string& kind, const std::string& text, const std::string& file) {
+  Node root = parse_yaml(text, file);
+  if (root.is_null()) return;
+  if (!root.is_map()) throw InputError(root.loc, kind, "expected a mapping of name: entry");
+  for (size_t i = 0; i < root.map.size(); ++i) {
+    const auto& [name, entry] = root.map[i];
+    Fields f(&entry, kind + "." + name, nullptr);
+    if (!entry.is_map())
+      throw InputError(entry.loc, kind + "." + name, fmt::format("expected a mapping, found {}", entry.describe()));
+    if (kind == "accelerators") accelerators_[name] = read_accelerator(name, f);
+    else if (kind == "systems") systems_[name] = read_system(name, f);
+    else if (kind == "fabrics") fabrics_[name] = read_fabric(name, f);
+    else models_[name] = entry;
+  }
+}
+
+void Catalog::add_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(Location{dir, 0, 0}, "--catalog", "not a directory");
+  int found = 0;
+  for (const auto& kind : kKinds) {
+    fs::path p = fs::path(dir) / (kind + ".yaml");
+    if (!fs::exists(p, ec)) continue;
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    add_text(kind, ss.str(), p.string());
+    ++found;
+  }
+  if (found == 0)
+    throw InputError(Location{dir, 0, 0}, "--catalog",
+                     "holds none of accelerators.yaml, systems.yaml, fabrics.yaml, models.yaml");
+  for (const auto& [name, s] : systems_) {
+    accelerator(s.accelerator, {}, "systems." + name + ".accelerator");
+    fabric(s.default_fabric, {}, "systems." + name + ".fabric");
+  }
+}
+
+const Accelerator& Catalog::accelerator(const std::string& name, const Location& where,
+                                        const std::string& path) const {
+  return lookup(accelerators_, name, "accelerator", where, path);
+}
+const System& Catalog::system(const std::string& name, const Location& where, const std::string& path) const {
+  return lookup(systems_, name, "system", where, path);
+}
+const Fabric& Catalog::fabric(const std::string& name, const Location& where, const std::string& path) const {
+  return lookup(fabrics_, name, "fabric", where, path);
+}
+const Node& Catalog::model_preset(const std::string& name, const Location& where,
+                                  const std::string& path) const {
+  return lookup(models_, name, "model preset", where, path);
+}
+
+std::vector<std::string> Catalog::accelerator_names() const { return keys(accelerators_); }
+std::vector<std::string> Catalog::system_names() const { return keys(systems_); }
+std::vector<std::string> Catalog::fabric_names() const { return keys(fabrics_); }
+std::vector<std::string> Catalog::model_names() const { return keys(models_); }
+
+}  // namespace danlu

@@ -1,0 +1,57 @@
+// The hardware and model catalog: the YAML files under models/catalog/, compiled
+// into the executable, plus any directory given with --catalog (its entries add
+// to or replace the built-in ones by name).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/node.hpp"
+#include "models/hardware.hpp"
+
+namespace danlu {
+
+class Catalog {
+ public:
+  // The catalog compiled into the binary.
+  static Catalog builtin();
+
+  // Adds the entries of DIR/{accelerators,systems,fabrics,models}.yaml (any
+  // that exist). Throws InputError for a bad file or a directory with none.
+  void add_dir(const std::string& dir);
+
+  // Lookups throw InputError at `where`/`path` with a did-you-mean.
+  const Accelerator& accelerator(const std::string& name, const Location& where = {},
+                                 const std::string& path = "") const;
+  const System& system(const std::string& name, const Location& where = {},
+                       const std::string& path = "") const;
+  const Fabric& fabric(const std::string& name, const Location& where = {},
+                       const std::string& path = "") const;
+  // A model preset is kept as a tree and merged under the scenario's `model:`.
+  const Node& model_preset(const std::string& name, const Location& where = {},
+                           const std::string& path = "") const;
+
+  std::vector<std::string> accelerator_names() const;
+  std::vector<std::string> system_names() const;
+  std::vector<std::string> fabric_names() const;
+  std::vector<std::string> model_names() const;
+
+ private:
+  void add_text(const std::string& kind, const std::string& text, const std::string& file);
+
+  std::map<std::string, Accelerator> accelerators_;
+  std::map<std::string, System> systems_;
+  std::map<std::string, Fabric> fabrics_;
+  std::map<std::string, Node> models_;
+};
+
+// The embedded files, generated at build time from models/catalog/*.yaml.
+struct EmbeddedFile {
+  const char* name;  // e.g. "accelerators.yaml"
+  const char* text;
+};
+extern const EmbeddedFile kEmbeddedCatalog[];
+extern const int kEmbeddedCatalogCount;
+
+}  // namespace danlu

@@ -1,0 +1,32 @@
+#include "models/hardware.hpp"
+
+#include <algorithm>
+
+namespace danlu {
+
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names = {"fp4", "fp6", "fp8", "bf16", "fp16", "tf32", "fp32"};
+  return names;
+}
+
+std::string_view to_string(Precision p) { return precision_names()[static_cast<size_t>(p)]; }
+
+Precision precision_from(std::string_view name) {
+  const auto& n = precision_names();
+  return static_cast<Precision>(std::find(n.begin(), n.end(), name) - n.begin());
+}
+
+double bytes_per_element(Precision p) {
+  switch (p) {
+    case Precision::fp4: return 0.5;
+    case Precision::fp6: return 0.75;
+    case Precision::fp8: return 1;
+    case Precision::bf16:
+    case Precision::fp16: return 2;
+    case Precision::tf32:
+    case Precision::fp32: return 4;
+  }
+  return 2;
+}
+
+}  // namespace danlu

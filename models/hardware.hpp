@@ -1,0 +1,76 @@
+// Typed catalog entries: accelerators, systems, scale-out fabrics.
+// Units are SI base unless the field name says otherwise; rates are bytes/s
+// per direction.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace danlu {
+
+enum class Precision { fp4, fp6, fp8, bf16, fp16, tf32, fp32 };
+inline constexpr int kPrecisions = 7;
+
+const std::vector<std::string>& precision_names();
+std::string_view to_string(Precision p);
+Precision precision_from(std::string_view name);  // name must be valid
+// Storage size of one element; fp4/fp6 pack below a byte.
+double bytes_per_element(Precision p);
+
+struct Accelerator {
+  std::string name;
+  std::string vendor;
+  std::string description;
+  std::array<double, kPrecisions> peak_flops{};  // dense FLOP/s; 0 = not supported
+  double hbm_bytes = 0;           // nominal capacity
+  double hbm_usable_bytes = 0;    // what a framework can allocate
+  double hbm_bytes_per_s = 0;
+  double scale_up_bytes_per_s = 0;  // per chip, per direction, all links
+  int scale_up_links = 0;           // links per chip (torus: ports)
+  double idle_w = 0;
+  double max_w = 0;
+  int launch_year = 0;
+  double rent_usd_per_hour = 0;     // default on-demand price per chip-hour
+
+  double peak(Precision p) const { return peak_flops[static_cast<size_t>(p)]; }
+};
+
+// How the accelerators of one scale-up domain are wired.
+enum class ScaleUpKind { Switched, FullyConnected, Torus };
+
+struct System {
+  std::string name;
+  std::string description;
+  std::string accelerator;
+  std::string unit;                 // "node" or "rack": what list_price_usd buys
+  int accelerators_per_node = 0;
+  int nodes_per_rack = 0;
+  ScaleUpKind scale_up = ScaleUpKind::Switched;
+  int scale_up_domain = 0;          // accelerators that share the scale-up fabric
+  std::vector<int> torus_dims;      // Torus: the largest slice (pod) shape
+  double scale_up_latency_s = 0;    // one hop
+  double node_max_w = 0;            // whole node at full load, accelerators included
+  double rack_overhead_w = 0;       // per rack beyond its nodes (NVLink switch trays, ...)
+  std::string default_cooling;
+  std::string default_fabric;
+  double nics_per_accelerator = 0;
+  double list_price_usd = 0;        // per `unit`
+};
+
+struct Fabric {
+  std::string name;
+  std::string description;
+  std::string kind;                 // infiniband | ethernet | dcn
+  double port_bytes_per_s = 0;      // per direction
+  int switch_radix = 0;
+  double switch_latency_s = 0;      // per hop
+  double nic_latency_s = 0;         // per end (send or receive)
+  double switch_w = 0;
+  double optics_w_per_port = 0;     // per transceiver
+  double nic_w = 0;
+  double usd_per_port = 0;          // switch port share + cable/optics + NIC share
+};
+
+}  // namespace danlu

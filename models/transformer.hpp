@@ -1,0 +1,80 @@
+// Decoder-only transformer workload math: parameter counts, FLOPs per token and
+// per op. Dense and mixture-of-experts; MHA, GQA and MQA through kv_heads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace danlu {
+
+enum class Activation { swiglu, gelu };
+std::string_view to_string(Activation a);
+
+struct MoeSpec {
+  int experts = 0;
+  int top_k = 0;
+  int shared_experts = 0;
+  std::int64_t expert_ffn_hidden = 0;
+  int dense_layers = 0;          // the first N layers use the dense FFN
+  double capacity_factor = 1.0;  // expert buffers relative to perfectly even routing
+};
+
+struct ModelSpec {
+  std::string preset;  // "" when none
+  int layers = 0;
+  std::int64_t hidden = 0;
+  std::int64_t ffn_hidden = 0;  // dense layers' FFN width
+  int heads = 0;
+  int kv_heads = 0;
+  int head_dim = 0;
+  std::int64_t vocab = 0;
+  std::int64_t seq_len = 0;
+  Activation activation = Activation::swiglu;
+  bool tied_embeddings = false;
+  bool learned_positions = false;
+  bool dropout = false;  // GPT-2/3-era training stores dropout masks
+  std::optional<MoeSpec> moe;
+
+  bool is_moe_layer(int layer) const { return moe && layer >= moe->dense_layers; }
+  int moe_layers() const { return moe ? layers - moe->dense_layers : 0; }
+};
+
+// Parameter counts, in parameters. Biases are left out (modern LLMs have none;
+// for GPT-3 they are <0.01% of the total).
+struct ParamCounts {
+  double embedding = 0;       // input embedding (+ learned positions)
+  double output = 0;          // output projection (0 when tied)
+  double attention_per_layer = 0;
+  double norms_per_layer = 0;
+  double dense_mlp_per_layer = 0;
+  double expert_per_expert = 0;  // one routed or shared expert's MLP
+  double router_per_layer = 0;
+  double final_norm = 0;
+
+  double total = 0;   // all parameters
+  double active = 0;  // touched by one token (top_k + shared experts)
+  double expert_total = 0;  // routed experts over all layers (sharded by EP)
+};
+
+ParamCounts count_params(const ModelSpec& m);
+
+// Model FLOPs per token by the report convention: 6 x active parameters plus
+// the attention term 12 x layers x hidden x seq_len (training, forward+backward).
+double model_flops_per_token(const ModelSpec& m, const ParamCounts& p);
+
+// Per-op forward FLOPs for one microbatch of `tokens` tokens (a sequence length
+// `seq_len` each), before any parallel split. Backward is twice forward.
+struct LayerFlops {
+  double qkv = 0;        // Q, K, V projections
+  double attn_core = 0;  // QK^T and softmax x V
+  double out_proj = 0;
+  double mlp = 0;        // dense MLP, or the routed+shared experts' share for the tokens
+  double router = 0;
+  double total() const { return qkv + attn_core + out_proj + mlp + router; }
+};
+LayerFlops layer_forward_flops(const ModelSpec& m, int layer, double tokens);
+double logits_forward_flops(const ModelSpec& m, double tokens);
+
+}  // namespace danlu

@@ -1,0 +1,508 @@
+#include "sim/loader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "core/reader.hpp"
+
+namespace danlu {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- input tree
+
+namespace {
+
+void clear_positions(Node& n, const Location& where) {
+  n.loc = where;
+  for (auto& l : n.key_locs) l = where;
+  for (auto& item : n.items) clear_positions(item, where);
+  for (auto& [k, v] : n.map) clear_positions(v, where);
+}
+
+Node load_chain(const fs::path& file, std::vector<std::string>& chain) {
+  std::string canonical = fs::weakly_canonical(file).string();
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
+    std::string cycle;
+    for (const auto& c : chain) cycle += fs::path(c).filename().string() + " -> ";
+    throw InputError(Location{file.string(), 0, 0}, "extends",
+                     fmt::format("extends cycle: {}{}", cycle, file.filename().string()));
+  }
+  chain.push_back(canonical);
+  Node tree = load_yaml_file(file.string());
+  if (tree.is_null()) throw InputError(Location{file.string(), 0, 0}, "", "the file is empty");
+  if (!tree.is_map())
+    throw InputError(tree.loc, "", fmt::format("expected a mapping of sections, found {}", tree.describe()));
+  if (const Node* ext = tree.find("extends")) {
+    if (!ext->is_scalar())
+      throw InputError(ext->loc, "extends", fmt::format("expected a file path, found {}", ext->describe()));
+    fs::path base_path = file.parent_path() / ext->scalar;
+    if (!fs::exists(base_path))
+      throw InputError(ext->loc, "extends", fmt::format("no such file \"{}\"", base_path.string()));
+    Node base = load_chain(base_path, chain);
+    Node overlay = tree;
+    overlay.erase("extends");
+    base.erase("extends");
+    deep_merge(base, overlay);
+    chain.pop_back();
+    return base;
+  }
+  chain.pop_back();
+  return tree;
+}
+
+}  // namespace
+
+void apply_set(Node& tree, const std::string& assignment) {
+  Location where{"--set " + assignment, 0, 0};
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(where, "", "expected PATH=VALUE, e.g. training.precision=fp8");
+  std::string path = assignment.substr(0, eq);
+  Node value = parse_yaml(assignment.substr(eq + 1), where.file);
+  clear_positions(value, where);
+  if (value.is_null()) value.kind = Node::Kind::Scalar;  // "x=" sets an empty string
+  set_path(tree, path, std::move(value));
+}
+
+Node load_tree(const std::string& file, const std::vector<std::string>& sets) {
+  std::vector<std::string> chain;
+  Node tree = load_chain(fs::path(file), chain);
+  for (const auto& s : sets) apply_set(tree, s);
+  return tree;
+}
+
+// ------------------------------------------------------------- typed reading
+
+CoolingDefaults cooling_defaults(const std::string& cooling) {
+  // PUE: industry average 1.55-1.59, new large sites <= 1.3, optimised liquid
+  // ~1.1 (hardware-facts.md "Facility"). Rack limits: optimised air 20-40 kW,
+  // rear-door heat exchangers 40-60 kW; direct liquid ~140 kW (GB200/GB300
+  // NVL72 class racks); immersion tanks ~200 kW.
+  if (cooling == "air") return {1.4, 40e3};
+  if (cooling == "rear-door") return {1.3, 60e3};
+  if (cooling == "liquid") return {1.15, 140e3};
+  return {1.08, 200e3};  // immersion
+}
+
+namespace {
+
+const std::vector<std::string> kTopologies = {"fat-tree", "rail-optimized", "torus-3d", "dragonfly"};
+
+ModelSpec read_model(Fields f, const Catalog& catalog) {
+  ModelSpec m;
+  m.preset = f.text("preset", "");
+  m.layers = static_cast<int>(f.integer("layers", std::nullopt));
+  m.hidden = f.integer("hidden", std::nullopt);
+  m.heads = static_cast<int>(f.integer("heads", std::nullopt));
+  m.kv_heads = static_cast<int>(f.integer("kv_heads", m.heads));
+  f.note_default("kv_heads", "heads (multi-head attention)");
+  if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
+    throw InputError(f.loc_of("kv_heads"), f.path_of("kv_heads"),
+                     fmt::format("expected a divisor of heads ({}), found {}", m.heads, m.kv_heads));
+  if (!f.has("head_dim") && m.hidden % m.heads != 0)
+    throw InputError(f.loc_of("heads"), f.path_of("heads"),
+                     fmt::format("hidden {} is not divisible by heads {}; give head_dim", m.hidden, m.heads));
+  m.head_dim = static_cast<int>(f.integer("head_dim", m.hidden / m.heads));
+  f.note_default("head_dim", "hidden / heads");
+  m.ffn_hidden = f.integer("ffn_hidden", std::nullopt);
+  m.vocab = f.integer("vocab", std::nullopt);
+  m.seq_len = f.integer("seq_len", std::nullopt);
+  m.activation = f.choice("activation", "swiglu", {"swiglu", "gelu"}) == "swiglu" ? Activation::swiglu
+                                                                                  : Activation::gelu;
+  m.tied_embeddings = f.boolean("tied_embeddings", false);
+  m.learned_positions = f.choice("position_embeddings", "rope", {"rope", "learned"}) == "learned";
+  m.dropout = f.boolean("dropout", false);
+  if (f.has("moe")) {
+    Fields e = f.sub("moe");
+    MoeSpec moe;
+    moe.experts = static_cast<int>(e.integer("experts", std::nullopt, 2));
+    moe.top_k = static_cast<int>(e.integer("top_k", std::nullopt, 1, moe.experts));
+    moe.shared_experts = static_cast<int>(e.integer("shared_experts", 0, 0));
+    moe.expert_ffn_hidden = e.integer("expert_ffn_hidden", m.ffn_hidden);
+    e.note_default("expert_ffn_hidden", "ffn_hidden");
+    moe.dense_layers = static_cast<int>(e.integer("dense_layers", 0, 0, m.layers - 1));
+    moe.capacity_factor = e.quantity("capacity_factor", Quantity::Real, 1.0, Range::AtLeastOne);
+    e.finish();
+    m.moe = moe;
+  } else {
+    f.raw("moe");
+  }
+  f.finish();
+  (void)catalog;
+  return m;
+}
+
+std::vector<int> even_stage_layers(int layers, int pp) {
+  // As even as possible; stages short of a layer are taken from the ends
+  // inwards, since the first stage also carries the embedding and the last the
+  // logits (Llama 3 405B: 126 layers on 16 stages, 7 on the first and last).
+  int per = (layers + pp - 1) / pp;
+  std::vector<int> out(static_cast<size_t>(pp), per);
+  int deficit = per * pp - layers;
+  for (int i = 0; i < deficit; ++i) {
+    int slot = i % 2 == 0 ? i / 2 : pp - 1 - i / 2;
+    out[static_cast<size_t>(slot)] -= 1;
+  }
+  return out;
+}
+
+std::int64_t product(const Parallelism& p) {
+  return static_cast<std::int64_t>(p.tp) * p.pp * p.dp * p.cp;
+}
+
+}  // namespace
+
+Scenario build_scenario(const Node& input, const Catalog& catalog) {
+  Scenario s;
+  s.file = input.loc.file;
+  // Model presets merge under `model:` before reading, so every field can be
+  // overridden and still reports the preset file as its origin.
+  Node tree = input;
+  if (Node* model = tree.find("model"); model && model->is_map()) {
+    if (const Node* preset = model->find("preset"); preset && preset->is_scalar()) {
+      Node merged = catalog.model_preset(preset->scalar, preset->loc, "model.preset");
+      deep_merge(merged, *model);
+      merged.loc = model->loc;
+      *model = merged;
+    }
+  }
+
+  Fields root(&tree, "", &s.explain);
+  s.name = root.text("name", std::nullopt);
+  if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    throw InputError(root.loc_of("name"), "name",
+                     fmt::format("expected lower-case letters, digits, '.', '_' or '-', found \"{}\"", s.name));
+  s.description = root.text("description", "");
+  root.raw("extends");
+
+  // model
+  s.model = read_model(root.sub("model"), catalog);
+  ParamCounts params = count_params(s.model);
+
+  // cluster
+  {
+    Fields c = root.sub("cluster");
+    std::string system = c.text("system", std::nullopt);
+    s.cluster.system = catalog.system(system, c.loc_of("system"), c.path_of("system"));
+    std::string accel = c.text("accelerator", s.cluster.system.accelerator);
+    c.note_default("accelerator", "the system's");
+    s.cluster.accelerator = catalog.accelerator(accel, c.loc_of("accelerator"), c.path_of("accelerator"));
+    const System& sys = s.cluster.system;
+    int given = int(c.has("gpus")) + int(c.has("nodes")) + int(c.has("racks"));
+    if (given != 1)
+      throw InputError(c.loc(), c.path(),
+                       fmt::format("expected exactly one of gpus, nodes or racks, found {}", given));
+    if (c.has("gpus")) {
+      s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt));
+    } else if (c.has("nodes")) {
+      s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt) * sys.accelerators_per_node);
+    } else {
+      s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt) * sys.accelerators_per_node *
+                                        sys.nodes_per_rack);
+    }
+    s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
+    s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
+    Fields so = c.sub("scale_out");
+    std::string fabric = so.text("fabric", sys.default_fabric);
+    so.note_default("fabric", "the system's");
+    s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
+    std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
+    s.cluster.topology = so.choice("topology", topo_default, kTopologies);
+    s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne);
+    s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator);
+    so.note_default("nics_per_gpu", "the system's");
+    so.finish();
+    c.finish();
+  }
+
+  // training
+  {
+    Fields t = root.sub("training");
+    std::string prec = t.choice("precision", "bf16", precision_names());
+    s.training.precision = precision_from(prec);
+    const Accelerator& acc = s.cluster.accelerator;
+    if (acc.peak(s.training.precision) <= 0) {
+      std::string have;
+      for (const auto& p : precision_names())
+        if (acc.peak(precision_from(p)) > 0) have += (have.empty() ? "" : ", ") + p;
+      throw InputError(t.loc_of("precision"), t.path_of("precision"),
+                       fmt::format("{} has no {} matrix path; it supports {}", acc.name, prec, have));
+    }
+    Fields par = t.sub("parallelism");
+    Parallelism& p = s.training.par;
+    p.tp = static_cast<int>(par.integer("tp", 1));
+    p.pp = static_cast<int>(par.integer("pp", 1));
+    p.cp = static_cast<int>(par.integer("cp", 1));
+    std::int64_t rest = static_cast<std::int64_t>(p.tp) * p.pp * p.cp;
+    if (!par.has("dp") && s.cluster.gpus % rest != 0)
+      throw InputError(par.loc(), par.path(),
+                       fmt::format("tp*pp*cp = {} does not divide cluster.gpus = {}; set dp or change the layout",
+                                   rest, s.cluster.gpus));
+    p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
+    par.note_default("dp", "gpus / (tp*pp*cp)");
+    p.ep = static_cast<int>(par.integer("ep", 1));
+    p.vpp = static_cast<int>(par.integer("vpp", 1));
+    par.finish();
+    if (product(p) != s.cluster.gpus)
+      throw InputError(par.loc(), par.path(),
+                       fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp,
+                                   p.cp, product(p), s.cluster.gpus));
+    if ((static_cast<std::int64_t>(p.dp) * p.cp) % p.ep != 0)
+      throw InputError(par.loc_of("ep"), par.path_of("ep"),
+                       fmt::format("ep = {} must divide dp*cp = {}", p.ep, p.dp * p.cp));
+    if (p.ep > 1 && !s.model.moe)
+      throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)");
+    if (s.model.moe && s.model.moe->experts % p.ep != 0)
+      throw InputError(par.loc_of("ep"), par.path_of("ep"),
+                       fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts));
+    if (s.model.heads % p.tp != 0)
+      throw InputError(par.loc_of("tp"), par.path_of("tp"),
+                       fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp));
+    if (s.model.kv_heads < p.tp) {
+      s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs",
+                                       s.model.kv_heads, p.tp, p.tp / s.model.kv_heads));
+    } else if (s.model.kv_heads % p.tp != 0) {
+      throw InputError(par.loc_of("tp"), par.path_of("tp"),
+                       fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp));
+    }
+    if (s.model.seq_len % p.cp != 0)
+      throw InputError(par.loc_of("cp"), par.path_of("cp"),
+                       fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp));
+    if (s.model.layers < p.pp * p.vpp)
+      throw InputError(par.loc_of("pp"), par.path_of("pp"),
+                       fmt::format("model.layers = {} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
+                                   s.model.layers, p.pp, p.vpp, p.pp * p.vpp));
+
+    s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
+    if (t.has("global_batch") && t.has("global_batch_tokens"))
+      throw InputError(t.loc_of("global_batch_tokens"), t.path(),
+                       "give global_batch (sequences) or global_batch_tokens, not both");
+    if (t.has("global_batch_tokens")) {
+      double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt);
+      s.training.global_batch = std::llround(tokens / static_cast<double>(s.model.seq_len));
+      if (s.training.global_batch < 1)
+        throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"),
+                         "is less than one sequence");
+    } else {
+      std::int64_t def = static_cast<std::int64_t>(s.training.micro_batch) * p.dp * p.pp;
+      s.training.global_batch = t.integer("global_batch", def);
+      t.note_default("global_batch", "micro_batch * dp * pp");
+    }
+    std::int64_t per_step = static_cast<std::int64_t>(s.training.micro_batch) * p.dp;
+    if (s.training.global_batch % per_step != 0)
+      throw InputError(t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"),
+                       t.path_of("global_batch"),
+                       fmt::format("{} sequences do not split into microbatches of micro_batch*dp = {}*{} = {}",
+                                   s.training.global_batch, s.training.micro_batch, p.dp, per_step));
+    s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
+    t.note_default("sequence_parallel", "tp > 1");
+    s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
+    std::string rc = t.choice("recompute", "selective", {"none", "selective", "full"});
+    s.training.recompute = rc == "none" ? Recompute::none : rc == "full" ? Recompute::full : Recompute::selective;
+    std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b",
+                                 {"gpipe", "1f1b", "interleaved", "zero-bubble"});
+    t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");
+    s.training.schedule = sched == "gpipe"         ? PipelineSchedule::gpipe
+                          : sched == "1f1b"        ? PipelineSchedule::one_f_one_b
+                          : sched == "interleaved" ? PipelineSchedule::interleaved
+                                                   : PipelineSchedule::zero_bubble;
+    if (p.vpp > 1 && s.training.schedule != PipelineSchedule::interleaved)
+      throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
+                       fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched));
+    if (s.training.schedule == PipelineSchedule::interleaved) {
+      if (p.pp < 2)
+        throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
+                         "interleaved needs pp of 2 or more");
+      if (s.training.microbatches() % p.pp != 0)
+        throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
+                         fmt::format("interleaved needs microbatches ({}) divisible by pp ({})",
+                                     s.training.microbatches(), p.pp));
+    }
+    Fields ov = t.sub("overlap");
+    s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
+    s.training.overlap.tp_comm = ov.boolean("tp_comm", false);
+    s.training.overlap.pp_comm = ov.boolean("pp_comm", true);
+    ov.finish();
+    s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total));
+    t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
+    s.training.optimizer = t.choice("optimizer", "adam", {"adam", "adamw", "sgd"});
+    if (const Node* sl = t.raw("stage_layers")) {
+      if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
+        throw InputError(sl->loc, t.path_of("stage_layers"),
+                         fmt::format("expected a list of {} layer counts (one per pipeline stage), found {}", p.pp,
+                                     sl->is_seq() ? fmt::format("{} entries", sl->items.size()) : sl->describe()));
+      int sum = 0;
+      for (const auto& item : sl->items) {
+        double v = 0;
+        try {
+          v = item.is_scalar() ? parse_quantity(item.scalar, Quantity::Count) : -1;
+        } catch (const UnitError&) {
+          v = -1;
+        }
+        if (v < 1 || v != std::floor(v))
+          throw InputError(item.loc, t.path_of("stage_layers"),
+                           fmt::format("expected a positive integer, found {}", item.describe()));
+        s.training.stage_layers.push_back(static_cast<int>(v));
+        sum += static_cast<int>(v);
+      }
+      if (sum != s.model.layers)
+        throw InputError(sl->loc, t.path_of("stage_layers"),
+                         fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers));
+      for (int l : s.training.stage_layers)
+        if (l < p.vpp)
+          throw InputError(sl->loc, t.path_of("stage_layers"),
+                           fmt::format("a stage holds {} layers, fewer than vpp = {}", l, p.vpp));
+    } else {
+      s.training.stage_layers = even_stage_layers(s.model.layers, p.pp);
+      std::string v;
+      for (int l : s.training.stage_layers) v += (v.empty() ? "" : ", ") + std::to_string(l);
+      s.explain.push_back({"training.stage_layers", "[" + v + "]", "default: as even as possible"});
+    }
+    t.finish();
+  }
+
+  // facility
+  {
+    Fields f = root.sub("facility");
+    s.facility.cooling = f.choice("cooling", s.cluster.system.default_cooling, {"air", "rear-door", "liquid", "immersion"});
+    f.note_default("cooling", "the system's");
+    CoolingDefaults cd = cooling_defaults(s.facility.cooling);
+    s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne);
+    f.note_default("pue", "from cooling");
+    s.facility.electricity_usd_per_kwh = f.quantity("electricity", Quantity::EnergyPrice, 0.0862, Range::NonNegative);
+    f.note_default("electricity", "US industrial average 2025 (EIA)");
+    double rack_kw = f.quantity("max_rack_kw", Quantity::Real, cd.max_rack_w / 1e3);
+    f.note_default("max_rack_kw", "limit of the cooling type");
+    s.facility.max_rack_w = rack_kw * 1e3;
+    f.finish();
+  }
+
+  // cost
+  {
+    Fields c = root.sub("cost");
+    Fields rent = c.sub("rent");
+    s.cost.rent_usd_per_gpu_hour =
+        rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour);
+    rent.note_default("gpu_hour", "catalog price of the accelerator");
+    s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::UnitInterval);
+    rent.finish();
+    Fields buy = c.sub("buy");
+    BuySpec& b = s.cost.buy;
+    b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd);
+    buy.note_default("gpu_server", fmt::format("catalog list price per {}", s.cluster.system.unit));
+    b.network_usd_per_gpu = buy.quantity("network_per_gpu", Quantity::Money,
+                                         s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu);
+    buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
+    b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6);
+    buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
+    b.depreciation_s = buy.quantity("depreciation", Quantity::Time, 4 * 365 * 86400.0);
+    b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
+    b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
+    buy.finish();
+    s.cost.utilization = c.quantity("utilization", Quantity::Fraction, 0.9, Range::UnitInterval);
+    if (s.cost.utilization <= 0)
+      throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
+    s.cost.horizon_s = c.quantity("horizon", Quantity::Time, b.depreciation_s);
+    c.note_default("horizon", "buy.depreciation");
+    c.finish();
+  }
+
+  // reliability
+  {
+    s.reliability.given = root.has("reliability");
+    Fields r = root.sub("reliability");
+    // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
+    // is ~50,000 GPU-hours between failures.
+    s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Time, 50000 * 3600.0);
+    s.reliability.checkpoint_interval_s = r.quantity("checkpoint_interval", Quantity::Time, 0.0, Range::NonNegative);
+    r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
+    s.reliability.checkpoint_write_s = r.quantity("checkpoint_write", Quantity::Time, 60.0, Range::NonNegative);
+    s.reliability.restart_s = r.quantity("restart", Quantity::Time, 600.0, Range::NonNegative);
+    r.finish();
+  }
+
+  // sim
+  {
+    Fields m = root.sub("sim");
+    s.sim.engine = m.choice("engine", "analytic", {"analytic", "des"});
+    s.sim.fidelity = m.choice("fidelity", "folded", {"folded", "full"});
+    s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
+    s.sim.seed = m.integer("seed", 1, 0);
+    m.finish();
+  }
+
+  // measured (for validate)
+  if (root.has("measured")) {
+    Fields m = root.sub("measured");
+    Measured meas;
+    if (m.has("step_s")) meas.step_s = m.quantity("step_s", Quantity::Time, std::nullopt);
+    if (m.has("mfu")) meas.mfu = m.quantity("mfu", Quantity::Fraction, std::nullopt, Range::UnitInterval);
+    meas.source = m.text("source", std::nullopt);
+    m.finish();
+    if (!meas.step_s && !meas.mfu)
+      throw InputError(m.loc(), "measured", "expected step_s or mfu (or both)");
+    s.measured = meas;
+  } else {
+    root.raw("measured");
+  }
+
+  // sweep: each axis must name a real field, and every value must be valid on
+  // its own (checked by re-building with that one value applied).
+  if (const Node* sw = root.raw("sweep")) {
+    if (!sw->is_map())
+      throw InputError(sw->loc, "sweep", fmt::format("expected a mapping of dotted path: [values], found {}", sw->describe()));
+    Node base = tree;
+    base.erase("sweep");
+    for (size_t i = 0; i < sw->map.size(); ++i) {
+      const auto& [path, values] = sw->map[i];
+      if (!values.is_seq() || values.items.empty())
+        throw InputError(values.loc, "sweep." + path,
+                         fmt::format("expected a non-empty list of values, found {}", values.describe()));
+      if (path.rfind("sweep", 0) == 0 || path == "name")
+        throw InputError(sw->key_locs[i], "sweep." + path, "this field cannot be swept");
+      for (const auto& v : values.items) {
+        Node point = base;
+        set_path(point, path, v);
+        build_scenario(point, catalog);
+      }
+      s.sweep.push_back({path, values.items});
+    }
+  }
+  root.finish();
+  return s;
+}
+
+std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s) {
+  std::vector<std::vector<std::pair<std::string, Node>>> points(1);
+  for (const auto& axis : s.sweep) {
+    std::vector<std::vector<std::pair<std::string, Node>>> next;
+    for (const auto& p : points)
+      for (const auto& v : axis.values) {
+        auto q = p;
+        q.emplace_back(axis.path, v);
+        next.push_back(std::move(q));
+      }
+    points = std::move(next);
+  }
+  return s.sweep.empty() ? decltype(points){} : points;
+}
+
+std::string_view to_string(Recompute r) {
+  return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
+}
+std::string_view to_string(PipelineSchedule s) {
+  switch (s) {
+    case PipelineSchedule::gpipe: return "gpipe";
+    case PipelineSchedule::one_f_one_b: return "1f1b";
+    case PipelineSchedule::interleaved: return "interleaved";
+    case PipelineSchedule::zero_bubble: return "zero-bubble";
+  }
+  return "1f1b";
+}
+
+}  // namespace danlu

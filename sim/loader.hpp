@@ -1,0 +1,42 @@
+// Reading scenario files into typed Scenarios (spec: docs/scenario.md).
+//
+// Two stages, so sweeps can re-apply values to the same input: load_tree()
+// assembles the input tree (extends, then --set overrides, keeping every
+// value's file:line:col); build_scenario() reads and checks it into a Scenario.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/node.hpp"
+#include "models/catalog.hpp"
+#include "sim/scenario.hpp"
+
+namespace danlu {
+
+// The file with its `extends:` chain merged, and each "PATH=VALUE" of `sets`
+// applied. Throws InputError (bad YAML, missing file, extends cycle, bad --set).
+Node load_tree(const std::string& file, const std::vector<std::string>& sets = {});
+
+// Applies one "PATH=VALUE" override (VALUE is YAML: 4, fp8, [1, 2], {tp: 4}).
+void apply_set(Node& tree, const std::string& assignment);
+
+// Reads and checks the tree. Throws InputError for anything invalid.
+Scenario build_scenario(const Node& tree, const Catalog& catalog);
+
+inline Scenario load_scenario(const std::string& file, const Catalog& catalog,
+                              const std::vector<std::string>& sets = {}) {
+  return build_scenario(load_tree(file, sets), catalog);
+}
+
+// The cross product of the sweep axes, as lists of (path, value) to apply.
+std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s);
+
+// Cooling types and their defaults (documented in docs/scenario.md).
+struct CoolingDefaults {
+  double pue;
+  double max_rack_w;
+};
+CoolingDefaults cooling_defaults(const std::string& cooling);
+
+}  // namespace danlu
