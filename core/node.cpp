@@ -60,7 +60,7 @@ Location at(const YAML::Mark& m, const std::string& file) {
   return {file, m.line + 1, m.column + 1};
 }
 
-Node convert(const YAML::Node& y, const std::string& file) {
+Node convert(const YAML::Node& y, const std::string& file, const std::string& path) {
   Node n;
   n.loc = at(y.Mark(), file);
   switch (y.Type()) {
@@ -76,18 +76,18 @@ Node convert(const YAML::Node& y, const std::string& file) {
       break;
     case YAML::NodeType::Sequence:
       n.kind = Node::Kind::Seq;
-      for (const auto& item : y) n.items.push_back(convert(item, file));
+      for (const auto& item : y) n.items.push_back(convert(item, file, path));
       break;
     case YAML::NodeType::Map:
       n.kind = Node::Kind::Map;
       for (const auto& kv : y) {
         Location key_loc = at(kv.first.Mark(), file);
         if (!kv.first.IsScalar())
-          throw InputError(key_loc, "", "expected a plain key, found a complex key");
+          throw InputError(key_loc, path, "expected a plain key, found a complex key");
         std::string key = kv.first.Scalar();
-        if (n.find(key))
-          throw InputError(key_loc, key, "key appears twice in the same mapping");
-        n.map.emplace_back(key, convert(kv.second, file));
+        std::string child = path.empty() ? key : path + "." + key;
+        if (n.find(key)) throw InputError(key_loc, child, "key appears twice in the same mapping");
+        n.map.emplace_back(key, convert(kv.second, file, child));
         n.key_locs.push_back(key_loc);
       }
       break;
@@ -99,7 +99,7 @@ Node convert(const YAML::Node& y, const std::string& file) {
 
 Node parse_yaml(const std::string& text, const std::string& name) {
   try {
-    return convert(YAML::Load(text), name);
+    return convert(YAML::Load(text), name, "");
   } catch (const YAML::Exception& e) {
     throw InputError(at(e.mark, name), "", fmt::format("malformed YAML: {}", e.msg));
   }

@@ -25,14 +25,7 @@ void clear_positions(Node& n, const Location& where) {
 }
 
 Node load_chain(const fs::path& file, std::vector<std::string>& chain) {
-  std::string canonical = fs::weakly_canonical(file).string();
-  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
-    std::string cycle;
-    for (const auto& c : chain) cycle += fs::path(c).filename().string() + " -> ";
-    throw InputError(Location{file.string(), 0, 0}, "extends",
-                     fmt::format("extends cycle: {}{}", cycle, file.filename().string()));
-  }
-  chain.push_back(canonical);
+  chain.push_back(fs::weakly_canonical(file).string());
   Node tree = load_yaml_file(file.string());
   if (tree.is_null()) throw InputError(Location{file.string(), 0, 0}, "", "the file is empty");
   if (!tree.is_map())
@@ -42,11 +35,18 @@ Node load_chain(const fs::path& file, std::vector<std::string>& chain) {
       throw InputError(ext->loc, "extends", fmt::format("expected a file path, found {}", ext->describe()));
     fs::path base_path = file.parent_path() / ext->scalar;
     if (!fs::exists(base_path))
-      throw InputError(ext->loc, "extends", fmt::format("no such file \"{}\"", base_path.string()));
+      throw InputError(ext->loc, "extends",
+                       fmt::format("no such file \"{}\" (paths are relative to this file's folder)", ext->scalar));
+    std::string canonical = fs::weakly_canonical(base_path).string();
+    if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
+      std::string cycle;
+      for (const auto& c : chain) cycle += fs::path(c).filename().string() + " -> ";
+      throw InputError(ext->loc, "extends",
+                       fmt::format("extends cycle: {}{}", cycle, base_path.filename().string()));
+    }
     Node base = load_chain(base_path, chain);
     Node overlay = tree;
     overlay.erase("extends");
-    base.erase("extends");
     deep_merge(base, overlay);
     chain.pop_back();
     return base;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages danlu builds and tests with. Idempotent: when
+# everything is present it changes nothing and touches no network.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libsimgrid-dev        # the discrete-event engine
+  libboost-graph-dev    # cluster graphs
+  libyaml-cpp-dev       # scenarios and catalog
+  libfmt-dev            # all formatting
+  libcli11-dev          # the command line
+  doctest-dev           # tests
+  nlohmann-json3-dev    # JSON output
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

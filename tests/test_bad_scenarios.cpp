@@ -1,0 +1,66 @@
+// Every file in tests/bad/ holds one mistake and, on its first line, the exact
+// message danlu must print for it. The real binary is run: exit status 2, one
+// line, no crash.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/util.hpp"
+
+using namespace danlu;
+
+TEST_CASE("every bad scenario is refused with its exact message and exit status 2") {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(test::source("tests/bad")))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 30);
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string first;
+    std::getline(in, first);
+    CAPTURE(f);
+    REQUIRE(first.rfind("# expect: ", 0) == 0);
+    std::string rel = "tests/bad/" + f.filename().string();
+    std::string expected = first.substr(10);
+    if (auto at = expected.find("{file}"); at != std::string::npos) expected.replace(at, 6, rel);
+    auto r = test::run_danlu("check " + rel);
+    CAPTURE(rel);
+    CHECK(r.status == 2);
+    CHECK(r.output == "error: " + expected + "\n");
+  }
+}
+
+TEST_CASE("no prefix of a valid scenario crashes the loader") {
+  // Cutting a file anywhere must give a clean InputError (or a valid scenario),
+  // never another exception.
+  std::ifstream in(test::source("scenarios/llama3-405b-h100.yaml"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int refused = 0;
+  for (size_t cut = 0; cut < text.size(); cut += 7) {
+    try {
+      test::scenario(text.substr(0, cut));
+    } catch (const InputError&) {
+      ++refused;
+    }
+  }
+  CHECK(refused > 50);
+}
+
+TEST_CASE("bad command lines exit with status 2") {
+  CHECK(test::run_danlu("check").status == 2);
+  CHECK(test::run_danlu("frobnicate").status == 2);
+  CHECK(test::run_danlu("catalog gpus").status == 2);
+  auto r = test::run_danlu("check scenarios/llama3-405b-h100.yaml --set training.precision=fp5");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("error: --set training.precision=fp5: training.precision: expected one of") == 0);
+  r = test::run_danlu("check no-such-file.yaml");
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
+  r = test::run_danlu("catalog systems gb200-nvl7");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("did you mean \"gb200-nvl72\"?") != std::string::npos);
+}

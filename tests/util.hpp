@@ -1,0 +1,57 @@
+// Helpers shared by the tests.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+#include "models/catalog.hpp"
+#include "sim/loader.hpp"
+
+namespace danlu::test {
+
+inline std::string source(const std::string& rel) { return std::string(DANLU_SOURCE_DIR) + "/" + rel; }
+
+inline const Catalog& catalog() {
+  static const Catalog c = Catalog::builtin();
+  return c;
+}
+
+// A scenario from YAML text (file name "test.yaml" in messages).
+inline Scenario scenario(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  Node tree = parse_yaml(yaml, "test.yaml");
+  for (const auto& s : sets) apply_set(tree, s);
+  return build_scenario(tree, catalog());
+}
+
+struct RunResult {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs the danlu binary with `args` from the source directory.
+inline RunResult run_danlu(const std::string& args) {
+  std::string cmd = "cd '" + std::string(DANLU_SOURCE_DIR) + "' && '" + DANLU_BINARY + "' " + args + " 2>&1";
+  RunResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  int raw = pclose(p);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  return r;
+}
+
+// The small valid scenario most tests start from.
+inline const char* kBase = R"(name: base
+model: {preset: llama3-8b}
+cluster: {system: dgx-h100, gpus: 64}
+training:
+  global_batch: 512
+  parallelism: {tp: 8, pp: 2, dp: 4}
+  tokens: 1T
+)";
+
+}  // namespace danlu::test
