@@ -492,17 +492,4 @@ std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenar
   return s.sweep.empty() ? decltype(points){} : points;
 }
 
-std::string_view to_string(Recompute r) {
-  return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
-}
-std::string_view to_string(PipelineSchedule s) {
-  switch (s) {
-    case PipelineSchedule::gpipe: return "gpipe";
-    case PipelineSchedule::one_f_one_b: return "1f1b";
-    case PipelineSchedule::interleaved: return "interleaved";
-    case PipelineSchedule::zero_bubble: return "zero-bubble";
-  }
-  return "1f1b";
-}
-
 }  // namespace danlu

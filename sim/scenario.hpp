@@ -11,12 +11,10 @@
 #include "core/node.hpp"
 #include "core/reader.hpp"
 #include "models/hardware.hpp"
+#include "models/training.hpp"
 #include "models/transformer.hpp"
 
 namespace danlu {
-
-enum class Recompute { none, selective, full };
-enum class PipelineSchedule { gpipe, one_f_one_b, interleaved, zero_bubble };
 
 struct ClusterSpec {
   System system;
@@ -28,33 +26,6 @@ struct ClusterSpec {
   std::string topology;      // fat-tree | rail-optimized | torus-3d | dragonfly
   double oversubscription = 1;
   double nics_per_gpu = 1;
-};
-
-struct Parallelism {
-  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
-};
-
-struct Overlap {
-  bool dp_comm = true;
-  bool tp_comm = false;
-  bool pp_comm = true;
-};
-
-struct TrainingSpec {
-  Precision precision = Precision::bf16;
-  std::int64_t global_batch = 0;  // sequences per step
-  int micro_batch = 1;            // sequences per microbatch
-  Parallelism par;
-  bool sequence_parallel = true;
-  int zero = 1;
-  Recompute recompute = Recompute::selective;
-  PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
-  Overlap overlap;
-  double tokens = 0;              // whole run
-  std::string optimizer = "adam";
-  std::vector<int> stage_layers;  // layers per pipeline stage (size pp), always filled
-
-  std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(micro_batch) * par.dp); }
 };
 
 struct FacilitySpec {
@@ -126,7 +97,5 @@ struct Scenario {
   std::vector<std::string> warnings;  // accepted but worth saying (replicated KV heads, ...)
 };
 
-std::string_view to_string(Recompute r);
-std::string_view to_string(PipelineSchedule s);
 
 }  // namespace danlu

@@ -1,0 +1,147 @@
+#include "models/memory.hpp"
+
+#include <algorithm>
+
+namespace danlu {
+
+namespace {
+
+// Bytes per element for weights and gradients: matmuls in fp8/fp4 still keep
+// bf16 weights and gradients (Transformer Engine casts on the fly), and fp32 /
+// tf32 training keeps everything in fp32.
+double weight_bytes(Precision p) { return (p == Precision::fp32 || p == Precision::tf32) ? 4.0 : 2.0; }
+
+// Optimizer states per parameter: Adam keeps two moments, SGD one momentum;
+// mixed precision adds an fp32 master copy (the 12 of ZeRO's 2+2+12).
+double optimizer_bytes(const TrainingSpec& t) {
+  bool mixed = weight_bytes(t.precision) < 4.0;
+  double states = t.optimizer == "sgd" ? 4.0 : 8.0;
+  return states + (mixed ? 4.0 : 0.0);
+}
+
+}  // namespace
+
+double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int layer) {
+  const double s = static_cast<double>(m.seq_len) / t.par.cp;
+  const double b = t.micro_batch;
+  const double h = static_cast<double>(m.hidden);
+  const double tp = t.par.tp;
+  const bool sp = t.sequence_parallel && t.par.tp > 1;
+  const double rep = sp ? tp : 1.0;  // divisor of the tensors outside the TP region
+  const double sb = s * b;
+
+  if (t.recompute == Recompute::full) return 2.0 * sb * h / rep;
+
+  // Outside the TP region: inputs and outputs of both norms, dropout masks.
+  double outside = (8.0 * sb * h + (m.dropout ? 2.0 * sb * h : 0.0)) / rep;
+
+  // Attention inside the TP region: Q, K, V and the attention output. KV heads
+  // fewer than tp are replicated, so each GPU holds at least one.
+  const double q_per_gpu = static_cast<double>(m.heads) * m.head_dim / tp;
+  const double kv_per_gpu = m.head_dim * std::max(1.0, m.kv_heads / tp);
+  double attention = 2.0 * sb * q_per_gpu * 2.0 + 2.0 * sb * kv_per_gpu * 2.0;
+  if (t.recompute == Recompute::none) {
+    // softmax output (2 bytes), plus dropout mask (1) and output (2) when used
+    double per_score = m.dropout ? 5.0 : 2.0;
+    attention += per_score * (m.heads / tp) * s * s * b;
+  }
+
+  // FFN inside the TP region: GeLU stores its input and output (2x 2sbf);
+  // SwiGLU stores gate and up outputs and their product (3x 2sbf).
+  auto ffn = [&](double f) { return (m.activation == Activation::swiglu ? 6.0 : 4.0) * sb * f / tp; };
+  double mlp;
+  if (m.is_moe_layer(layer)) {
+    // Each GPU processes its local tokens' top_k expert assignments (times the
+    // capacity factor), plus the dispatched copy of each token's hidden state.
+    double routed = m.moe->top_k * m.moe->capacity_factor;
+    mlp = routed * (ffn(static_cast<double>(m.moe->expert_ffn_hidden)) + 2.0 * sb * h / rep) +
+          m.moe->shared_experts * ffn(static_cast<double>(m.moe->expert_ffn_hidden));
+  } else {
+    mlp = ffn(static_cast<double>(m.ffn_hidden));
+  }
+  return outside + attention + mlp;
+}
+
+StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage) {
+  const ParamCounts pc = count_params(m);
+  const double tp = t.par.tp;
+  const double h = static_cast<double>(m.hidden);
+  // K and V projections are replicated when there are fewer KV heads than tp.
+  const double kv_replicated = 2.0 * h * m.head_dim * std::max(1.0, m.kv_heads / tp);
+  const double q_o = 2.0 * h * static_cast<double>(m.heads) * m.head_dim / tp;
+  const double attention = q_o + kv_replicated;
+  StageParams p;
+  auto map = layer_map(t);
+  for (const auto& chunk : map[static_cast<size_t>(stage)])
+    for (int layer : chunk) {
+      p.dense += attention + pc.norms_per_layer;
+      if (m.is_moe_layer(layer)) {
+        p.dense += m.moe->shared_experts * pc.expert_per_expert / tp + pc.router_per_layer;
+        p.expert += m.moe->experts * pc.expert_per_expert / (tp * t.par.ep);
+      } else {
+        p.dense += pc.dense_mlp_per_layer / tp;
+      }
+    }
+  const bool first = stage == 0, last = stage == t.par.pp - 1;
+  if (first) p.dense += pc.embedding / tp;
+  if (last) {
+    // A tied output layer on another stage needs its own copy of the embedding.
+    p.dense += (m.tied_embeddings ? (first ? 0.0 : pc.embedding) : pc.output) / tp + pc.final_norm;
+  }
+  return p;
+}
+
+MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a, int stage) {
+  MemoryBreakdown mb;
+  mb.stage = stage;
+  mb.capacity_bytes = a.hbm_usable_bytes;
+  StageParams p = stage_params(m, t, stage);
+  const double d = static_cast<double>(t.par.dp) * t.par.cp;  // ZeRO shards over dp x cp
+  const double d_expert = d / t.par.ep;
+  auto shard = [&](double per_param, int from_stage) {
+    bool sharded = t.zero >= from_stage;
+    return per_param * (p.dense / (sharded ? d : 1.0) + p.expert / (sharded ? d_expert : 1.0));
+  };
+  mb.weights_bytes = shard(weight_bytes(t.precision), 3);
+  mb.gradients_bytes = shard(weight_bytes(t.precision), 2);
+  mb.optimizer_bytes = shard(optimizer_bytes(t), 1);
+
+  // Activations: per chunk, the layers' bytes times the microbatch-chunks in flight.
+  auto map = layer_map(t);
+  double per_chunk_set = 0;
+  for (const auto& chunk : map[static_cast<size_t>(stage)])
+    for (int layer : chunk) per_chunk_set += layer_activation_bytes(m, t, layer);
+  const double in_flight = chunks_in_flight(t, stage);
+  // A stage's chunks are alike in size; in-flight counts microbatch-chunks.
+  double acts = per_chunk_set / t.par.vpp * in_flight;
+  const double s = static_cast<double>(m.seq_len) / t.par.cp;
+  const double sb = s * t.micro_batch;
+  const double rep = (t.sequence_parallel && t.par.tp > 1) ? t.par.tp : 1.0;
+  if (stage == t.par.pp - 1) {
+    // fp32 logits for the loss of the microbatch in flight, and the final norm's input.
+    acts += 4.0 * sb * static_cast<double>(m.vocab) / t.par.tp + 2.0 * sb * m.hidden / rep;
+  }
+  if (stage == 0 && m.dropout) acts += sb * m.hidden / rep * std::min(in_flight, static_cast<double>(t.par.pp));
+  mb.activations_bytes = acts;
+
+  double tensors = mb.weights_bytes + mb.gradients_bytes + mb.optimizer_bytes + mb.activations_bytes;
+  mb.other_bytes = kFrameworkFixedBytes + kFragmentation * tensors;
+  if (t.zero == 3) {
+    // FSDP gathers the next layer's full weights while computing this one.
+    const ParamCounts pc = count_params(m);
+    double layer = pc.attention_per_layer + std::max(pc.dense_mlp_per_layer, pc.expert_per_expert * (m.moe ? m.moe->top_k : 1));
+    mb.other_bytes += 2.0 * layer / t.par.tp * weight_bytes(t.precision);
+  }
+  return mb;
+}
+
+MemoryBreakdown memory_per_gpu(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a) {
+  MemoryBreakdown worst = stage_memory(m, t, a, 0);
+  for (int s = 1; s < t.par.pp; ++s) {
+    MemoryBreakdown mb = stage_memory(m, t, a, s);
+    if (mb.total() > worst.total()) worst = mb;
+  }
+  return worst;
+}
+
+}  // namespace danlu

@@ -1,0 +1,52 @@
+#include "models/training.hpp"
+
+#include <algorithm>
+
+namespace danlu {
+
+std::string_view to_string(Recompute r) {
+  return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
+}
+std::string_view to_string(PipelineSchedule s) {
+  switch (s) {
+    case PipelineSchedule::gpipe: return "gpipe";
+    case PipelineSchedule::one_f_one_b: return "1f1b";
+    case PipelineSchedule::interleaved: return "interleaved";
+    case PipelineSchedule::zero_bubble: return "zero-bubble";
+  }
+  return "1f1b";
+}
+
+std::vector<std::vector<std::vector<int>>> layer_map(const TrainingSpec& t) {
+  const int pp = t.par.pp, v = t.par.vpp;
+  // chunk sizes per stage, as even as possible
+  std::vector<std::vector<int>> sizes(static_cast<size_t>(pp));
+  for (int s = 0; s < pp; ++s) {
+    int n = t.stage_layers[static_cast<size_t>(s)];
+    for (int c = 0; c < v; ++c) sizes[static_cast<size_t>(s)].push_back(n / v + (c < n % v ? 1 : 0));
+  }
+  std::vector<std::vector<std::vector<int>>> map(static_cast<size_t>(pp), std::vector<std::vector<int>>(static_cast<size_t>(v)));
+  int layer = 0;
+  for (int c = 0; c < v; ++c)
+    for (int s = 0; s < pp; ++s)
+      for (int i = 0; i < sizes[static_cast<size_t>(s)][static_cast<size_t>(c)]; ++i)
+        map[static_cast<size_t>(s)][static_cast<size_t>(c)].push_back(layer++);
+  return map;
+}
+
+double chunks_in_flight(const TrainingSpec& t, int stage) {
+  const double m = static_cast<double>(t.microbatches());
+  const int pp = t.par.pp, v = t.par.vpp;
+  switch (t.schedule) {
+    case PipelineSchedule::gpipe:
+      return m * v;
+    case PipelineSchedule::interleaved:
+      return std::min<double>(2.0 * (pp - stage - 1) + (v - 1.0) * pp + 1.0, m * v);
+    case PipelineSchedule::one_f_one_b:
+    case PipelineSchedule::zero_bubble:  // ZB-H1 keeps 1F1B's activation peak
+      break;
+  }
+  return std::min<double>(pp - stage, m);
+}
+
+}  // namespace danlu

@@ -1,0 +1,59 @@
+// How a model is trained: precision, batch, the parallel layout, recomputation,
+// the pipeline schedule and what overlaps. Read by the memory model, the
+// schedule and the engines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "models/hardware.hpp"
+
+namespace danlu {
+
+enum class Recompute { none, selective, full };
+enum class PipelineSchedule { gpipe, one_f_one_b, interleaved, zero_bubble };
+
+struct Parallelism {
+  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
+};
+
+struct Overlap {
+  bool dp_comm = true;
+  bool tp_comm = false;
+  bool pp_comm = true;
+};
+
+struct TrainingSpec {
+  Precision precision = Precision::bf16;
+  std::int64_t global_batch = 0;  // sequences per step
+  int micro_batch = 1;            // sequences per microbatch
+  Parallelism par;
+  bool sequence_parallel = true;
+  int zero = 1;
+  Recompute recompute = Recompute::selective;
+  PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
+  Overlap overlap;
+  double tokens = 0;              // whole run
+  std::string optimizer = "adam";
+  std::vector<int> stage_layers;  // layers per pipeline stage (size pp), always filled
+
+  std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(micro_batch) * par.dp); }
+};
+
+// The model layers each pipeline stage runs, per virtual chunk: [stage][chunk]
+// -> global layer indices. A stage's layers are split into vpp chunks as evenly
+// as possible, and virtual stage c*pp + s follows virtual stage c*pp + s - 1,
+// as in Megatron's interleaved schedule.
+std::vector<std::vector<std::vector<int>>> layer_map(const TrainingSpec& t);
+
+// Microbatch-chunks whose activations a stage holds at its peak, for the
+// pipeline schedule (1F1B: pp - stage, capped at the microbatches; GPipe: all of
+// them; interleaved: Megatron's warm-up count plus one).
+double chunks_in_flight(const TrainingSpec& t, int stage);
+
+std::string_view to_string(Recompute r);
+std::string_view to_string(PipelineSchedule s);
+
+}  // namespace danlu

@@ -1,0 +1,110 @@
+// The schedule of one training step: what every pipeline stage computes and
+// communicates, in what order. Both engines read this and nothing else about
+// the workload, so they can be held against each other.
+//
+// Layout of the contract
+// - A stage runs `order`: slots (microbatch, chunk, pass). Pass F is the forward
+//   of one model chunk for one microbatch, B its backward (input and weight
+//   gradients; only input gradients under zero-bubble), W the weight gradients
+//   deferred by zero-bubble.
+// - The work of a slot does not depend on the microbatch: chunks[c].work(pass)
+//   lists its items in order, each a compute op or a communication op, all per
+//   GPU (after the TP, CP and EP split).
+// - Between slots: F(mb, c) on stage s needs F(mb, c) of stage s-1 (stage 0
+//   needs F(mb, c-1) of the last stage); B(mb, c) on stage s needs B(mb, c) of
+//   stage s+1 (the last stage needs B(mb, c+1) of stage 0, or its own F(mb, c)
+//   on the last virtual stage). Each crossing is a point-to-point send of
+//   pp_send_bytes.
+// - After the last backward: the data-parallel gradient reduction (dp_comm, in
+//   buckets, overlappable with the backward when training.overlap.dp_comm),
+//   then the optimizer, then ZeRO's parameter all-gather (dp_after).
+//
+// Units: FLOPs, bytes, ranks. Communication `bytes` is the whole buffer a rank
+// holds: the reduced buffer for all-reduce, the gathered output for
+// all-gather, the input for reduce-scatter, the data a rank sends for
+// all-to-all and send/recv.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/scenario.hpp"
+
+namespace danlu {
+
+enum class Pass { F, B, W };
+enum class CommKind { tp, cp, ep, pp, dp };
+enum class Collective { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
+
+std::string_view to_string(CommKind k);
+std::string_view to_string(Collective c);
+
+struct ComputeOp {
+  std::string name;
+  double flops = 0;   // executed, per GPU
+  double bytes = 0;   // HBM read + written, per GPU
+  bool matmul = true; // matrix units at the training precision (else vector / memory-bound)
+};
+
+struct CommOp {
+  std::string name;
+  CommKind kind = CommKind::tp;
+  Collective op = Collective::all_reduce;
+  double bytes = 0;
+  int group = 1;             // ranks taking part
+  bool overlappable = false; // may run under compute (per training.overlap and the algorithm)
+};
+
+struct WorkItem {
+  bool is_comm = false;
+  ComputeOp compute;
+  CommOp comm;
+};
+
+struct ChunkWork {
+  std::vector<int> layers;  // global layer indices
+  std::vector<WorkItem> forward, backward, weight_grad;
+  const std::vector<WorkItem>& work(Pass p) const {
+    return p == Pass::F ? forward : p == Pass::B ? backward : weight_grad;
+  }
+};
+
+struct Slot {
+  int microbatch = 0;
+  int chunk = 0;
+  Pass pass = Pass::F;
+};
+
+struct StageSchedule {
+  int stage = 0;
+  std::vector<ChunkWork> chunks;  // [vpp]
+  std::vector<Slot> order;
+  std::vector<CommOp> dp_comm;    // gradient reduction buckets
+  ComputeOp optimizer;
+  std::vector<CommOp> dp_after;   // ZeRO 1/2: parameter all-gather after the optimizer
+};
+
+struct StepSchedule {
+  std::vector<StageSchedule> stages;  // [pp]
+  int microbatches = 0;
+  double pp_send_bytes = 0;           // one activation (or its gradient) across a stage boundary
+  double executed_flops = 0;          // whole cluster, one step, recomputation included
+  double model_flops = 0;             // whole cluster, one step, report convention
+  double tokens = 0;                  // per step
+};
+
+StepSchedule build_schedule(const Scenario& s);
+
+// Sums over one stage's whole step: FLOPs of all compute items of all slots
+// (per GPU), and the bytes each communication kind moves (per GPU, as listed).
+double stage_flops(const StageSchedule& st);
+
+// The pipeline order alone (exposed for tests and both engines).
+std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int microbatches, int stage);
+
+// Bytes a rank sends over the wire for `op` with a ring (or pairwise for
+// all-to-all) algorithm: all-reduce 2(n-1)/n, all-gather and reduce-scatter
+// (n-1)/n, all-to-all (n-1)/n, send/recv 1, each times `bytes`.
+double wire_bytes(const CommOp& op);
+
+}  // namespace danlu
