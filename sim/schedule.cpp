@@ -93,6 +93,12 @@ std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int m,
   return out;
 }
 
+void PassWork::append(const PassWork& o) {
+  forward.insert(forward.end(), o.forward.begin(), o.forward.end());
+  backward.insert(backward.end(), o.backward.begin(), o.backward.end());
+  weight_grad.insert(weight_grad.end(), o.weight_grad.begin(), o.weight_grad.end());
+}
+
 namespace {
 
 constexpr double kActBytes = 2.0;  // activations travel and rest in bf16
@@ -100,17 +106,30 @@ constexpr double kActBytes = 2.0;  // activations travel and rest in bf16
 // Megatron's gradient buckets: 40M parameters of bf16 gradients.
 constexpr double kBucketBytes = 40e6 * 2.0;
 
-WorkItem compute(std::string name, double flops, double bytes, bool matmul = true) {
+WorkItem compute(const char* name, double flops, double bytes, bool matmul = true, bool bf16_only = false) {
   WorkItem w;
-  w.compute = {std::move(name), flops, bytes, matmul};
+  w.compute.name = name;
+  w.compute.flops = flops;
+  w.compute.bytes = bytes;
+  w.compute.matmul = matmul;
+  w.compute.bf16_only = bf16_only;
   return w;
 }
 
-WorkItem comm(std::string name, CommKind kind, Collective op, double bytes, int group, bool overlappable) {
+WorkItem comm(const char* name, CommKind kind, Collective op, double bytes, int group, bool overlappable) {
   WorkItem w;
   w.is_comm = true;
-  w.comm = {std::move(name), kind, op, bytes, group, overlappable};
+  w.comm.name = name;
+  w.comm.kind = kind;
+  w.comm.op = op;
+  w.comm.bytes = bytes;
+  w.comm.group = group;
+  w.comm.overlappable = overlappable;
   return w;
+}
+
+void stamp(std::vector<WorkItem>& items, int layer) {
+  for (auto& w : items) w.compute.layer = w.comm.layer = layer;
 }
 
 // Everything about one scenario that the per-layer builders need.
@@ -126,7 +145,7 @@ struct Builder {
   const double rep;         // divisor of tensors outside the TP region
   const bool zb;
 
-  Builder(const Scenario& s)
+  explicit Builder(const Scenario& s)
       : m(s.model), t(s.training), pc(count_params(s.model)), tp(s.training.par.tp), cp(s.training.par.cp),
         ep(s.training.par.ep), seq(static_cast<double>(s.model.seq_len)),
         tokens(static_cast<double>(s.model.seq_len) / s.training.par.cp * s.training.micro_batch),
@@ -138,35 +157,39 @@ struct Builder {
   int dp_group() const { return t.par.dp * t.par.cp; }
 
   // TP traffic around a tensor-parallel region: with sequence parallelism an
-  // all-gather in and a reduce-scatter out; without, an all-reduce out.
-  void tp_enter(std::vector<WorkItem>& w, const std::string& what, bool backward) const {
+  // all-gather in and a reduce-scatter out (mirrored in the backward); without,
+  // an all-reduce out in the forward and in on the backward.
+  void tp_enter(std::vector<WorkItem>& w, bool backward) const {
     if (!tp_on()) return;
     if (sp)
-      w.push_back(comm(what + (backward ? " reduce-scatter" : " all-gather"), CommKind::tp,
+      w.push_back(comm(backward ? "tp reduce-scatter" : "tp all-gather", CommKind::tp,
                        backward ? Collective::reduce_scatter : Collective::all_gather, act(), t.par.tp,
                        t.overlap.tp_comm));
     else if (backward)
-      w.push_back(comm(what + " all-reduce", CommKind::tp, Collective::all_reduce, act(), t.par.tp, t.overlap.tp_comm));
+      w.push_back(comm("tp all-reduce", CommKind::tp, Collective::all_reduce, act(), t.par.tp, t.overlap.tp_comm));
   }
-  void tp_exit(std::vector<WorkItem>& w, const std::string& what, bool backward) const {
+  void tp_exit(std::vector<WorkItem>& w, bool backward) const {
     if (!tp_on()) return;
     if (sp)
-      w.push_back(comm(what + (backward ? " all-gather" : " reduce-scatter"), CommKind::tp,
+      w.push_back(comm(backward ? "tp all-gather" : "tp reduce-scatter", CommKind::tp,
                        backward ? Collective::all_gather : Collective::reduce_scatter, act(), t.par.tp,
                        t.overlap.tp_comm));
     else if (!backward)
-      w.push_back(comm(what + " all-reduce", CommKind::tp, Collective::all_reduce, act(), t.par.tp, t.overlap.tp_comm));
+      w.push_back(comm("tp all-reduce", CommKind::tp, Collective::all_reduce, act(), t.par.tp, t.overlap.tp_comm));
   }
 
   double kv_width_per_gpu() const { return m.head_dim * std::max(1.0, m.kv_heads / tp); }
   double q_width_per_gpu() const { return static_cast<double>(m.heads) * m.head_dim / tp; }
 
-  // Weights of the layer's attention on one GPU, and the HBM traffic of its matmuls.
-  double attention_bytes() const {
+  // HBM traffic of the attention projections: their weights, and the
+  // activations they read and write.
+  double projection_bytes() const {
     double weights = (2.0 * h * q_width_per_gpu() + 2.0 * h * kv_width_per_gpu()) * kActBytes;
-    double acts = tokens * kActBytes * (h + 2 * (q_width_per_gpu() + 2 * kv_width_per_gpu()) + 2 * q_width_per_gpu() + h);
+    double acts = tokens * kActBytes * (h + 2 * (q_width_per_gpu() + 2 * kv_width_per_gpu()) + q_width_per_gpu() + h);
     return weights + acts;
   }
+  // Fused attention reads Q, K, V and writes the output.
+  double core_bytes() const { return tokens * kActBytes * (2 * q_width_per_gpu() + 2 * kv_width_per_gpu() * cp); }
   double mlp_bytes(double f, double experts_local) const {
     double mats = m.activation == Activation::swiglu ? 3.0 : 2.0;
     double weights = experts_local * mats * h * f / tp * kActBytes;
@@ -176,133 +199,126 @@ struct Builder {
   // Memory-bound work outside the matmuls: two norms (read+write), two residual
   // adds (2 reads, 1 write), the activation function (reads gate/up, writes the
   // product), rotary embeddings on Q/K, and dropout masks when used.
-  double elementwise_bytes(int layer) const {
-    double f = m.is_moe_layer(layer) ? static_cast<double>(m.moe->expert_ffn_hidden) *
-                                           (m.moe->top_k * m.moe->capacity_factor + m.moe->shared_experts)
-                                     : static_cast<double>(m.ffn_hidden);
+  double elementwise_bytes(bool moe) const {
+    double f = moe ? static_cast<double>(m.moe->expert_ffn_hidden) *
+                         (m.moe->top_k * m.moe->capacity_factor + m.moe->shared_experts)
+                   : static_cast<double>(m.ffn_hidden);
     double act_fn = (m.activation == Activation::swiglu ? 3.0 : 2.0) * f / tp;
     double per_token = 10.0 * h / rep + act_fn + 2.0 * (q_width_per_gpu() + kv_width_per_gpu()) +
                        (m.dropout ? 4.0 * h / rep : 0.0);
     return tokens * per_token * kActBytes;
   }
+  double layer_params(bool moe) const { return pc.attention_per_layer + (moe ? 0.0 : pc.dense_mlp_per_layer); }
+  double a2a_bytes() const { return tokens / rep * m.moe->top_k * m.moe->capacity_factor * h * kActBytes; }
 
-  // The forward items of one layer.
-  std::vector<WorkItem> layer_forward(int layer, const std::string& prefix = "") const {
+  // One layer's forward for one microbatch. `recompute` marks the repeat that
+  // full recomputation runs before the backward (ZeRO-3 gathers once).
+  std::vector<WorkItem> forward(bool moe, bool recompute) const {
     std::vector<WorkItem> w;
-    LayerFlops f = layer_forward_flops(m, layer, seq * t.micro_batch);
+    LayerFlops f = layer_forward_flops(m, moe ? m.moe->dense_layers : 0, seq * t.micro_batch);
     const double split = tp * cp;
-    const std::string L = fmt::format("{}L{} ", prefix, layer);
-    if (t.zero == 3 && prefix.empty()) {
-      double layer_params = pc.attention_per_layer + (m.is_moe_layer(layer) ? 0.0 : pc.dense_mlp_per_layer);
-      w.push_back(comm(L + "zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
-                       layer_params / tp * kActBytes, dp_group(), t.overlap.dp_comm));
-    }
-    tp_enter(w, L + "attention", false);
+    if (t.zero == 3 && !recompute)
+      w.push_back(comm("zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
+                       layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
+    tp_enter(w, false);
+    w.push_back(compute(recompute ? "recompute qkv projection" : "qkv projection", f.qkv / split,
+                        projection_bytes() * 0.75));
     if (cp > 1)
-      w.push_back(comm(L + "cp kv all-gather", CommKind::cp, Collective::all_gather,
+      w.push_back(comm("cp kv all-gather", CommKind::cp, Collective::all_gather,
                        2.0 * seq * t.micro_batch * kv_width_per_gpu() * kActBytes, t.par.cp, true));
-    w.push_back(compute(L + "attention", (f.qkv + f.attn_core + f.out_proj) / split, attention_bytes()));
-    tp_exit(w, L + "attention", false);
-    w.push_back(compute(L + "norms+elementwise", 0, elementwise_bytes(layer), false));
-    tp_enter(w, L + "mlp", false);
-    if (m.is_moe_layer(layer)) {
-      double a2a = tokens / rep * m.moe->top_k * m.moe->capacity_factor * h * kActBytes;
-      if (ep > 1) w.push_back(comm(L + "ep dispatch", CommKind::ep, Collective::all_to_all, a2a, t.par.ep, false));
+    w.push_back(compute(recompute ? "recompute attention core" : "attention core", f.attn_core / split, core_bytes(),
+                        true, true));
+    w.push_back(compute(recompute ? "recompute output projection" : "output projection", f.out_proj / split,
+                        projection_bytes() * 0.25));
+    tp_exit(w, false);
+    w.push_back(compute(recompute ? "recompute norms+elementwise" : "norms+elementwise", 0, elementwise_bytes(moe), false));
+    tp_enter(w, false);
+    if (moe) {
+      if (ep > 1) w.push_back(comm("ep dispatch", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
       double local = m.moe->experts / ep + m.moe->shared_experts;
-      w.push_back(compute(L + "experts", (f.mlp + f.router) / split,
+      w.push_back(compute(recompute ? "recompute experts" : "experts", (f.mlp + f.router) / split,
                           mlp_bytes(static_cast<double>(m.moe->expert_ffn_hidden), local)));
-      if (ep > 1) w.push_back(comm(L + "ep combine", CommKind::ep, Collective::all_to_all, a2a, t.par.ep, false));
+      if (ep > 1) w.push_back(comm("ep combine", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
     } else {
-      w.push_back(compute(L + "mlp", f.mlp / split, mlp_bytes(static_cast<double>(m.ffn_hidden), 1.0)));
+      w.push_back(compute(recompute ? "recompute mlp" : "mlp", f.mlp / split, mlp_bytes(static_cast<double>(m.ffn_hidden), 1.0)));
     }
-    tp_exit(w, L + "mlp", false);
+    tp_exit(w, false);
     return w;
   }
 
-  // Backward of one layer: the forward's communication mirrored, matmuls at
-  // twice the forward FLOPs (input and weight gradients; under zero-bubble only
-  // the input half here, the weight half goes to `wgrad`).
-  void layer_backward(int layer, std::vector<WorkItem>& w, std::vector<WorkItem>& wgrad) const {
-    LayerFlops f = layer_forward_flops(m, layer, seq * t.micro_batch);
+  // One layer's backward: the forward's communication mirrored, matmuls at
+  // twice the forward FLOPs (input and weight gradients; under zero-bubble the
+  // weight half goes to the W pass). Full recomputation first repeats the
+  // layer's forward, selective only the attention core.
+  PassWork layer(bool moe) const {
+    PassWork p;
+    p.forward = forward(moe, false);
+    std::vector<WorkItem>& w = p.backward;
+    if (t.recompute == Recompute::full) w = forward(moe, true);
+    LayerFlops f = layer_forward_flops(m, moe ? m.moe->dense_layers : 0, seq * t.micro_batch);
     const double split = tp * cp;
-    const std::string L = fmt::format("L{} ", layer);
-    const double bwd = zb ? 1.0 : 2.0;
-    // wgrad_share: the weight-gradient FLOPs as a fraction of the forward's
-    // (1 for a plain matmul; less for attention, whose score matmuls have no weights).
-    auto matmul_bwd = [&](const std::string& name, double fwd_flops, double bytes, double wgrad_share) {
-      double wflops = zb ? fwd_flops * wgrad_share : 0.0;
-      w.push_back(compute(L + name + " backward", 2.0 * fwd_flops - wflops, bytes * bwd));
-      if (zb && wflops > 0) wgrad.push_back(compute(L + name + " weight-grad", wflops, bytes));
+    auto matmul_bwd = [&](const char* name, const char* wname, double fwd_flops, double bytes) {
+      w.push_back(compute(name, zb ? fwd_flops : 2.0 * fwd_flops, zb ? bytes : 2.0 * bytes));
+      if (zb) p.weight_grad.push_back(compute(wname, fwd_flops, bytes));
     };
-    if (t.zero == 3) {
-      double layer_params = pc.attention_per_layer + (m.is_moe_layer(layer) ? 0.0 : pc.dense_mlp_per_layer);
-      w.push_back(comm(L + "zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
-                       layer_params / tp * kActBytes, dp_group(), t.overlap.dp_comm));
-    }
-    tp_exit(w, L + "mlp", true);
-    if (m.is_moe_layer(layer)) {
-      double a2a = tokens / rep * m.moe->top_k * m.moe->capacity_factor * h * kActBytes;
-      if (ep > 1) w.push_back(comm(L + "ep combine backward", CommKind::ep, Collective::all_to_all, a2a, t.par.ep, false));
+    if (t.zero == 3)
+      w.push_back(comm("zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
+                       layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
+    tp_exit(w, true);
+    if (moe) {
+      if (ep > 1) w.push_back(comm("ep combine backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
       double local = m.moe->experts / ep + m.moe->shared_experts;
-      matmul_bwd("experts", (f.mlp + f.router) / split, mlp_bytes(static_cast<double>(m.moe->expert_ffn_hidden), local), 1.0);
-      if (ep > 1) w.push_back(comm(L + "ep dispatch backward", CommKind::ep, Collective::all_to_all, a2a, t.par.ep, false));
+      matmul_bwd("experts backward", "experts weight-grad", (f.mlp + f.router) / split,
+                 mlp_bytes(static_cast<double>(m.moe->expert_ffn_hidden), local));
+      if (ep > 1) w.push_back(comm("ep dispatch backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
     } else {
-      matmul_bwd("mlp", f.mlp / split, mlp_bytes(static_cast<double>(m.ffn_hidden), 1.0), 1.0);
+      matmul_bwd("mlp backward", "mlp weight-grad", f.mlp / split, mlp_bytes(static_cast<double>(m.ffn_hidden), 1.0));
     }
-    tp_enter(w, L + "mlp", true);
-    w.push_back(compute(L + "norms+elementwise backward", 0, 2.0 * elementwise_bytes(layer), false));
-    tp_exit(w, L + "attention", true);
+    tp_enter(w, true);
+    w.push_back(compute("norms+elementwise backward", 0, 2.0 * elementwise_bytes(moe), false));
+    tp_exit(w, true);
+    matmul_bwd("output projection backward", "output projection weight-grad", f.out_proj / split, projection_bytes() * 0.25);
     if (t.recompute == Recompute::selective)
-      w.push_back(compute(L + "recompute attention core", f.attn_core / split, 0));
-    // QKV and output projections split evenly between input and weight
-    // gradients; the score matmuls (attn_core) have only input gradients.
-    double proj = (f.qkv + f.out_proj) / split, core = f.attn_core / split;
-    matmul_bwd("attention", proj + core, attention_bytes(), proj / (proj + core));
+      w.push_back(compute("recompute attention core", f.attn_core / split, core_bytes(), true, true));
+    // The score matmuls have no weights: their backward is all input gradients.
+    w.push_back(compute("attention core backward", 2.0 * f.attn_core / split, 2.0 * core_bytes(), true, true));
     if (cp > 1)
-      w.push_back(comm(L + "cp kv reduce-scatter", CommKind::cp, Collective::reduce_scatter,
+      w.push_back(comm("cp kv reduce-scatter", CommKind::cp, Collective::reduce_scatter,
                        2.0 * seq * t.micro_batch * kv_width_per_gpu() * kActBytes, t.par.cp, true));
-    tp_enter(w, L + "attention", true);
-    if (t.zero == 3) {
-      double layer_params = pc.attention_per_layer + (m.is_moe_layer(layer) ? 0.0 : pc.dense_mlp_per_layer);
-      w.push_back(comm(L + "zero-3 gradient reduce-scatter", CommKind::dp, Collective::reduce_scatter,
-                       layer_params / tp * kActBytes, dp_group(), t.overlap.dp_comm));
-    }
+    matmul_bwd("qkv projection backward", "qkv projection weight-grad", f.qkv / split, projection_bytes() * 0.75);
+    tp_enter(w, true);
+    if (t.zero == 3)
+      w.push_back(comm("zero-3 gradient reduce-scatter", CommKind::dp, Collective::reduce_scatter,
+                       layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
+    return p;
   }
 
-  ChunkWork chunk(const std::vector<int>& layers, bool first_virtual, bool last_virtual) const {
-    ChunkWork c;
-    c.layers = layers;
-    if (first_virtual) {
-      // Vocabulary-parallel embedding: a lookup, then a reduction over TP.
-      c.forward.push_back(compute("embedding", 0, act() * 2 / rep, false));
-      if (tp_on())
-        c.forward.push_back(comm("embedding " + std::string(sp ? "reduce-scatter" : "all-reduce"), CommKind::tp,
-                                 sp ? Collective::reduce_scatter : Collective::all_reduce, act(), t.par.tp,
-                                 t.overlap.tp_comm));
-    }
-    for (int l : layers) {
-      auto items = layer_forward(l);
-      c.forward.insert(c.forward.end(), items.begin(), items.end());
-    }
-    const double logits_flops = logits_forward_flops(m, tokens) / tp;
-    const double logits_bytes = 4.0 * tokens * static_cast<double>(m.vocab) / tp;  // fp32 logits
-    if (last_virtual) {
-      tp_enter(c.forward, "logits", false);
-      c.forward.push_back(compute("logits", logits_flops, logits_bytes + h * static_cast<double>(m.vocab) / tp * kActBytes));
-      c.forward.push_back(compute("loss", 0, 3.0 * logits_bytes, false));
-      c.backward.push_back(compute("logits backward", zb ? logits_flops : 2.0 * logits_flops, 2.0 * logits_bytes));
-      if (zb) c.weight_grad.push_back(compute("logits weight-grad", logits_flops, logits_bytes));
-      tp_enter(c.backward, "logits", true);
-    }
-    if (t.recompute == Recompute::full) {
-      // The whole forward again, its communication included, before the backward.
-      for (int l : layers) {
-        auto items = layer_forward(l, "recompute ");
-        c.backward.insert(c.backward.end(), items.begin(), items.end());
-      }
-    }
-    for (auto it = layers.rbegin(); it != layers.rend(); ++it) layer_backward(*it, c.backward, c.weight_grad);
-    return c;
+  // Vocabulary-parallel embedding: a lookup, then a reduction over TP.
+  PassWork head() const {
+    PassWork p;
+    p.forward.push_back(compute("embedding", 0, act() * 2 / rep, false));
+    if (tp_on())
+      p.forward.push_back(comm(sp ? "tp reduce-scatter" : "tp all-reduce", CommKind::tp,
+                               sp ? Collective::reduce_scatter : Collective::all_reduce, act(), t.par.tp,
+                               t.overlap.tp_comm));
+    p.backward.push_back(compute("embedding backward", 0, act() * 2 / rep, false));
+    return p;
+  }
+
+  // Final norm, logits (fp32 for the loss) and the loss; fp8 recipes keep the
+  // output layer in bf16.
+  PassWork tail() const {
+    PassWork p;
+    const double flops = logits_forward_flops(m, tokens) / tp;
+    const double logits = 4.0 * tokens * static_cast<double>(m.vocab) / tp;
+    const double weights = h * static_cast<double>(m.vocab) / tp * kActBytes;
+    tp_enter(p.forward, false);
+    p.forward.push_back(compute("logits", flops, logits + weights, true, true));
+    p.forward.push_back(compute("loss", 0, 3.0 * logits, false));
+    p.backward.push_back(compute("logits backward", zb ? flops : 2.0 * flops, 2.0 * logits + weights, true, true));
+    if (zb) p.weight_grad.push_back(compute("logits weight-grad", flops, logits + weights, true, true));
+    tp_enter(p.backward, true);
+    return p;
   }
 };
 
@@ -316,7 +332,17 @@ double stage_flops(const StageSchedule& st) {
   return total;
 }
 
-StepSchedule build_schedule(const Scenario& s) {
+namespace {
+double pass_flops(const PassWork& p) {
+  double total = 0;
+  for (const auto* v : {&p.forward, &p.backward, &p.weight_grad})
+    for (const WorkItem& w : *v)
+      if (!w.is_comm) total += w.compute.flops;
+  return total;
+}
+}  // namespace
+
+StepSchedule build_schedule(const Scenario& s, bool expand) {
   const TrainingSpec& t = s.training;
   const Parallelism& p = t.par;
   Builder b(s);
@@ -325,46 +351,85 @@ StepSchedule build_schedule(const Scenario& s) {
   out.pp_send_bytes = b.act() / b.rep;  // with SP only this GPU's slice crosses
   out.tokens = static_cast<double>(t.global_batch) * static_cast<double>(s.model.seq_len);
   out.model_flops = model_flops_per_token(s.model, b.pc) * out.tokens;
+  out.dense_layer = b.layer(false);
+  if (s.model.moe) out.moe_layer = b.layer(true);
+  out.head = b.head();
+  out.tail = b.tail();
 
   auto map = layer_map(t);
   const double grad_bytes = 2.0;  // bf16 gradient buckets
+  const double d = static_cast<double>(p.dp) * p.cp;
+  double per_microbatch_flops = 0;  // one microbatch through the whole model, per GPU of a stage
   for (int st = 0; st < p.pp; ++st) {
     StageSchedule stage;
     stage.stage = st;
-    for (int c = 0; c < p.vpp; ++c)
-      stage.chunks.push_back(b.chunk(map[static_cast<size_t>(st)][static_cast<size_t>(c)], st == 0 && c == 0,
-                                     st == p.pp - 1 && c == p.vpp - 1));
-    stage.order = pipeline_order(t.schedule, p.pp, p.vpp, out.microbatches, st);
+    for (int c = 0; c < p.vpp; ++c) {
+      const auto& layers = map[static_cast<size_t>(st)][static_cast<size_t>(c)];
+      const bool head = st == 0 && c == 0, tail = st == p.pp - 1 && c == p.vpp - 1;
+      for (int l : layers) (s.model.is_moe_layer(l) ? stage.moe_layers : stage.dense_layers) += 1;
+      if (!expand) continue;
+      ChunkWork chunk;
+      chunk.layers = layers;
+      if (head) chunk.append(out.head);  // its backward stays last as layers go in front
+      for (int l : layers) {
+        PassWork lw = s.model.is_moe_layer(l) ? out.moe_layer : out.dense_layer;
+        stamp(lw.forward, l);
+        stamp(lw.backward, l);
+        stamp(lw.weight_grad, l);
+        chunk.forward.insert(chunk.forward.end(), lw.forward.begin(), lw.forward.end());
+        // Backward runs the layers in reverse.
+        chunk.backward.insert(chunk.backward.begin(), lw.backward.begin(), lw.backward.end());
+        chunk.weight_grad.insert(chunk.weight_grad.begin(), lw.weight_grad.begin(), lw.weight_grad.end());
+      }
+      if (tail) {
+        chunk.forward.insert(chunk.forward.end(), out.tail.forward.begin(), out.tail.forward.end());
+        chunk.backward.insert(chunk.backward.begin(), out.tail.backward.begin(), out.tail.backward.end());
+        chunk.weight_grad.insert(chunk.weight_grad.begin(), out.tail.weight_grad.begin(), out.tail.weight_grad.end());
+      }
+      stage.chunks.push_back(std::move(chunk));
+    }
+    if (expand) stage.order = pipeline_order(t.schedule, p.pp, p.vpp, out.microbatches, st);
+    per_microbatch_flops += stage.dense_layers * pass_flops(out.dense_layer) +
+                            stage.moe_layers * (s.model.moe ? pass_flops(out.moe_layer) : 0.0);
 
     StageParams params = stage_params(s.model, t, st);
-    const double d = static_cast<double>(p.dp) * p.cp;
     if (t.zero < 3) {
       // Gradient reduction in buckets: all-reduce, or reduce-scatter for ZeRO
       // 1/2 followed by the parameter all-gather after the optimizer.
-      auto buckets = [&](double params_n, int group, const std::string& what) {
+      auto buckets = [&](double params_n, int group, const char* what, const char* after) {
         double bytes = params_n * grad_bytes;
         int n = std::max(1, static_cast<int>(std::ceil(bytes / kBucketBytes)));
         for (int i = 0; i < n; ++i) {
-          stage.dp_comm.push_back({fmt::format("{} gradient bucket {}", what, i), CommKind::dp,
-                                   t.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter, bytes / n,
-                                   group, t.overlap.dp_comm});
-          if (t.zero >= 1)
-            stage.dp_after.push_back({fmt::format("{} parameter all-gather {}", what, i), CommKind::dp,
-                                      Collective::all_gather, bytes / n, group, t.overlap.dp_comm});
+          CommOp c;
+          c.name = what;
+          c.kind = CommKind::dp;
+          c.op = t.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter;
+          c.bytes = bytes / n;
+          c.group = group;
+          c.overlappable = t.overlap.dp_comm;
+          stage.dp_comm.push_back(c);
+          if (t.zero >= 1) {
+            c.name = after;
+            c.op = Collective::all_gather;
+            stage.dp_after.push_back(c);
+          }
         }
       };
-      if (d > 1) buckets(params.dense, p.dp * p.cp, "dense");
-      if (params.expert > 0 && d / p.ep > 1) buckets(params.expert, p.dp * p.cp / p.ep, "expert");
+      if (d > 1) buckets(params.dense, p.dp * p.cp, "dense gradient bucket", "dense parameter all-gather");
+      if (params.expert > 0 && d / p.ep > 1)
+        buckets(params.expert, p.dp * p.cp / p.ep, "expert gradient bucket", "expert parameter all-gather");
     }
     // Adam touches master weights, two moments, the gradient and the bf16 copy:
     // 4+4+4 read and written, 2 read, 2 written = 28 bytes per local parameter.
     // Memory-bound: its few vector FLOPs are not counted.
     double local = params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? d / p.ep : 1.0);
-    stage.optimizer = {"optimizer", 0.0, 28.0 * local, false};
+    stage.optimizer = {"optimizer", -1, 0.0, 28.0 * local, false, false};
     out.stages.push_back(std::move(stage));
   }
-  const double gpus_per_stage = static_cast<double>(p.tp) * p.cp * p.dp;
-  for (const auto& st : out.stages) out.executed_flops += stage_flops(st) * gpus_per_stage;
+  per_microbatch_flops += pass_flops(out.head) + pass_flops(out.tail);
+  // Each microbatch passes every stage once; a stage has tp*cp*dp GPUs, each
+  // doing 1/(tp*cp) of a replica's work.
+  out.executed_flops = per_microbatch_flops * out.microbatches * static_cast<double>(p.tp) * p.cp * p.dp;
   return out;
 }
 

@@ -39,15 +39,22 @@ enum class Collective { all_reduce, all_gather, reduce_scatter, all_to_all, send
 std::string_view to_string(CommKind k);
 std::string_view to_string(Collective c);
 
+// Names are static strings (the analytic engine builds ops in a hot loop);
+// `layer` says which model layer an op belongs to (-1: none).
 struct ComputeOp {
-  std::string name;
+  const char* name = "";
+  int layer = -1;
   double flops = 0;   // executed, per GPU
   double bytes = 0;   // HBM read + written, per GPU
-  bool matmul = true; // matrix units at the training precision (else vector / memory-bound)
+  bool matmul = true; // on the matrix units (else vector / memory-bound)
+  // Matmuls run at the training precision, except those that recipes keep in
+  // bf16 under fp8/fp4 (attention scores, logits): `bf16_only`.
+  bool bf16_only = false;
 };
 
 struct CommOp {
-  std::string name;
+  const char* name = "";
+  int layer = -1;
   CommKind kind = CommKind::tp;
   Collective op = Collective::all_reduce;
   double bytes = 0;
@@ -61,12 +68,17 @@ struct WorkItem {
   CommOp comm;
 };
 
-struct ChunkWork {
-  std::vector<int> layers;  // global layer indices
+// The items of one pass over some work, in order.
+struct PassWork {
   std::vector<WorkItem> forward, backward, weight_grad;
   const std::vector<WorkItem>& work(Pass p) const {
     return p == Pass::F ? forward : p == Pass::B ? backward : weight_grad;
   }
+  void append(const PassWork& o);
+};
+
+struct ChunkWork : PassWork {
+  std::vector<int> layers;  // global layer indices
 };
 
 struct Slot {
@@ -77,7 +89,8 @@ struct Slot {
 
 struct StageSchedule {
   int stage = 0;
-  std::vector<ChunkWork> chunks;  // [vpp]
+  int dense_layers = 0, moe_layers = 0;  // layers of each kind on this stage (all chunks)
+  std::vector<ChunkWork> chunks;  // [vpp]; empty unless the schedule was expanded
   std::vector<Slot> order;
   std::vector<CommOp> dp_comm;    // gradient reduction buckets
   ComputeOp optimizer;
@@ -85,6 +98,10 @@ struct StageSchedule {
 };
 
 struct StepSchedule {
+  // One layer's work for one microbatch, by kind; the first virtual stage's
+  // head (embedding) and the last one's tail (logits, loss). Every chunk is
+  // the concatenation of these, so engines may cost them once.
+  PassWork dense_layer, moe_layer, head, tail;
   std::vector<StageSchedule> stages;  // [pp]
   int microbatches = 0;
   double pp_send_bytes = 0;           // one activation (or its gradient) across a stage boundary
@@ -93,10 +110,12 @@ struct StepSchedule {
   double tokens = 0;                  // per step
 };
 
-StepSchedule build_schedule(const Scenario& s);
+// expand = false leaves StageSchedule::chunks empty (the analytic engine costs
+// the per-kind layer work instead, which is much faster).
+StepSchedule build_schedule(const Scenario& s, bool expand = true);
 
-// Sums over one stage's whole step: FLOPs of all compute items of all slots
-// (per GPU), and the bytes each communication kind moves (per GPU, as listed).
+// FLOPs of all compute items of all slots of one stage (per GPU); needs an
+// expanded schedule.
 double stage_flops(const StageSchedule& st);
 
 // The pipeline order alone (exposed for tests and both engines).

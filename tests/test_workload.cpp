@@ -181,13 +181,17 @@ TEST_CASE("the schedule's FLOPs add up to the executed FLOPs, recomputation incl
       CAPTURE(rc);
       CAPTURE(sched);
       CHECK(st.executed_flops == Approx(expected).epsilon(1e-9));
+      // The expanded per-stage op lists carry the same total.
+      double expanded = 0;
+      for (const auto& stage : st.stages) expanded += stage_flops(stage) * 8 * 4;  // tp * dp GPUs per stage
+      CHECK(expanded == Approx(expected).epsilon(1e-9));
       CHECK(st.model_flops == Approx(model_flops_per_token(s.model, count_params(s.model)) * 512 * 8192));
     }
   }
 }
 
 TEST_CASE("communication volumes follow the ring closed forms") {
-  CommOp op{"x", CommKind::dp, Collective::all_reduce, 1000, 8, true};
+  CommOp op{"x", -1, CommKind::dp, Collective::all_reduce, 1000, 8, true};
   CHECK(wire_bytes(op) == Approx(2.0 * 7 / 8 * 1000));
   op.op = Collective::all_gather;
   CHECK(wire_bytes(op) == Approx(7.0 / 8 * 1000));
