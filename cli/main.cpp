@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   add_catalog_command(app, ctx);
   add_check_command(app, ctx);
+  add_run_command(app, ctx);
+  add_validate_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -128,14 +128,14 @@ void deep_merge(Node& base, const Node& overlay) {
   base = overlay;
 }
 
-std::vector<std::string> split_path(const std::string& dotted) {
+std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> parts;
   size_t start = 0;
   while (true) {
-    size_t dot = dotted.find('.', start);
-    parts.push_back(dotted.substr(start, dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
+    size_t at = text.find(sep, start);
+    parts.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
+    if (at == std::string::npos) break;
+    start = at + 1;
   }
   return parts;
 }

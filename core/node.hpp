@@ -54,8 +54,9 @@ void deep_merge(Node& base, const Node& overlay);
 // way. Throws InputError if the path crosses a non-map value.
 void set_path(Node& root, const std::string& dotted, Node value);
 
-// Splits "a.b.c" into {"a","b","c"}.
-std::vector<std::string> split_path(const std::string& dotted);
+// Splits "a.b.c" into {"a","b","c"} (split_path: on '.').
+std::vector<std::string> split(const std::string& text, char sep);
+inline std::vector<std::string> split_path(const std::string& dotted) { return split(dotted, '.'); }
 
 // Renders a node back as compact YAML (flow style for leaves), for --explain and
 // for echoing values in messages.

@@ -73,4 +73,17 @@ struct Fabric {
   double usd_per_port = 0;          // switch port share + cable/optics + NIC share
 };
 
+// The machine a scenario runs on: catalog parts and how many of them.
+struct ClusterSpec {
+  System system;
+  Accelerator accelerator;
+  Fabric fabric;
+  int gpus = 0;
+  int nodes = 0;   // ceil(gpus / accelerators_per_node)
+  int racks = 0;   // ceil(nodes / nodes_per_rack)
+  std::string topology;      // fat-tree | rail-optimized | torus-3d | dragonfly
+  double oversubscription = 1;
+  double nics_per_gpu = 1;
+};
+
 }  // namespace danlu

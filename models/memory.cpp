@@ -40,7 +40,7 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   const double q_per_gpu = static_cast<double>(m.heads) * m.head_dim / tp;
   const double kv_per_gpu = m.head_dim * std::max(1.0, m.kv_heads / tp);
   double attention = 2.0 * sb * q_per_gpu * 2.0 + 2.0 * sb * kv_per_gpu * 2.0;
-  if (t.recompute == Recompute::none) {
+  if (t.recompute == Recompute::none && !t.flash_attention) {
     // softmax output (2 bytes), plus dropout mask (1) and output (2) when used
     double per_score = m.dropout ? 5.0 : 2.0;
     attention += per_score * (m.heads / tp) * s * s * b;

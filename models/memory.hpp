@@ -26,7 +26,8 @@ struct MemoryBreakdown {
 // following Korthikanti et al. 2022 (section 4), generalised to GQA, SwiGLU
 // and MoE: with TP t and sequence parallelism everything is split t ways;
 // without it the layer-norm and dropout tensors (10sbh for GPT) are replicated;
-// selective recomputation drops the attention score tensors (5as^2b); full
+// selective recomputation (or a fused FlashAttention kernel, which never
+// stores them) drops the attention score tensors (5as^2b); full
 // recomputation keeps only the layer input (2sbh). Sequence length is divided
 // by CP. For GPT-style layers this reproduces the paper's sbh(10 + 24/t +
 // 5as/ht), sbh(34/t + 5as/ht), sbh(34/t) and 2sbh/t exactly.

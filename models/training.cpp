@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/node.hpp"
+
 namespace danlu {
 
 std::string_view to_string(Recompute r) {
@@ -15,6 +17,15 @@ std::string_view to_string(PipelineSchedule s) {
     case PipelineSchedule::zero_bubble: return "zero-bubble";
   }
   return "1f1b";
+}
+
+int Parallelism::stride(const std::string& dim) const {
+  int stride = 1;
+  for (const auto& d : split(rank_order, '-')) {
+    if (d == dim) return stride;
+    stride *= d == "tp" ? tp : d == "cp" ? cp : d == "dp" ? dp : pp;
+  }
+  return stride;
 }
 
 std::vector<std::vector<std::vector<int>>> layer_map(const TrainingSpec& t) {

@@ -17,6 +17,14 @@ enum class PipelineSchedule { gpipe, one_f_one_b, interleaved, zero_bubble };
 
 struct Parallelism {
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
+  // How ranks are numbered, innermost first (Megatron's default tp-cp-dp-pp;
+  // expert groups are consecutive data-parallel ranks). Decides which groups
+  // share a scale-up domain.
+  std::string rank_order = "tp-cp-dp-pp";
+
+  // Distance in rank numbers between neighbours of one group of `dim`
+  // ("tp", "cp", "dp", "pp"): the product of the dimensions inside it.
+  int stride(const std::string& dim) const;
 };
 
 struct Overlap {
@@ -33,6 +41,10 @@ struct TrainingSpec {
   bool sequence_parallel = true;
   int zero = 1;
   Recompute recompute = Recompute::selective;
+  // A fused attention kernel (FlashAttention) never stores the s x s score
+  // matrix; without it the scores are written and read several times per pass
+  // and kept for the backward unless recomputed (Megatron before 2023).
+  bool flash_attention = true;
   PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
   Overlap overlap;
   double tokens = 0;              // whole run

@@ -247,6 +247,15 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     par.note_default("dp", "gpus / (tp*pp*cp)");
     p.ep = static_cast<int>(par.integer("ep", 1));
     p.vpp = static_cast<int>(par.integer("vpp", 1));
+    p.rank_order = par.text("rank_order", "tp-cp-dp-pp");
+    {
+      std::vector<std::string> sorted = split(p.rank_order, '-');
+      std::sort(sorted.begin(), sorted.end());
+      if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
+        throw InputError(par.loc_of("rank_order"), par.path_of("rank_order"),
+                         fmt::format("expected an order of tp, cp, dp and pp like \"tp-cp-dp-pp\", found \"{}\"",
+                                     p.rank_order));
+    }
     par.finish();
     if (product(p) != s.cluster.gpus)
       throw InputError(par.loc(), par.path(),
@@ -304,6 +313,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
     std::string rc = t.choice("recompute", "selective", {"none", "selective", "full"});
     s.training.recompute = rc == "none" ? Recompute::none : rc == "full" ? Recompute::full : Recompute::selective;
+    s.training.flash_attention = t.boolean("flash_attention", true);
     std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b",
                                  {"gpipe", "1f1b", "interleaved", "zero-bubble"});
     t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");

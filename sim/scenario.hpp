@@ -16,17 +16,6 @@
 
 namespace danlu {
 
-struct ClusterSpec {
-  System system;
-  Accelerator accelerator;
-  Fabric fabric;
-  int gpus = 0;
-  int nodes = 0;   // ceil(gpus / accelerators_per_node)
-  int racks = 0;   // ceil(nodes / nodes_per_rack)
-  std::string topology;      // fat-tree | rail-optimized | torus-3d | dragonfly
-  double oversubscription = 1;
-  double nics_per_gpu = 1;
-};
 
 struct FacilitySpec {
   std::string cooling;

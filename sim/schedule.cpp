@@ -9,41 +9,6 @@
 
 namespace danlu {
 
-std::string_view to_string(CommKind k) {
-  switch (k) {
-    case CommKind::tp: return "tp";
-    case CommKind::cp: return "cp";
-    case CommKind::ep: return "ep";
-    case CommKind::pp: return "pp";
-    case CommKind::dp: return "dp";
-  }
-  return "tp";
-}
-
-std::string_view to_string(Collective c) {
-  switch (c) {
-    case Collective::all_reduce: return "all-reduce";
-    case Collective::all_gather: return "all-gather";
-    case Collective::reduce_scatter: return "reduce-scatter";
-    case Collective::all_to_all: return "all-to-all";
-    case Collective::send_recv: return "send-recv";
-  }
-  return "all-reduce";
-}
-
-double wire_bytes(const CommOp& op) {
-  const double n = op.group;
-  if (n <= 1 && op.op != Collective::send_recv) return 0.0;
-  switch (op.op) {
-    case Collective::all_reduce: return 2.0 * (n - 1) / n * op.bytes;
-    case Collective::all_gather:
-    case Collective::reduce_scatter:
-    case Collective::all_to_all: return (n - 1) / n * op.bytes;
-    case Collective::send_recv: return op.bytes;
-  }
-  return op.bytes;
-}
-
 std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int m, int stage) {
   std::vector<Slot> out;
   if (sched == PipelineSchedule::gpipe) {
@@ -188,8 +153,16 @@ struct Builder {
     double acts = tokens * kActBytes * (h + 2 * (q_width_per_gpu() + 2 * kv_width_per_gpu()) + q_width_per_gpu() + h);
     return weights + acts;
   }
-  // Fused attention reads Q, K, V and writes the output.
-  double core_bytes() const { return tokens * kActBytes * (2 * q_width_per_gpu() + 2 * kv_width_per_gpu() * cp); }
+  // Fused attention reads Q, K, V and writes the output. Without it the score
+  // matrix (heads x s x s per sequence) is written by QK^T, read and written by
+  // the softmax, by dropout (plus its 1-byte mask) and read by the product with
+  // V: 13 bytes per score with dropout, 8 without.
+  double core_bytes() const {
+    double qkvo = tokens * kActBytes * (2 * q_width_per_gpu() + 2 * kv_width_per_gpu() * cp);
+    if (t.flash_attention) return qkvo;
+    double scores = m.heads / tp * tokens * seq;
+    return qkvo + scores * (m.dropout ? 13.0 : 8.0);
+  }
   double mlp_bytes(double f, double experts_local) const {
     double mats = m.activation == Activation::swiglu ? 3.0 : 2.0;
     double weights = experts_local * mats * h * f / tp * kActBytes;

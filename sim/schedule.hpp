@@ -29,16 +29,11 @@
 #include <vector>
 
 #include "sim/scenario.hpp"
+#include "topologies/collective.hpp"
 
 namespace danlu {
 
 enum class Pass { F, B, W };
-enum class CommKind { tp, cp, ep, pp, dp };
-enum class Collective { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
-
-std::string_view to_string(CommKind k);
-std::string_view to_string(Collective c);
-
 // Names are static strings (the analytic engine builds ops in a hot loop);
 // `layer` says which model layer an op belongs to (-1: none).
 struct ComputeOp {
@@ -52,15 +47,6 @@ struct ComputeOp {
   bool bf16_only = false;
 };
 
-struct CommOp {
-  const char* name = "";
-  int layer = -1;
-  CommKind kind = CommKind::tp;
-  Collective op = Collective::all_reduce;
-  double bytes = 0;
-  int group = 1;             // ranks taking part
-  bool overlappable = false; // may run under compute (per training.overlap and the algorithm)
-};
 
 struct WorkItem {
   bool is_comm = false;
@@ -121,9 +107,5 @@ double stage_flops(const StageSchedule& st);
 // The pipeline order alone (exposed for tests and both engines).
 std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int microbatches, int stage);
 
-// Bytes a rank sends over the wire for `op` with a ring (or pairwise for
-// all-to-all) algorithm: all-reduce 2(n-1)/n, all-gather and reduce-scatter
-// (n-1)/n, all-to-all (n-1)/n, send/recv 1, each times `bytes`.
-double wire_bytes(const CommOp& op);
 
 }  // namespace danlu

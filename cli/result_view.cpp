@@ -1,0 +1,155 @@
+#include "cli/result_view.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/units.hpp"
+
+namespace danlu {
+
+Json result_json(const Scenario& s, const Result& r) {
+  const MemoryBreakdown& m = r.memory;
+  const StepResult& st = r.step;
+  Json j;
+  j["scenario"] = s.name;
+  j["engine"] = r.engine;
+  j["gpus"] = s.cluster.gpus;
+  j["accelerator"] = s.cluster.accelerator.name;
+  j["system"] = s.cluster.system.name;
+  j["fits"] = m.fits();
+  j["model"] = {{"params", r.params.total}, {"active_params", r.params.active}, {"layers", s.model.layers}};
+  j["memory"] = {{"per_gpu_bytes", m.total()},
+                 {"capacity_bytes", m.capacity_bytes},
+                 {"weights_bytes", m.weights_bytes},
+                 {"gradients_bytes", m.gradients_bytes},
+                 {"optimizer_bytes", m.optimizer_bytes},
+                 {"activations_bytes", m.activations_bytes},
+                 {"other_bytes", m.other_bytes},
+                 {"shortfall_bytes", m.shortfall_bytes()},
+                 {"stage", m.stage}};
+  j["step"] = {{"time_s", st.time_s},
+               {"compute_s", st.compute_s},
+               {"exposed_comm_s", st.exposed_comm_s},
+               {"bubble_s", st.bubble_s},
+               {"optimizer_s", st.optimizer_s},
+               {"comm",
+                {{"tp_s", st.comm_s[0]}, {"pp_s", st.comm_s[3]}, {"dp_s", st.comm_s[4]}, {"cp_s", st.comm_s[1]},
+                 {"ep_s", st.comm_s[2]}}},
+               {"tokens_per_s", r.tokens_per_s},
+               {"model_flops_per_token", r.model_flops_per_token},
+               {"tflops_per_gpu", r.tflops_per_gpu},
+               {"mfu", r.mfu},
+               {"hfu", r.hfu},
+               {"algorithms", st.algorithms}};
+  j["training"] = {{"tokens", s.training.tokens}, {"steps", r.steps},         {"days", r.days},
+                   {"gpu_hours", r.gpu_hours},    {"goodput", r.goodput}};
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+namespace {
+std::string gb(double b) { return fmt::format("{:.1f}", b / 1e9); }
+
+// A one-line bar of the step's parts: compute, communication, bubble, optimizer.
+std::string bar(const StepResult& st, int width) {
+  const double parts[4] = {st.compute_s, st.exposed_comm_s, st.bubble_s, st.optimizer_s};
+  const char* glyphs[4] = {"█", "▓", "░", "▒"};
+  std::string out;
+  int used = 0;
+  for (int i = 0; i < 4; ++i) {
+    int n = static_cast<int>(std::lround(parts[i] / st.time_s * width));
+    if (i == 3) n = width - used;
+    for (int k = 0; k < n && used < width; ++k, ++used) out += glyphs[i];
+  }
+  return out;
+}
+}  // namespace
+
+std::string result_text(const Scenario& s, const Result& r) {
+  const auto& p = s.training.par;
+  const MemoryBreakdown& m = r.memory;
+  const StepResult& st = r.step;
+  std::string out;
+  out += fmt::format("{}  ({} engine)\n", s.name, r.engine);
+  out += fmt::format("  {} x {} in {} x {}, {} over {} ({}); tp {} pp {} dp {} cp {} ep {}{}, {}, {}, {} recompute\n",
+                     s.cluster.gpus, s.cluster.accelerator.name, s.cluster.racks, s.cluster.system.name,
+                     s.cluster.topology, s.cluster.fabric.name, format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
+                     p.tp, p.pp, p.dp, p.cp, p.ep, p.vpp > 1 ? fmt::format(" vpp {}", p.vpp) : "",
+                     to_string(s.training.precision), to_string(s.training.schedule), to_string(s.training.recompute));
+  out += fmt::format("model     {} params ({} active), {} layers\n", format_quantity(r.params.total, Quantity::Count),
+                     format_quantity(r.params.active, Quantity::Count), s.model.layers);
+  out += fmt::format("memory    {} of {} GB per GPU ({}): weights {}, gradients {}, optimizer {}, activations {}, other {}\n",
+                     gb(m.total()), gb(m.capacity_bytes),
+                     m.fits() ? "fits" : fmt::format("DOES NOT FIT, {} GB short", gb(m.shortfall_bytes())),
+                     gb(m.weights_bytes), gb(m.gradients_bytes), gb(m.optimizer_bytes), gb(m.activations_bytes),
+                     gb(m.other_bytes));
+  out += fmt::format("step      {:.3f} s  {}\n", st.time_s, bar(st, 40));
+  auto pct = [&](double x) { return fmt::format("{:.1f}%", 100 * x / st.time_s); };
+  out += fmt::format("          █ compute {:.3f} s ({})  ▓ exposed comm {:.3f} s ({})  ░ bubble {:.3f} s ({})  ▒ optimizer {:.3f} s\n",
+                     st.compute_s, pct(st.compute_s), st.exposed_comm_s, pct(st.exposed_comm_s), st.bubble_s,
+                     pct(st.bubble_s), st.optimizer_s);
+  std::string comm;
+  const char* kinds[5] = {"tp", "cp", "ep", "pp", "dp"};
+  for (int k = 0; k < 5; ++k)
+    if (st.comm_s[k] > 0) comm += fmt::format("{}{} {:.3f} s", comm.empty() ? "" : ", ", kinds[k], st.comm_s[k]);
+  if (!comm.empty()) out += fmt::format("          exposed comm by kind: {}\n", comm);
+  out += fmt::format("rate      {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
+                     format_quantity(r.tokens_per_s, Quantity::Count), r.tflops_per_gpu, 100 * r.mfu, 100 * r.hfu);
+  out += fmt::format("training  {} tokens: {} steps, {:.1f} days, {} GPU-hours (goodput {:.3f})\n",
+                     format_quantity(s.training.tokens, Quantity::Count), format_quantity(std::ceil(r.steps), Quantity::Count),
+                     r.days, format_quantity(r.gpu_hours, Quantity::Count), r.goodput);
+  for (const auto& w : r.warnings) out += fmt::format("note      {}\n", w);
+  return out;
+}
+
+namespace {
+void flatten(const Json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    return;
+  }
+  std::string v;
+  if (j.is_string()) v = j.get<std::string>();
+  else if (j.is_number_float()) v = fmt::format("{:.6g}", j.get<double>());
+  else if (j.is_array()) {
+    for (const auto& e : j) v += (v.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
+  } else v = j.dump();
+  out.emplace_back(prefix, v);
+}
+}  // namespace
+
+Table flat_table(const std::vector<Json>& rows) {
+  Table t;
+  std::vector<std::vector<std::pair<std::string, std::string>>> flat;
+  for (const auto& r : rows) {
+    flat.emplace_back();
+    flatten(r, "", flat.back());
+    for (const auto& [k, v] : flat.back())
+      if (std::find(t.header.begin(), t.header.end(), k) == t.header.end()) t.header.push_back(k);
+  }
+  for (const auto& f : flat) {
+    std::vector<std::string> row(t.header.size());
+    for (const auto& [k, v] : f) row[static_cast<size_t>(std::find(t.header.begin(), t.header.end(), k) - t.header.begin())] = v;
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+std::string render_rows(const std::vector<Json>& rows, const std::string& format) {
+  if (format == "json") {
+    if (rows.size() == 1) return rows[0].dump(2) + "\n";
+    return Json(rows).dump(2) + "\n";
+  }
+  if (format == "jsonl") {
+    std::string out;
+    for (const auto& r : rows) out += r.dump() + "\n";
+    return out;
+  }
+  Table t = flat_table(rows);
+  return format == "markdown" ? t.markdown() : t.csv();
+}
+
+}  // namespace danlu

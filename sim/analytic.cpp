@@ -1,0 +1,202 @@
+// The analytic engine: closed-form step time from the schedule's per-layer
+// work, in microseconds per scenario.
+//
+// Per stage and microbatch it adds up the roofline time of every compute op
+// and the exposed part of every collective (overlappable collectives hide
+// under the compute of their own layer); the pipeline formula for the
+// schedule turns per-stage times into the step; the data-parallel reduction
+// and the optimizer follow, with the reduction hidden behind the last
+// backward where overlap is on.
+#include <algorithm>
+#include <cmath>
+
+#include "sim/engine.hpp"
+
+namespace danlu {
+
+namespace {
+
+// Time of one pass over some work for one microbatch, split the way the
+// report and the power model need it.
+struct PassCost {
+  double total = 0;       // wall time of the pass
+  double compute = 0;     // compute ops
+  double matmul = 0;      // of which on the matrix units
+  double exposed[5] = {0, 0, 0, 0, 0};  // exposed communication by kind
+
+  void add(const PassCost& o, double times) {
+    total += o.total * times;
+    compute += o.compute * times;
+    matmul += o.matmul * times;
+    for (int k = 0; k < 5; ++k) exposed[k] += o.exposed[k] * times;
+  }
+};
+
+int stride_of(CommKind k, const Parallelism& p) {
+  switch (k) {
+    case CommKind::tp: return p.stride("tp");
+    case CommKind::cp: return p.stride("cp");
+    case CommKind::ep:  // expert groups are consecutive data-parallel ranks
+    case CommKind::dp: return p.stride("dp");
+    case CommKind::pp: return p.stride("pp");
+  }
+  return 1;
+}
+
+class AnalyticEngine final : public Engine {
+ public:
+  bool needs_expanded_schedule() const override { return false; }
+
+  StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
+    const Parallelism& par = s.training.par;
+    const Accelerator& acc = s.cluster.accelerator;
+    const Precision prec = s.training.precision;
+    StepResult r;
+
+    auto note = [&](const CommOp& op, const char* algorithm) {
+      std::string line = std::string(to_string(op.kind)) + " " + std::string(to_string(op.op)) + ": " + algorithm;
+      if (std::find(r.algorithms.begin(), r.algorithms.end(), line) == r.algorithms.end()) r.algorithms.push_back(line);
+    };
+    auto comm_time = [&](const CommOp& op) {
+      CollectiveCost c = collective_cost(net, op, stride_of(op.kind, par));
+      note(op, c.algorithm);
+      return c.time_s;
+    };
+    // Collectives that may overlap hide under the compute of the same pass.
+    auto cost = [&](const std::vector<WorkItem>& items) {
+      PassCost pc;
+      double hideable[5] = {0, 0, 0, 0, 0};
+      for (const WorkItem& w : items) {
+        if (w.is_comm) {
+          double t = comm_time(w.comm);
+          (w.comm.overlappable ? hideable : pc.exposed)[static_cast<int>(w.comm.kind)] += t;
+        } else {
+          double t = compute_time(w.compute, acc, prec);
+          pc.compute += t;
+          if (w.compute.matmul && w.compute.flops > 0) pc.matmul += t;
+        }
+      }
+      double hidden_total = 0;
+      for (double h : hideable) hidden_total += h;
+      if (hidden_total > pc.compute) {
+        double spill = (hidden_total - pc.compute) / hidden_total;
+        for (int k = 0; k < 5; ++k) pc.exposed[k] += hideable[k] * spill;
+      }
+      pc.total = pc.compute;
+      for (double e : pc.exposed) pc.total += e;
+      return pc;
+    };
+
+    PassCost dense[3], moe[3], head[3], tail[3];
+    const Pass passes[3] = {Pass::F, Pass::B, Pass::W};
+    for (int i = 0; i < 3; ++i) {
+      dense[i] = cost(sched.dense_layer.work(passes[i]));
+      if (s.model.moe) moe[i] = cost(sched.moe_layer.work(passes[i]));
+      head[i] = cost(sched.head.work(passes[i]));
+      tail[i] = cost(sched.tail.work(passes[i]));
+    }
+
+    // Per stage, per microbatch (all chunks): forward, backward, weight-grad.
+    const int pp = par.pp;
+    std::vector<PassCost> per_stage(static_cast<size_t>(pp));
+    std::vector<double> f(static_cast<size_t>(pp)), b(static_cast<size_t>(pp)), w(static_cast<size_t>(pp));
+    for (int st = 0; st < pp; ++st) {
+      const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
+      PassCost pass[3];
+      for (int i = 0; i < 3; ++i) {
+        pass[i].add(dense[i], stage.dense_layers);
+        pass[i].add(moe[i], stage.moe_layers);
+        if (st == 0) pass[i].add(head[i], 1);
+        if (st == pp - 1) pass[i].add(tail[i], 1);
+        per_stage[static_cast<size_t>(st)].add(pass[i], 1);
+      }
+      f[static_cast<size_t>(st)] = pass[0].total;
+      b[static_cast<size_t>(st)] = pass[1].total;
+      w[static_cast<size_t>(st)] = pass[2].total;
+    }
+
+    const double m = sched.microbatches;
+    const double v = par.vpp;
+    auto mean = [&](auto fn) {
+      double sum = 0;
+      for (int st = 0; st < pp; ++st) sum += fn(static_cast<size_t>(st));
+      return sum / pp;
+    };
+    size_t slow = 0;
+    for (size_t st = 1; st < per_stage.size(); ++st)
+      if (per_stage[st].total > per_stage[slow].total) slow = st;
+    const double t_max = per_stage[slow].total;
+
+    // Pipeline: the slowest stage works m microbatches; fill and drain add
+    // (p-1) stage-times (1F1B, GPipe), (p-1)/v (interleaved), or ZB-H1's
+    // (p-1)(F + B - W) once weight gradients fill the waits.
+    double fill;
+    switch (s.training.schedule) {
+      case PipelineSchedule::zero_bubble:
+        fill = (pp - 1) * std::max(0.0, mean([&](size_t i) { return f[i] + b[i] - w[i]; }));
+        break;
+      case PipelineSchedule::interleaved:
+        fill = (pp - 1) / v * mean([&](size_t i) { return per_stage[i].total; });
+        break;
+      default:
+        fill = (pp - 1) * mean([&](size_t i) { return per_stage[i].total; });
+    }
+    const double t_pipe = m * t_max + fill;
+
+    // Stage-to-stage sends: the fill and drain wait on 2(p-1) of them; in the
+    // steady state they hide under compute only when pp_comm overlaps.
+    double pp_exposed = 0;
+    if (pp > 1) {
+      CommOp send;
+      send.kind = CommKind::pp;
+      send.op = Collective::send_recv;
+      send.bytes = sched.pp_send_bytes;
+      send.group = 2;
+      double t_send = comm_time(send);
+      pp_exposed = 2.0 * (pp - 1) * t_send + (s.training.overlap.pp_comm ? 0.0 : 2.0 * m * v * t_send);
+    }
+
+    // Each stage then reduces its gradients and steps its optimizer; stage s
+    // ends its last backward about s backward-chunk times before stage 0.
+    double t_end = 0, dp_exposed = 0, opt = 0;
+    for (int st = 0; st < pp; ++st) {
+      const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
+      double t_dp = 0, t_after = 0;
+      for (const CommOp& c : stage.dp_comm) t_dp += comm_time(c);
+      for (const CommOp& c : stage.dp_after) t_after += comm_time(c);
+      const double buckets = std::max<size_t>(1, stage.dp_comm.size());
+      double exposed = t_dp + t_after;
+      if (s.training.overlap.dp_comm) {
+        // Buckets fill during the last microbatch's backward; the parameter
+        // all-gather overlaps the next step's forward but for its first bucket.
+        exposed = std::max(t_dp - b[static_cast<size_t>(st)], t_dp / buckets) + t_after / buckets;
+      }
+      double t_opt = compute_time(stage.optimizer, acc, prec);
+      double drain = st * mean([&](size_t i) { return b[i]; }) / v;
+      double end = t_pipe + pp_exposed - drain + exposed + t_opt;
+      if (end > t_end) t_end = end, dp_exposed = exposed, opt = t_opt;
+    }
+
+    const PassCost& ps = per_stage[slow];
+    r.time_s = t_end;
+    r.compute_s = m * ps.compute;
+    r.optimizer_s = opt;
+    for (int k = 0; k < 5; ++k) r.comm_s[k] = m * ps.exposed[k];
+    r.comm_s[static_cast<int>(CommKind::pp)] += pp_exposed;
+    r.comm_s[static_cast<int>(CommKind::dp)] += dp_exposed;
+    for (double c : r.comm_s) r.exposed_comm_s += c;
+    r.bubble_s = std::max(0.0, r.time_s - r.compute_s - r.exposed_comm_s - r.optimizer_s);
+
+    r.activity.matmul_s = m * ps.matmul;
+    r.activity.memory_s = m * (ps.compute - ps.matmul) + opt;
+    r.activity.comm_s = r.exposed_comm_s;
+    r.activity.idle_s = r.bubble_s;
+    return r;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_analytic_engine() { return std::make_unique<AnalyticEngine>(); }
+
+}  // namespace danlu

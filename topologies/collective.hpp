@@ -1,0 +1,30 @@
+// Collective communication as the schedule asks for it: which parallelism it
+// serves, which operation, how many bytes over how many ranks.
+#pragma once
+
+#include <string_view>
+
+namespace danlu {
+
+enum class CommKind { tp, cp, ep, pp, dp };
+enum class Collective { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
+
+std::string_view to_string(CommKind k);
+std::string_view to_string(Collective c);
+
+struct CommOp {
+  const char* name = "";
+  int layer = -1;
+  CommKind kind = CommKind::tp;
+  Collective op = Collective::all_reduce;
+  double bytes = 0;
+  int group = 1;             // ranks taking part
+  bool overlappable = false; // may run under compute (per training.overlap and the algorithm)
+};
+
+// Bytes a rank sends over the wire for `op` with a ring (or pairwise for
+// all-to-all) algorithm: all-reduce 2(n-1)/n, all-gather and reduce-scatter
+// (n-1)/n, all-to-all (n-1)/n, send/recv 1, each times `bytes`.
+double wire_bytes(const CommOp& op);
+
+}  // namespace danlu
