@@ -63,7 +63,11 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
 }
 
 StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage) {
-  const ParamCounts pc = count_params(m);
+  return stage_params(m, t, stage, layer_map(t), count_params(m));
+}
+
+StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage, const LayerMap& map,
+                         const ParamCounts& pc) {
   const double tp = t.par.tp;
   const double h = static_cast<double>(m.hidden);
   // K and V projections are replicated when there are fewer KV heads than tp.
@@ -71,9 +75,8 @@ StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage) {
   const double q_o = 2.0 * h * static_cast<double>(m.heads) * m.head_dim / tp;
   const double attention = q_o + kv_replicated;
   StageParams p;
-  auto map = layer_map(t);
-  for (const auto& chunk : map[static_cast<size_t>(stage)])
-    for (int layer : chunk) {
+  for (int c = 0; c < map.vpp; ++c)
+    for (int layer = map.at(stage, c).first; layer < map.at(stage, c).end(); ++layer) {
       p.dense += attention + pc.norms_per_layer;
       if (m.is_moe_layer(layer)) {
         p.dense += m.moe->shared_experts * pc.expert_per_expert / tp + pc.router_per_layer;
@@ -92,10 +95,15 @@ StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage) {
 }
 
 MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a, int stage) {
+  return stage_memory(m, t, a, stage, layer_map(t), count_params(m));
+}
+
+MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a, int stage,
+                             const LayerMap& map, const ParamCounts& pc) {
   MemoryBreakdown mb;
   mb.stage = stage;
   mb.capacity_bytes = a.hbm_usable_bytes;
-  StageParams p = stage_params(m, t, stage);
+  StageParams p = stage_params(m, t, stage, map, pc);
   const double d = static_cast<double>(t.par.dp) * t.par.cp;  // ZeRO shards over dp x cp
   const double d_expert = d / t.par.ep;
   auto shard = [&](double per_param, int from_stage) {
@@ -107,10 +115,14 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   mb.optimizer_bytes = shard(optimizer_bytes(t), 1);
 
   // Activations: per chunk, the layers' bytes times the microbatch-chunks in flight.
-  auto map = layer_map(t);
-  double per_chunk_set = 0;
-  for (const auto& chunk : map[static_cast<size_t>(stage)])
-    for (int layer : chunk) per_chunk_set += layer_activation_bytes(m, t, layer);
+  // Layers of one kind keep the same bytes: cost a dense and an MoE layer once.
+  double per_chunk_set = 0, dense_bytes = -1, moe_bytes = -1;
+  for (int c = 0; c < map.vpp; ++c)
+    for (int layer = map.at(stage, c).first; layer < map.at(stage, c).end(); ++layer) {
+      double& cached = m.is_moe_layer(layer) ? moe_bytes : dense_bytes;
+      if (cached < 0) cached = layer_activation_bytes(m, t, layer);
+      per_chunk_set += cached;
+    }
   const double in_flight = chunks_in_flight(t, stage);
   // A stage's chunks are alike in size; in-flight counts microbatch-chunks.
   double acts = per_chunk_set / t.par.vpp * in_flight;
@@ -128,7 +140,6 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   mb.other_bytes = kFrameworkFixedBytes + kFragmentation * tensors;
   if (t.zero == 3) {
     // FSDP gathers the next layer's full weights while computing this one.
-    const ParamCounts pc = count_params(m);
     double layer = pc.attention_per_layer + std::max(pc.dense_mlp_per_layer, pc.expert_per_expert * (m.moe ? m.moe->top_k : 1));
     mb.other_bytes += 2.0 * layer / t.par.tp * weight_bytes(t.precision);
   }
@@ -136,9 +147,11 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
 }
 
 MemoryBreakdown memory_per_gpu(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a) {
-  MemoryBreakdown worst = stage_memory(m, t, a, 0);
+  const LayerMap map = layer_map(t);
+  const ParamCounts pc = count_params(m);
+  MemoryBreakdown worst = stage_memory(m, t, a, 0, map, pc);
   for (int s = 1; s < t.par.pp; ++s) {
-    MemoryBreakdown mb = stage_memory(m, t, a, s);
+    MemoryBreakdown mb = stage_memory(m, t, a, s, map, pc);
     if (mb.total() > worst.total()) worst = mb;
   }
   return worst;

@@ -43,6 +43,13 @@ StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage);
 MemoryBreakdown memory_per_gpu(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a);
 MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a, int stage);
 
+// The same with the layer map and parameter counts computed once by the caller
+// (they dominate the cost of evaluating a scenario otherwise).
+StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage, const LayerMap& map,
+                         const ParamCounts& pc);
+MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Accelerator& a, int stage,
+                             const LayerMap& map, const ParamCounts& pc);
+
 // The documented allowance beyond tensors: communication buffers, library
 // workspaces and allocator fragmentation.
 inline constexpr double kFrameworkFixedBytes = 2e9;   // NCCL buffers, cuBLAS/cuDNN workspaces

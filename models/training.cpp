@@ -28,20 +28,19 @@ int Parallelism::stride(const std::string& dim) const {
   return stride;
 }
 
-std::vector<std::vector<std::vector<int>>> layer_map(const TrainingSpec& t) {
+LayerMap layer_map(const TrainingSpec& t) {
   const int pp = t.par.pp, v = t.par.vpp;
-  // chunk sizes per stage, as even as possible
-  std::vector<std::vector<int>> sizes(static_cast<size_t>(pp));
-  for (int s = 0; s < pp; ++s) {
-    int n = t.stage_layers[static_cast<size_t>(s)];
-    for (int c = 0; c < v; ++c) sizes[static_cast<size_t>(s)].push_back(n / v + (c < n % v ? 1 : 0));
-  }
-  std::vector<std::vector<std::vector<int>>> map(static_cast<size_t>(pp), std::vector<std::vector<int>>(static_cast<size_t>(v)));
+  LayerMap map;
+  map.vpp = v;
+  map.ranges.resize(static_cast<size_t>(pp * v));
   int layer = 0;
   for (int c = 0; c < v; ++c)
-    for (int s = 0; s < pp; ++s)
-      for (int i = 0; i < sizes[static_cast<size_t>(s)][static_cast<size_t>(c)]; ++i)
-        map[static_cast<size_t>(s)][static_cast<size_t>(c)].push_back(layer++);
+    for (int s = 0; s < pp; ++s) {
+      int n = t.stage_layers[static_cast<size_t>(s)];
+      int count = n / v + (c < n % v ? 1 : 0);
+      map.ranges[static_cast<size_t>(s * v + c)] = {layer, count};
+      layer += count;
+    }
   return map;
 }
 

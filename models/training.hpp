@@ -54,11 +54,21 @@ struct TrainingSpec {
   std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(micro_batch) * par.dp); }
 };
 
-// The model layers each pipeline stage runs, per virtual chunk: [stage][chunk]
-// -> global layer indices. A stage's layers are split into vpp chunks as evenly
-// as possible, and virtual stage c*pp + s follows virtual stage c*pp + s - 1,
-// as in Megatron's interleaved schedule.
-std::vector<std::vector<std::vector<int>>> layer_map(const TrainingSpec& t);
+// The model layers each pipeline stage runs, per virtual chunk: a chunk holds
+// the consecutive layers [first, first + count). A stage's layers are split
+// into vpp chunks as evenly as possible, and virtual stage c*pp + s follows
+// virtual stage c*pp + s - 1, as in Megatron's interleaved schedule.
+struct LayerRange {
+  int first = 0;
+  int count = 0;
+  int end() const { return first + count; }
+};
+struct LayerMap {
+  int vpp = 1;
+  std::vector<LayerRange> ranges;  // [stage * vpp + chunk]
+  const LayerRange& at(int stage, int chunk) const { return ranges[static_cast<size_t>(stage * vpp + chunk)]; }
+};
+LayerMap layer_map(const TrainingSpec& t);
 
 // Microbatch-chunks whose activations a stage holds at its peak, for the
 // pipeline schedule (1F1B: pp - stage, capped at the microbatches; GPipe: all of

@@ -32,16 +32,13 @@ struct PassCost {
   }
 };
 
-int stride_of(CommKind k, const Parallelism& p) {
-  switch (k) {
-    case CommKind::tp: return p.stride("tp");
-    case CommKind::cp: return p.stride("cp");
-    case CommKind::ep:  // expert groups are consecutive data-parallel ranks
-    case CommKind::dp: return p.stride("dp");
-    case CommKind::pp: return p.stride("pp");
-  }
-  return 1;
-}
+// Rank distance between group neighbours, by CommKind (tp, cp, ep, pp, dp);
+// expert groups are consecutive data-parallel ranks.
+struct Strides {
+  int of[5];
+  explicit Strides(const Parallelism& p)
+      : of{p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp"), p.stride("dp")} {}
+};
 
 class AnalyticEngine final : public Engine {
  public:
@@ -53,13 +50,21 @@ class AnalyticEngine final : public Engine {
     const Precision prec = s.training.precision;
     StepResult r;
 
-    auto note = [&](const CommOp& op, const char* algorithm) {
-      std::string line = std::string(to_string(op.kind)) + " " + std::string(to_string(op.op)) + ": " + algorithm;
-      if (std::find(r.algorithms.begin(), r.algorithms.end(), line) == r.algorithms.end()) r.algorithms.push_back(line);
-    };
+    // The algorithm chosen per (kind, operation), named once at the end; and
+    // the last costed op per kind, since a stage's gradient buckets (and a
+    // layer's repeated collectives) are identical.
+    const Strides strides(par);
+    const char* chosen[5][5] = {};
+    struct Last {
+      CommOp op;
+      double time_s = -1;
+    } last[5];
     auto comm_time = [&](const CommOp& op) {
-      CollectiveCost c = collective_cost(net, op, stride_of(op.kind, par));
-      note(op, c.algorithm);
+      Last& l = last[static_cast<int>(op.kind)];
+      if (l.time_s >= 0 && l.op.op == op.op && l.op.bytes == op.bytes && l.op.group == op.group) return l.time_s;
+      CollectiveCost c = collective_cost(net, op, strides.of[static_cast<int>(op.kind)]);
+      chosen[static_cast<int>(op.kind)][static_cast<int>(op.op)] = c.algorithm;
+      l = {op, c.time_s};
       return c.time_s;
     };
     // Collectives that may overlap hide under the compute of the same pass.
@@ -162,9 +167,10 @@ class AnalyticEngine final : public Engine {
     for (int st = 0; st < pp; ++st) {
       const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
       double t_dp = 0, t_after = 0;
-      for (const CommOp& c : stage.dp_comm) t_dp += comm_time(c);
-      for (const CommOp& c : stage.dp_after) t_after += comm_time(c);
-      const double buckets = std::max<size_t>(1, stage.dp_comm.size());
+      int buckets = 0;
+      for (const Buckets& c : stage.dp_comm) t_dp += c.count * comm_time(c.bucket), buckets += c.count;
+      for (const Buckets& c : stage.dp_after) t_after += c.count * comm_time(c.bucket);
+      buckets = std::max(1, buckets);
       double exposed = t_dp + t_after;
       if (s.training.overlap.dp_comm) {
         // Buckets fill during the last microbatch's backward; the parameter
@@ -186,6 +192,12 @@ class AnalyticEngine final : public Engine {
     r.comm_s[static_cast<int>(CommKind::dp)] += dp_exposed;
     for (double c : r.comm_s) r.exposed_comm_s += c;
     r.bubble_s = std::max(0.0, r.time_s - r.compute_s - r.exposed_comm_s - r.optimizer_s);
+
+    for (int k = 0; k < 5; ++k)
+      for (int o = 0; o < 5; ++o)
+        if (chosen[k][o])
+          r.algorithms.push_back(std::string(to_string(static_cast<CommKind>(k))) + " " +
+                                 std::string(to_string(static_cast<Collective>(o))) + ": " + chosen[k][o]);
 
     r.activity.matmul_s = m * ps.matmul;
     r.activity.memory_s = m * (ps.compute - ps.matmul) + opt;

@@ -337,12 +337,13 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     StageSchedule stage;
     stage.stage = st;
     for (int c = 0; c < p.vpp; ++c) {
-      const auto& layers = map[static_cast<size_t>(st)][static_cast<size_t>(c)];
+      const LayerRange range = map.at(st, c);
       const bool head = st == 0 && c == 0, tail = st == p.pp - 1 && c == p.vpp - 1;
-      for (int l : layers) (s.model.is_moe_layer(l) ? stage.moe_layers : stage.dense_layers) += 1;
+      for (int l = range.first; l < range.end(); ++l) (s.model.is_moe_layer(l) ? stage.moe_layers : stage.dense_layers) += 1;
       if (!expand) continue;
       ChunkWork chunk;
-      chunk.layers = layers;
+      for (int l = range.first; l < range.end(); ++l) chunk.layers.push_back(l);
+      const std::vector<int>& layers = chunk.layers;
       if (head) chunk.append(out.head);  // its backward stays last as layers go in front
       for (int l : layers) {
         PassWork lw = s.model.is_moe_layer(l) ? out.moe_layer : out.dense_layer;
@@ -365,27 +366,25 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     per_microbatch_flops += stage.dense_layers * pass_flops(out.dense_layer) +
                             stage.moe_layers * (s.model.moe ? pass_flops(out.moe_layer) : 0.0);
 
-    StageParams params = stage_params(s.model, t, st);
+    StageParams params = stage_params(s.model, t, st, map, b.pc);
     if (t.zero < 3) {
       // Gradient reduction in buckets: all-reduce, or reduce-scatter for ZeRO
       // 1/2 followed by the parameter all-gather after the optimizer.
       auto buckets = [&](double params_n, int group, const char* what, const char* after) {
         double bytes = params_n * grad_bytes;
         int n = std::max(1, static_cast<int>(std::ceil(bytes / kBucketBytes)));
-        for (int i = 0; i < n; ++i) {
-          CommOp c;
-          c.name = what;
-          c.kind = CommKind::dp;
-          c.op = t.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter;
-          c.bytes = bytes / n;
-          c.group = group;
-          c.overlappable = t.overlap.dp_comm;
-          stage.dp_comm.push_back(c);
-          if (t.zero >= 1) {
-            c.name = after;
-            c.op = Collective::all_gather;
-            stage.dp_after.push_back(c);
-          }
+        CommOp c;
+        c.name = what;
+        c.kind = CommKind::dp;
+        c.op = t.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter;
+        c.bytes = bytes / n;
+        c.group = group;
+        c.overlappable = t.overlap.dp_comm;
+        stage.dp_comm.push_back({c, n});
+        if (t.zero >= 1) {
+          c.name = after;
+          c.op = Collective::all_gather;
+          stage.dp_after.push_back({c, n});
         }
       };
       if (d > 1) buckets(params.dense, p.dp * p.cp, "dense gradient bucket", "dense parameter all-gather");

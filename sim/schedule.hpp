@@ -73,14 +73,21 @@ struct Slot {
   Pass pass = Pass::F;
 };
 
+// Equal gradient buckets, reduced one after another.
+struct Buckets {
+  CommOp bucket;  // one bucket
+  int count = 0;
+  double total_bytes() const { return bucket.bytes * count; }
+};
+
 struct StageSchedule {
   int stage = 0;
   int dense_layers = 0, moe_layers = 0;  // layers of each kind on this stage (all chunks)
   std::vector<ChunkWork> chunks;  // [vpp]; empty unless the schedule was expanded
   std::vector<Slot> order;
-  std::vector<CommOp> dp_comm;    // gradient reduction buckets
+  std::vector<Buckets> dp_comm;   // gradient reduction (dense, then expert parameters)
   ComputeOp optimizer;
-  std::vector<CommOp> dp_after;   // ZeRO 1/2: parameter all-gather after the optimizer
+  std::vector<Buckets> dp_after;  // ZeRO 1/2: parameter all-gather after the optimizer
 };
 
 struct StepSchedule {

@@ -214,7 +214,7 @@ TEST_CASE("communication volumes follow the ring closed forms") {
   const double act = 8192.0 * 4096 * 2;
   // 16 layers x 4 collectives + the embedding's reduce-scatter.
   CHECK(tp_bytes == Approx(act * (16 * 4 + 1)));
-  for (const auto& c : st.stages[0].dp_comm) dp_bytes += c.bytes;
+  for (const auto& c : st.stages[0].dp_comm) dp_bytes += c.total_bytes();
   StageParams p = stage_params(s.model, s.training, 0);
   CHECK(dp_bytes == Approx(p.dense * 2));
   CHECK(st.pp_send_bytes == Approx(act / 8));
@@ -222,15 +222,15 @@ TEST_CASE("communication volumes follow the ring closed forms") {
 
 TEST_CASE("uneven stages and interleaving map every layer exactly once") {
   Scenario s = load_scenario(test::source("scenarios/llama3-405b-gb200-nvl72.yaml"), test::catalog());
-  auto map = layer_map(s.training);
+  LayerMap map = layer_map(s.training);
   std::vector<int> seen;
-  for (const auto& stage : map)
-    for (const auto& chunk : stage) seen.insert(seen.end(), chunk.begin(), chunk.end());
+  for (const LayerRange& r : map.ranges)
+    for (int l = r.first; l < r.end(); ++l) seen.push_back(l);
   std::sort(seen.begin(), seen.end());
   REQUIRE(seen.size() == 126);
   for (int i = 0; i < 126; ++i) CHECK(seen[static_cast<size_t>(i)] == i);
   // Virtual stage c*pp + s follows c*pp + s - 1.
-  CHECK(map[0][0].front() == 0);
-  CHECK(map[1][0].front() == 2);
-  CHECK(map[0][1].front() == 18);
+  CHECK(map.at(0, 0).first == 0);
+  CHECK(map.at(1, 0).first == 2);
+  CHECK(map.at(0, 1).first == 18);
 }

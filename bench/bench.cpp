@@ -1,0 +1,57 @@
+// danlu's speed figures, printed (not asserted: machines here are shared and
+// noisy). Run: build/danlu_bench [--quick]
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "sim/evaluate.hpp"
+#include "sim/loader.hpp"
+
+using namespace danlu;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Evaluations per second of `s` with `engine`, timed over at least `min_s`.
+double rate(const Scenario& s, const Engine& engine, double min_s, double* step_s) {
+  int n = 0;
+  auto t0 = Clock::now();
+  double sink = 0;
+  do {
+    for (int i = 0; i < 100; ++i, ++n) sink += evaluate(s, engine, "analytic").step.time_s;
+  } while (seconds_since(t0) < min_s);
+  *step_s = sink / n;
+  return n / seconds_since(t0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const double min_s = quick ? 0.3 : 3.0;
+  Catalog cat = Catalog::builtin();
+  auto analytic = make_engine("analytic");
+  fmt::print("danlu benchmark (one core{})\n", quick ? ", quick" : "");
+  for (const char* file : {DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml",
+                           DANLU_SOURCE_DIR "/scenarios/llama3-405b-gb200-nvl72.yaml"}) {
+    Scenario s = load_scenario(file, cat);
+    double step = 0;
+    double r = rate(s, *analytic, min_s, &step);
+    fmt::print("  analytic  {:<28} {:>9.0f} evaluations/s  ({:.1f} us each; step {:.3f} s)\n", s.name, r, 1e6 / r,
+               step);
+  }
+  // Loading included: what a sweep pays per point.
+  auto t0 = Clock::now();
+  int n = 0;
+  do {
+    for (int i = 0; i < 20; ++i, ++n)
+      evaluate(load_scenario(DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml", cat), *analytic, "analytic");
+  } while (seconds_since(t0) < min_s);
+  fmt::print("  load+analytic flagship             {:>9.0f} scenarios/s\n", n / seconds_since(t0));
+  return 0;
+}
