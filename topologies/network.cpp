@@ -17,6 +17,25 @@ int clos_tiers(double endpoints, int radix) {
 
 }  // namespace
 
+std::vector<int> torus_slice(const std::vector<int>& pod_dims, int chips) {
+  std::vector<int> dims;
+  long left = chips;
+  const size_t d = pod_dims.size();
+  for (size_t i = 0; i < d; ++i) {
+    if (i + 1 == d) {
+      dims.push_back(static_cast<int>(left));
+      break;
+    }
+    double target = std::ceil(std::pow(static_cast<double>(left), 1.0 / static_cast<double>(d - i)) - 1e-9);
+    long best = 1;
+    for (long x = 1; x <= std::min<long>(pod_dims[i], static_cast<long>(target)); ++x)
+      if (left % x == 0) best = x;
+    dims.push_back(static_cast<int>(best));
+    left /= best;
+  }
+  return dims;
+}
+
 Network make_network(const ClusterSpec& c) {
   const System& sys = c.system;
   const Accelerator& acc = c.accelerator;
@@ -26,7 +45,7 @@ Network make_network(const ClusterSpec& c) {
   n.gpus_per_node = sys.accelerators_per_node;
   n.domain = std::min(sys.scale_up_domain, c.gpus);
   n.up_kind = sys.scale_up;
-  n.torus_dims = sys.torus_dims;
+  if (sys.scale_up == ScaleUpKind::Torus) n.torus_dims = torus_slice(sys.torus_dims, n.domain);
   n.up_bytes_per_s = acc.scale_up_bytes_per_s;
   n.up_step_s = sys.scale_up_latency_s + kStepOverheadUp_s;
   n.out_bytes_per_s = fab.port_bytes_per_s * c.nics_per_gpu;

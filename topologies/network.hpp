@@ -47,6 +47,11 @@ struct Network {
 
 Network make_network(const ClusterSpec& c);
 
+// The shape of a torus slice of `chips` within a pod of `pod_dims`: as cubic as
+// the pod allows, each side a divisor of what is left (64 of a 16x16x16 pod:
+// 4x4x4; 8960 of v5p's: 16x20x28).
+std::vector<int> torus_slice(const std::vector<int>& pod_dims, int chips);
+
 // A group of `n` ranks, `stride` apart in rank order: how many share a domain
 // (inner), how many domains it spans (outer), and whether it leaves one leaf.
 struct GroupShape {

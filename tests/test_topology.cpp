@@ -1,0 +1,124 @@
+#include <doctest/doctest.h>
+
+#include "sim/schedule.hpp"
+#include "topologies/graph.hpp"
+#include "topologies/network.hpp"
+#include "tests/util.hpp"
+
+using namespace danlu;
+using doctest::Approx;
+
+namespace {
+ClusterSpec cluster(const std::string& yaml_cluster) {
+  return test::scenario("name: t\nmodel: {preset: llama3-8b}\ncluster: " + yaml_cluster + "\n").cluster;
+}
+}  // namespace
+
+TEST_CASE("16,384-GPU rail-optimized fat-tree: switch and link counts match a hand count") {
+  ClusterSpec c = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog()).cluster;
+  ClusterGraph g = build_cluster(c);
+  // 2048 DGX nodes; each of the 8 rails is a two-tier Clos of 64-port NDR
+  // switches over 2048 endpoints: 64 leaves (32 down, 32 up) and 32 spines.
+  CHECK(g.count(NodeKind::accelerator) == 16384);
+  CHECK(g.count(NodeKind::leaf) == 8 * 64);
+  CHECK(g.count(NodeKind::spine) == 8 * 32);
+  CHECK(g.switches() == 768);
+  CHECK(g.count(NodeKind::scale_up_switch) == 2048);
+  CHECK(g.count(LinkKind::scale_up) == 16384);
+  CHECK(g.count(LinkKind::scale_out) == 16384 + 8 * 64 * 32);
+}
+
+TEST_CASE("a 4x4x4 torus has 192 links, six per chip") {
+  ClusterGraph g = build_cluster(cluster("{system: tpu-v4-pod, gpus: 64}"));
+  CHECK(g.count(LinkKind::scale_up) == 192);
+  for (VertexId r : g.ranks) CHECK(boost::degree(r, g.g) == 6);
+  // Opposite corners are 2+2+2 hops apart with wrap-around.
+  CHECK(path(g, 0, 63).hops() == 3);
+  CHECK(path(g, 0, 2 + 2 * 4 + 2 * 16).hops() == 6);
+}
+
+TEST_CASE("bisection bandwidth of a 2:1 oversubscribed tree is half the non-blocking one") {
+  // 192 GPUs (24 DGX nodes) on a plain fat-tree of 48-port switches, so that
+  // each half of the ranks fills whole leaves at 1:1 (24 down) and at 2:1 (32 down).
+  ClusterSpec c = cluster("{system: dgx-h100, gpus: 192, scale_out: {topology: fat-tree}}");
+  c.fabric.switch_radix = 48;
+  double full = bisection_bytes_per_s(build_cluster(c));
+  CHECK(full == Approx(96 * 50e9));
+  c.oversubscription = 2;
+  double half = bisection_bytes_per_s(build_cluster(c));
+  CHECK(half == Approx(full / 2));
+}
+
+TEST_CASE("paths: bottleneck and latency, and the closed-form model agrees on leaf spans") {
+  ClusterSpec c = cluster("{system: dgx-h100, gpus: 1024}");
+  ClusterGraph g = build_cluster(c);
+  Network net = make_network(c);
+  PathInfo inside = path(g, 0, 1);
+  CHECK(inside.hops() == 2);
+  CHECK(inside.bottleneck_bytes_per_s == Approx(450e9));
+  CHECK(inside.latency_s == Approx(2 * 300e-9));
+  // Same rail, same leaf: GPU - leaf - GPU.
+  CHECK(net.gpus_per_leaf == 32 * 8);
+  PathInfo leaf = path(g, 0, 8 * 31);
+  CHECK(leaf.hops() == 2);
+  CHECK(leaf.bottleneck_bytes_per_s == Approx(50e9));
+  // The next node is under another leaf: up through a spine.
+  CHECK(path(g, 0, 8 * 32).hops() == 4);
+  CHECK(group_shape(net, 32, 8).crosses_leaf == false);
+  CHECK(group_shape(net, 33, 8).crosses_leaf == true);
+  CHECK(net.tiers == 2);
+  // With 2:1 oversubscription the 42 endpoints of a leaf share 21 uplinks.
+  c.oversubscription = 2;
+  ClusterGraph o = build_cluster(c);
+  std::vector<std::pair<int, int>> flows;
+  for (int node = 0; node < 42; ++node) flows.emplace_back(node * 8, (node + 64) * 8);
+  CHECK(max_link_sharing(o, flows) >= 2);
+}
+
+TEST_CASE("collectives: ring closed forms, hierarchy across nodes, latency-bound small messages") {
+  ClusterSpec c = cluster("{system: dgx-h100, gpus: 1024}");
+  Network net = make_network(c);
+  CommOp op{"x", -1, CommKind::tp, Collective::all_gather, 1e9, 8, false};
+  CollectiveCost ring = collective_cost(net, op, 1);
+  CHECK(std::string(ring.algorithm) == "ring");
+  CHECK(ring.time_s == Approx(7.0 / 8 * 1e9 / (kScaleUpEfficiency * 450e9) + 7 * net.up_step_s + kCollectiveLaunch_s));
+  op.op = Collective::all_reduce;
+  CHECK(collective_cost(net, op, 1).time_s == Approx(2 * (ring.time_s - kCollectiveLaunch_s) + kCollectiveLaunch_s));
+
+  // 1 GB over 64 GPUs in 8 nodes: the hierarchical algorithm beats a flat ring.
+  op = {"x", -1, CommKind::dp, Collective::all_reduce, 1e9, 64, true};
+  CollectiveCost big = collective_cost(net, op, 1);
+  CHECK(std::string(big.algorithm).rfind("hierarchical", 0) == 0);
+  const double flat = 2 * 63.0 / 64 * 1e9 / (kScaleOutEfficiency * 50e9) + 2 * 63 * net.out_step_leaf_s;
+  CHECK(big.time_s < 0.5 * flat);
+  // The inner reduce-scatter leaves 1/8 of the buffer for the network.
+  const double across = 2 * 7.0 / 8 * (1e9 / 8) / (kScaleOutEfficiency * 50e9);
+  CHECK(big.time_s > across);
+
+  // A tiny all-reduce over 1024 ranks is latency-bound: the tree's log steps win.
+  op = {"x", -1, CommKind::dp, Collective::all_reduce, 1024, 1024, true};
+  CollectiveCost tiny = collective_cost(net, op, 1);
+  CHECK(std::string(tiny.algorithm) == "hierarchical tree");
+  CHECK(tiny.time_s < 200e-6);
+
+  // All-to-all moves (n-1)/n of the buffer per rank.
+  op = {"x", -1, CommKind::ep, Collective::all_to_all, 8e6, 8, false};
+  CHECK(wire_bytes(op) == Approx(7e6));
+  CollectiveCost a2a = collective_cost(net, op, 1);
+  CHECK(a2a.time_s > 7e6 / (kScaleUpEfficiency * 450e9));
+}
+
+TEST_CASE("expert parallelism: all-to-all sizes follow tokens, top-k and hidden size") {
+  Scenario s = test::scenario(
+      "name: moe\nmodel: {preset: mixtral-8x7b}\ncluster: {system: dgx-h100, gpus: 64}\n"
+      "training: {global_batch: 64, parallelism: {tp: 1, pp: 1, dp: 64, ep: 8}}\n");
+  StepSchedule st = build_schedule(s, false);
+  int a2a = 0;
+  for (const auto& w : st.moe_layer.forward)
+    if (w.is_comm && w.comm.op == Collective::all_to_all) {
+      ++a2a;
+      CHECK(w.comm.group == 8);
+      CHECK(w.comm.bytes == Approx(4096.0 * 2 * 4096 * 2));  // tokens x top-2 x hidden x bf16
+    }
+  CHECK(a2a == 2);  // dispatch and combine
+}
