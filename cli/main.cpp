@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   add_check_command(app, ctx);
   add_run_command(app, ctx);
   add_validate_command(app, ctx);
+  add_compare_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -18,7 +18,7 @@ case "${1:-}" in
   flagship)
     bash scripts/setup.sh
     build build
-    ./build/danlu check scenarios/llama3-405b-h100.yaml --explain
+    ./build/danlu run scenarios/llama3-405b-h100.yaml
     ;;
   test)
     bash scripts/setup.sh
@@ -30,8 +30,13 @@ case "${1:-}" in
     build build-asan -DDANLU_SANITIZE=ON
     (cd build-asan && ctest --output-on-failure -j "$jobs")
     ;;
+  bench)
+    bash scripts/setup.sh
+    build build
+    ./build/danlu_bench
+    ;;
   *)
-    echo "usage: scripts/dev.sh flagship|test|sanitize" >&2
+    echo "usage: scripts/dev.sh flagship|test|sanitize|bench" >&2
     exit 2
     ;;
 esac
