@@ -209,6 +209,6 @@ class AnalyticEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_analytic_engine() { return std::make_unique<AnalyticEngine>(); }
+std::unique_ptr<Engine> make_analytic_engine(const EngineOptions&) { return std::make_unique<AnalyticEngine>(); }
 
 }  // namespace danlu

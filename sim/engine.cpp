@@ -9,20 +9,21 @@
 namespace danlu {
 
 namespace {
-using Factory = std::function<std::unique_ptr<Engine>()>;
+using Factory = std::function<std::unique_ptr<Engine>(const EngineOptions&)>;
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> engines = {
       {"analytic", make_analytic_engine},
+      {"des", make_des_engine},
   };
   return engines;
 }
 }  // namespace
 
-std::unique_ptr<Engine> make_engine(const std::string& name) {
+std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options) {
   auto it = registry().find(name);
   if (it == registry().end())
     throw InputError("sim.engine", fmt::format("unknown engine \"{}\"{}", name, suggestion(name, engine_names())));
-  return it->second();
+  return it->second(options);
 }
 
 std::vector<std::string> engine_names() {

@@ -57,10 +57,16 @@ class Engine {
   virtual bool needs_expanded_schedule() const = 0;
 };
 
-std::unique_ptr<Engine> make_engine(const std::string& name);
+// What an engine may be asked beyond the step itself.
+struct EngineOptions {
+  std::string trace_path;  // DES: write the timeline here (Chrome trace-event JSON)
+};
+
+std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options = {});
 std::vector<std::string> engine_names();
 
 // The implementations (each in its own .cpp).
-std::unique_ptr<Engine> make_analytic_engine();
+std::unique_ptr<Engine> make_analytic_engine(const EngineOptions& options);
+std::unique_ptr<Engine> make_des_engine(const EngineOptions& options);
 
 }  // namespace danlu

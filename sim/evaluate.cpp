@@ -37,9 +37,9 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   return r;
 }
 
-Result evaluate(const Scenario& s, const std::string& engine) {
+Result evaluate(const Scenario& s, const std::string& engine, const EngineOptions& options) {
   std::string name = engine.empty() ? s.sim.engine : engine;
-  auto e = make_engine(name);
+  auto e = make_engine(name, options);
   return evaluate(s, *e, name);
 }
 

@@ -30,7 +30,7 @@ struct Result {
 };
 
 // Evaluates with the scenario's engine (sim.engine) unless `engine` is given.
-Result evaluate(const Scenario& s, const std::string& engine = "");
+Result evaluate(const Scenario& s, const std::string& engine = "", const EngineOptions& options = {});
 Result evaluate(const Scenario& s, const Engine& engine, const std::string& engine_name);
 
 }  // namespace danlu

@@ -93,14 +93,21 @@ GroupShape group_shape(const Network& net, int n, int stride) {
   return g;
 }
 
+double phase_time(const Network& net, const Phase& p) {
+  double rate = p.level == Level::far ? p.rate / net.oversubscription : p.rate;
+  return p.latency_s + (p.bytes > 0 ? p.bytes / rate : 0.0);
+}
+
+double plan_time(const Network& net, const CollectivePlan& plan) {
+  double t = plan.launch_s;
+  for (const Phase& p : plan.phases) t += phase_time(net, p);
+  return t;
+}
+
 namespace {
 
-struct Level {
-  double bw;    // achievable bytes/s per GPU
-  double step;  // seconds per algorithm step
-};
-
-Level inner_level(const Network& net, const GroupShape& g) {
+// The achievable per-GPU rate inside the domain for this group.
+double inner_rate(const Network& net, const GroupShape& g) {
   double bw = net.up_bytes_per_s * kScaleUpEfficiency;
   if (net.up_kind == ScaleUpKind::FullyConnected && net.domain > 1) {
     // Only the links to other members carry the group's traffic.
@@ -108,57 +115,62 @@ Level inner_level(const Network& net, const GroupShape& g) {
   } else if (net.up_kind == ScaleUpKind::Torus && !net.torus_dims.empty()) {
     bw *= static_cast<double>(g.torus_dims_used) / net.torus_dims.size();
   }
-  return {bw, net.up_step_s};
+  return bw;
 }
 
-Level outer_level(const Network& net, const GroupShape& g, int sharing) {
-  double bw = net.out_bytes_per_s * kScaleOutEfficiency / sharing;
-  if (g.crosses_leaf) bw /= net.oversubscription;
-  return {bw, g.crosses_leaf ? net.out_step_s : net.out_step_leaf_s};
-}
-
-// Ring over m ranks moving `frac` x bytes per rank in `steps` steps.
-double ring(double bytes, double frac, int steps, const Level& l) {
-  return steps * l.step + frac * bytes / l.bw;
+// A ring over the given level: `frac` of the buffer per rank in `steps` steps.
+Phase ring(Level level, double bytes, double frac, double steps, double rate, double step_s) {
+  return {level, frac * bytes, rate, steps * step_s};
 }
 
 }  // namespace
 
-CollectiveCost collective_cost(const Network& net, const CommOp& op, int stride, int sharing) {
+CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride) {
   const int n = op.group;
   const double B = op.bytes;
+  CollectivePlan best;
   if (op.op == Collective::send_recv) {
     // Stage neighbours are `stride` ranks apart: same domain or across the fabric.
-    bool inside = stride < net.domain && (stride > 0);
-    GroupShape g = group_shape(net, 2, stride);
-    Level l = inside ? inner_level(net, GroupShape{2, 1, false, 1}) : outer_level(net, g, sharing);
-    if (inside && net.up_kind == ScaleUpKind::FullyConnected) l.bw = net.up_bytes_per_s * kScaleUpEfficiency / (net.domain - 1);
-    return {l.step + B / l.bw, inside ? "p2p scale-up" : "p2p scale-out"};
+    best.algorithm = "p2p";
+    if (stride > 0 && stride < net.domain) {
+      double rate = net.up_bytes_per_s * kScaleUpEfficiency;
+      if (net.up_kind == ScaleUpKind::FullyConnected) rate /= (net.domain - 1);
+      best.phases.push_back({Level::up, B, rate, net.up_step_s});
+    } else {
+      GroupShape g = group_shape(net, 2, stride);
+      best.phases.push_back({g.crosses_leaf ? Level::far : Level::leaf, B, net.out_bytes_per_s * kScaleOutEfficiency,
+                             g.crosses_leaf ? net.out_step_s : net.out_step_leaf_s});
+    }
+    return best;
   }
-  if (n <= 1 || B <= 0) return {0.0, "none"};
+  if (n <= 1 || B <= 0) return best;
   GroupShape g = group_shape(net, n, stride);
-  const Level in = inner_level(net, g);
-  const Level out = outer_level(net, g, sharing);
+  const double in_rate = inner_rate(net, g);
+  const double out_rate = net.out_bytes_per_s * kScaleOutEfficiency;
+  const Level out_level = g.crosses_leaf ? Level::far : Level::leaf;
+  const double out_step = g.crosses_leaf ? net.out_step_s : net.out_step_leaf_s;
   const int ni = g.inner, no = g.outer;
   const bool torus = net.up_kind == ScaleUpKind::Torus;
-
-  // Phases of all-reduce = reduce-scatter + all-gather; each below is for one
-  // phase (all-gather or reduce-scatter) and doubled for all-reduce.
-  const double phases = op.op == Collective::all_reduce ? 2.0 : 1.0;
-  CollectiveCost best{1e300, "none"};
-  auto consider = [&](double t, const char* name) {
-    if (t < best.time_s) best = {t, name};
+  // An all-reduce is a reduce-scatter then an all-gather: every phase twice.
+  const int passes = op.op == Collective::all_reduce ? 2 : 1;
+  double best_t = 1e300;
+  auto consider = [&](const char* name, std::vector<Phase> one_pass) {
+    CollectivePlan plan{name, {}, kCollectiveLaunch_s};
+    for (int i = 0; i < passes; ++i) plan.phases.insert(plan.phases.end(), one_pass.begin(), one_pass.end());
+    double t = plan_time(net, plan);
+    if (t < best_t) best_t = t, best = std::move(plan);
   };
 
   if (op.op == Collective::all_to_all) {
     // Pairwise exchange: the shares for peers inside and outside the domain
-    // move in parallel over their own links.
-    double t_in = (ni - 1.0) / n * B / in.bw;
-    double t_out = no > 1 ? (n - ni) / static_cast<double>(n) * B / out.bw : 0.0;
-    double steps = (ni - 1) * in.step / 4 + (no > 1 ? out.step * std::log2(no) : 0.0);
-    consider(std::max(t_in, t_out) + steps + in.step, "pairwise all-to-all");
-    best.time_s += kCollectiveLaunch_s;
-    return best;
+    // move in parallel over their own links (two concurrent phases; the
+    // slower one sets the time, so only it is listed with the other's latency).
+    CollectivePlan plan{"pairwise all-to-all", {}, kCollectiveLaunch_s};
+    Phase in{Level::up, (ni - 1.0) / n * B, in_rate, net.up_step_s + (ni - 1) * net.up_step_s / 4};
+    Phase out{out_level, (n - ni) / static_cast<double>(n) * B, out_rate, no > 1 ? out_step * std::log2(no) : 0.0};
+    if (no > 1 && phase_time(net, out) >= phase_time(net, in)) out.latency_s += in.latency_s, plan.phases.push_back(out);
+    else plan.phases.push_back(in);
+    return plan;
   }
 
   if (no == 1) {
@@ -172,28 +184,32 @@ CollectiveCost collective_cost(const Network& net, const CommOp& op, int stride,
         steps += ext - 1;
         left /= ext;
       }
-      consider(phases * ring(B, (ni - 1.0) / ni, static_cast<int>(steps), in), "torus");
+      consider("torus", {ring(Level::up, B, (ni - 1.0) / ni, steps, in_rate, net.up_step_s)});
     } else {
-      consider(phases * ring(B, (ni - 1.0) / ni, ni - 1, in), torus ? "torus ring" : "ring");
+      consider(torus ? "torus ring" : "ring", {ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s)});
     }
     if (net.up_kind == ScaleUpKind::FullyConnected)
-      consider(phases * ((ni - 1.0) / ni * B / in.bw + in.step), "direct");
+      consider("direct", {ring(Level::up, B, (ni - 1.0) / ni, 1, in_rate, net.up_step_s)});
   } else {
     // Flat ring across domains: every GPU's traffic crosses at the slower level.
-    Level flat{std::min(in.bw, out.bw), out.step};
-    consider(phases * ring(B, (n - 1.0) / n, n - 1, flat), "ring");
+    consider("ring", {ring(out_level, B, (n - 1.0) / n, n - 1, std::min(in_rate, out_rate), out_step)});
     // Hierarchical: reduce-scatter inside, the shard across, gather inside.
-    double inner = ni > 1 ? ring(B, (ni - 1.0) / ni, ni - 1, in) : 0.0;
-    double across_ring = ring(B / ni, (no - 1.0) / no, no - 1, out);
-    consider(phases * (inner + across_ring), "hierarchical ring");
+    std::vector<Phase> hier;
+    if (ni > 1) hier.push_back(ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s));
+    hier.push_back(ring(out_level, B / ni, (no - 1.0) / no, no - 1, out_rate, out_step));
+    consider("hierarchical ring", hier);
     if (op.op == Collective::all_reduce) {
       // Double binary tree across domains: log steps, the same bandwidth term.
-      double across_tree = 2.0 * std::ceil(std::log2(no)) * out.step + 2.0 * (no - 1.0) / no * (B / ni) / out.bw;
-      consider(2.0 * inner + across_tree, "hierarchical tree");
+      hier.back().latency_s = std::ceil(std::log2(no)) * out_step;
+      consider("hierarchical tree", hier);
     }
   }
-  best.time_s += kCollectiveLaunch_s;
   return best;
+}
+
+CollectiveCost collective_cost(const Network& net, const CommOp& op, int stride) {
+  CollectivePlan plan = collective_plan(net, op, stride);
+  return {plan_time(net, plan), plan.algorithm};
 }
 
 }  // namespace danlu

@@ -62,13 +62,42 @@ struct GroupShape {
 };
 GroupShape group_shape(const Network& net, int n, int stride);
 
+// Where a phase's traffic goes: over the scale-up port, over the NIC to a
+// peer under the same leaf switch, or over the NIC and up through the leaf's
+// uplinks (where oversubscription bites).
+enum class Level { up, leaf, far };
+
+// One phase of a collective algorithm as one rank sees it: `bytes` sent over
+// `level` at up to `rate` bytes/s, after `latency_s` of per-step latency. The
+// analytic engine adds the phases' times; the DES makes each a flow, so that
+// concurrent flows share links.
+struct Phase {
+  Level level = Level::up;
+  double bytes = 0;
+  double rate = 0;       // achievable bytes/s alone on the path (oversubscription not applied)
+  double latency_s = 0;
+};
+
+struct CollectivePlan {
+  const char* algorithm = "none";
+  std::vector<Phase> phases;
+  double launch_s = 0;
+};
+
+// The fastest applicable algorithm for `op` over ranks `stride` apart (ring,
+// hierarchical ring or tree, torus, direct, pairwise all-to-all), as NCCL
+// picks one.
+CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride);
+
+// The time of a phase or a plan without contention (oversubscription applied
+// to far phases when the group leaves its leaf).
+double phase_time(const Network& net, const Phase& p);
+double plan_time(const Network& net, const CollectivePlan& plan);
+
 struct CollectiveCost {
   double time_s = 0;
   const char* algorithm = "none";
 };
-
-// The fastest applicable algorithm for `op` over ranks `stride` apart, with
-// `sharing` concurrent collectives of the same size on the same NICs.
-CollectiveCost collective_cost(const Network& net, const CommOp& op, int stride, int sharing = 1);
+CollectiveCost collective_cost(const Network& net, const CommOp& op, int stride);
 
 }  // namespace danlu

@@ -1,0 +1,546 @@
+// The discrete-event engine: one training step replayed on SimGrid.
+//
+// Platform (built from the same network description the analytic engine
+// uses, topologies/network.hpp): every simulated GPU is a host with its
+// scale-up port and its NIC as split-duplex links; GPUs under one leaf switch
+// share that leaf's uplink bundle; the core is non-blocking. Actors replay
+// their stage's slots: compute ops as executions (timed by the same roofline
+// as the analytic engine), each collective phase as one flow, pipeline sends
+// through mailboxes, the gradient reduction in a helper actor that overlaps
+// the last backward. Contention, overlap and bubbles come out of the
+// simulation instead of formulas.
+//
+// Folded mode simulates one rank per pipeline stage (of data-parallel replica
+// 0, tensor and context peer 0): the folded peers do the same at the same
+// time, so a ring phase is a flow to a stand-in peer, and the leaf uplink a
+// representative crosses gets its fair share of the bundle (1/oversubscription
+// of its NIC). Full mode makes every GPU an actor with real peers, per-leaf
+// shared uplinks and barriers per group.
+//
+// SimGrid 3.32 keeps global state across engines in one process, so every
+// simulation runs in a forked child that sends its result back on a pipe.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <simgrid/s4u.hpp>
+
+#include "sim/engine.hpp"
+
+namespace danlu {
+
+namespace {
+
+namespace sg = simgrid::s4u;
+using Json = nlohmann::json;
+
+// Hosts execute "seconds x kHostSpeed" flops: compute time comes from the
+// shared roofline model, the DES decides when it runs.
+constexpr double kHostSpeed = 1e12;
+
+enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kOptimizer, kCategories };
+const char* kCategoryNames[kCategories] = {"compute",    "memory-bound", "comm tp", "comm cp", "comm ep",
+                                           "comm pp",    "comm dp",      "idle",    "optimizer"};
+Category comm_category(CommKind k) { return static_cast<Category>(kCommTp + static_cast<int>(k)); }
+
+struct Interval {
+  double start, end;
+  Category cat;
+  const char* name;
+};
+
+// Rank numbering: coordinates (tp, cp, dp, pp) <-> rank, per the rank order.
+struct Layout {
+  std::array<int, 4> size{};   // tp, cp, dp, pp
+  std::array<int, 4> stride{};
+  explicit Layout(const Parallelism& p) {
+    size = {p.tp, p.cp, p.dp, p.pp};
+    stride = {p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp")};
+  }
+  int coord(int rank, int d) const { return (rank / stride[static_cast<size_t>(d)]) % size[static_cast<size_t>(d)]; }
+  int with(int rank, int d, int value) const {
+    return rank + (value - coord(rank, d)) * stride[static_cast<size_t>(d)];
+  }
+};
+
+struct Sim {
+  const Scenario& s;
+  const StepSchedule& sched;
+  const Network& net;
+  const bool full;
+  const Accelerator& acc;
+  const Layout layout;
+  std::array<int, 5> kind_stride{};
+  std::vector<int> ranks;  // simulated ranks; ranks[i] is the rank of actor i
+
+  // platform
+  std::map<int, sg::Host*> host;
+  std::map<int, sg::Link*> up, nic;
+  std::map<int, sg::Link*> uplink;  // by leaf id (full) or by rank (folded)
+  std::map<int, std::array<sg::Host*, 3>> standin;  // folded: peers at each level
+  sg::NetZone* zone = nullptr;
+  std::set<std::pair<int, int>> routed;
+
+  // results
+  std::map<int, std::vector<Interval>> timeline;
+  std::map<int, double> finish;
+  std::map<std::string, sg::BarrierPtr> barriers;
+  std::map<const CommOp*, CollectivePlan> plans;  // by op address (schedule outlives the run)
+
+  Sim(const Scenario& sc, const StepSchedule& st, const Network& n, bool f)
+      : s(sc), sched(st), net(n), full(f), acc(sc.cluster.accelerator), layout(sc.training.par) {
+    const Parallelism& p = s.training.par;
+    kind_stride = {p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp"), p.stride("dp")};
+    if (full) {
+      for (int r = 0; r < s.cluster.gpus; ++r) ranks.push_back(r);
+    } else {
+      for (int st_i = 0; st_i < p.pp; ++st_i) ranks.push_back(layout.with(0, 3, st_i));
+    }
+  }
+
+  int leaf_of(int rank) const {
+    int gpn = net.gpus_per_node;
+    if (net.topology == "rail-optimized") return (rank / net.gpus_per_leaf) * gpn + rank % gpn;
+    return rank / net.gpus_per_leaf;
+  }
+  bool same_domain(int a, int b) const { return a / net.domain == b / net.domain; }
+
+  void build_platform() {
+    zone = sg::create_full_zone("danlu");
+    const double up_bw = net.up_bytes_per_s * kScaleUpEfficiency;
+    const double out_bw = net.out_bytes_per_s * kScaleOutEfficiency;
+    std::map<int, int> leaf_members;
+    for (int r : ranks) leaf_members[leaf_of(r)] += 1;
+    for (int r : ranks) {
+      host[r] = zone->create_host(fmt::format("gpu{}", r), kHostSpeed);
+      up[r] = zone->create_split_duplex_link(fmt::format("up{}", r), up_bw)->set_latency(0)->seal();
+      nic[r] = zone->create_split_duplex_link(fmt::format("nic{}", r), out_bw)->set_latency(0)->seal();
+      if (full) {
+        int leaf = leaf_of(r);
+        if (!uplink.count(leaf))
+          uplink[leaf] = zone->create_split_duplex_link(fmt::format("leaf{}", leaf),
+                                                         leaf_members[leaf] * out_bw / net.oversubscription)
+                             ->set_latency(0)
+                             ->seal();
+      } else {
+        uplink[r] = zone->create_split_duplex_link(fmt::format("leaf-share{}", r), out_bw / net.oversubscription)
+                        ->set_latency(0)
+                        ->seal();
+        std::array<sg::Host*, 3> peers{};
+        for (int l = 0; l < 3; ++l) peers[static_cast<size_t>(l)] = zone->create_host(fmt::format("peer{}-{}", r, l), kHostSpeed);
+        standin[r] = peers;
+        using D = sg::LinkInRoute::Direction;
+        zone->add_route(host[r]->get_netpoint(), peers[0]->get_netpoint(), nullptr, nullptr,
+                        {sg::LinkInRoute(up[r], D::UP)}, false);
+        zone->add_route(host[r]->get_netpoint(), peers[1]->get_netpoint(), nullptr, nullptr,
+                        {sg::LinkInRoute(nic[r], D::UP)}, false);
+        zone->add_route(host[r]->get_netpoint(), peers[2]->get_netpoint(), nullptr, nullptr,
+                        {sg::LinkInRoute(nic[r], D::UP), sg::LinkInRoute(uplink[r], D::UP)}, false);
+      }
+    }
+    // Routes between simulated ranks that talk: pipeline neighbours, and in
+    // full mode every ring neighbour of every group.
+    for (int r : ranks) {
+      int st = layout.coord(r, 3);
+      for (int d : {-1, 1}) {
+        int other = (st + d + s.training.par.pp) % s.training.par.pp;
+        if (other != st) route(r, layout.with(r, 3, other));
+      }
+      if (full)
+        for (int kind : {0, 1, 2, 4})
+          for (Level l : {Level::up, Level::leaf})
+            if (int peer = ring_peer(r, static_cast<CommKind>(kind), l); peer != r) route(r, peer);
+    }
+    zone->seal();
+  }
+
+  void route(int a, int b) {
+    if (!routed.insert({a, b}).second) return;
+    using D = sg::LinkInRoute::Direction;
+    std::vector<sg::LinkInRoute> links;
+    if (same_domain(a, b)) {
+      links = {sg::LinkInRoute(up[a], D::UP), sg::LinkInRoute(up[b], D::DOWN)};
+    } else if (leaf_of(a) == leaf_of(b)) {
+      links = {sg::LinkInRoute(nic[a], D::UP), sg::LinkInRoute(nic[b], D::DOWN)};
+    } else {
+      sg::Link* ua = full ? uplink[leaf_of(a)] : uplink[a];
+      sg::Link* ub = full ? uplink[leaf_of(b)] : uplink[b];
+      links = {sg::LinkInRoute(nic[a], D::UP), sg::LinkInRoute(ua, D::UP), sg::LinkInRoute(ub, D::DOWN),
+               sg::LinkInRoute(nic[b], D::DOWN)};
+    }
+    zone->add_route(host[a]->get_netpoint(), host[b]->get_netpoint(), nullptr, nullptr, links, false);
+  }
+
+  // The dimensions a collective of `kind` varies (tp, cp, dp x cp for dp, a
+  // block of ep data-parallel ranks for ep).
+  std::vector<int> members(int rank, CommKind kind) const {
+    std::vector<int> out;
+    switch (kind) {
+      case CommKind::tp:
+      case CommKind::cp: {
+        int d = kind == CommKind::tp ? 0 : 1;
+        for (int i = 0; i < layout.size[static_cast<size_t>(d)]; ++i) out.push_back(layout.with(rank, d, i));
+        break;
+      }
+      case CommKind::ep: {
+        int ep = s.training.par.ep, base = layout.coord(rank, 2) / ep * ep;
+        for (int i = 0; i < ep; ++i) out.push_back(layout.with(rank, 2, base + i));
+        break;
+      }
+      default:
+        for (int c = 0; c < layout.size[1]; ++c)
+          for (int d = 0; d < layout.size[2]; ++d) out.push_back(layout.with(layout.with(rank, 1, c), 2, d));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // The next member on the ring at this level: inside the domain, or the
+  // member at the same position in the next domain.
+  int ring_peer(int rank, CommKind kind, Level level) const {
+    std::vector<int> m = members(rank, kind);
+    std::vector<int> mine, across;
+    for (int r : m) (same_domain(r, rank) ? mine : across).push_back(r);
+    if (level == Level::up) {
+      auto it = std::find(mine.begin(), mine.end(), rank);
+      return mine[static_cast<size_t>((it - mine.begin() + 1) % static_cast<long>(mine.size()))];
+    }
+    if (across.empty()) return rank;
+    int pos = static_cast<int>(std::find(mine.begin(), mine.end(), rank) - mine.begin());
+    for (int r : across)
+      if (r > rank && static_cast<int>(std::count_if(m.begin(), m.end(), [&](int x) { return same_domain(x, r) && x < r; })) == pos)
+        return r;
+    return across[static_cast<size_t>(pos) % across.size()];
+  }
+
+  const CollectivePlan& plan(const CommOp& op) {
+    auto it = plans.find(&op);
+    if (it != plans.end()) return it->second;
+    return plans[&op] = collective_plan(net, op, kind_stride[static_cast<size_t>(op.kind)]);
+  }
+
+  sg::Host* destination(int rank, CommKind kind, Level level) {
+    if (!full) return standin[rank][static_cast<size_t>(level)];
+    return host[ring_peer(rank, kind, level == Level::far ? Level::leaf : level)];
+  }
+
+  // ---------------------------------------------------------------- actors
+
+  struct Recorder {
+    std::vector<Interval>& out;
+    void add(double t0, Category c, const char* name) {
+      double t1 = sg::Engine::get_clock();
+      if (t1 > t0) out.push_back({t0, t1, c, name});
+    }
+  };
+
+  void barrier(int rank, const CommOp& op) {
+    if (!full || op.group <= 1) return;
+    std::vector<int> m = members(rank, op.kind);
+    if (static_cast<int>(m.size()) != op.group) return;  // expert-parallel sub-groups of dp: no sync
+    std::string key = fmt::format("{}-{}-{}", static_cast<int>(op.kind), m.front(), m.size());
+    auto& b = barriers[key];
+    if (!b) b = sg::Barrier::create(static_cast<unsigned>(m.size()));
+    b->wait();
+  }
+
+  // One phase as a started flow. The rate cap must be set before the hosts:
+  // SimGrid 3.32 counts a sendto with both ends as started.
+  static sg::CommPtr flow(sg::Host* from, sg::Host* to, const Phase& ph) {
+    sg::CommPtr c = sg::Comm::sendto_init();
+    c->set_rate(ph.rate);
+    c->set_source(from);
+    c->set_destination(to);
+    c->set_payload_size(static_cast<uint64_t>(ph.bytes));
+    c->start();
+    return c;
+  }
+
+  // A collective, blocking: launch cost, then each phase's latency and flow.
+  void collective(int rank, const CommOp& op, Recorder& rec) {
+    const CollectivePlan& p = plan(op);
+    if (p.phases.empty()) return;
+    double t0 = sg::Engine::get_clock();
+    barrier(rank, op);
+    sg::this_actor::sleep_for(p.launch_s);
+    for (const Phase& ph : p.phases) {
+      sg::this_actor::sleep_for(ph.latency_s);
+      if (ph.bytes > 0)
+        flow(host[rank], destination(rank, op.kind, ph.level), ph)->wait();
+    }
+    rec.add(t0, comm_category(op.kind), op.name);
+  }
+
+  // An overlappable collective: its flows start now; the pass waits for them at its end.
+  void collective_async(int rank, const CommOp& op, std::vector<sg::CommPtr>& pending) {
+    for (const Phase& ph : plan(op).phases)
+      if (ph.bytes > 0)
+        pending.push_back(flow(host[rank], destination(rank, op.kind, ph.level), ph));
+  }
+
+  // The items of one pass: consecutive compute merges into one execution.
+  void run_items(int rank, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
+    std::vector<sg::CommPtr> pending;
+    double compute_t = 0, mm_t = 0;
+    auto flush = [&]() {
+      if (compute_t <= 0) return;
+      double t0 = sg::Engine::get_clock();
+      sg::this_actor::execute(compute_t * kHostSpeed);
+      rec.add(t0, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
+      matmul_s += mm_t;
+      compute_t = mm_t = 0;
+    };
+    for (const WorkItem& w : items) {
+      if (!w.is_comm) {
+        double t = compute_time(w.compute, acc, s.training.precision);
+        compute_t += t;
+        if (w.compute.matmul && w.compute.flops > 0) mm_t += t;
+        continue;
+      }
+      if (w.comm.overlappable) {
+        flush();
+        collective_async(rank, w.comm, pending);
+      } else {
+        flush();
+        collective(rank, w.comm, rec);
+      }
+    }
+    flush();
+    if (!pending.empty()) {
+      double t0 = sg::Engine::get_clock();
+      for (auto& c : pending) c->wait();
+      rec.add(t0, kCommTp, "overlapped comm tail");
+    }
+  }
+
+  static std::string mailbox(char dir, int rank, int mb, int chunk) { return fmt::format("{}{}-{}-{}", dir, rank, mb, chunk); }
+
+  void stage_actor(int rank) {
+    const int pp = s.training.par.pp, v = s.training.par.vpp;
+    const int st = layout.coord(rank, 3);
+    const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
+    Recorder rec{timeline[rank]};
+    double matmul_s = 0;
+    static int token = 0;
+    std::vector<sg::CommPtr> sends;
+    const bool block_sends = !s.training.overlap.pp_comm;
+    auto send = [&](char dir, int to_rank, int mb, int chunk) {
+      double t0 = sg::Engine::get_clock();
+      auto c = sg::Mailbox::by_name(mailbox(dir, to_rank, mb, chunk))->put_async(&token, static_cast<uint64_t>(sched.pp_send_bytes));
+      if (block_sends) {
+        c->wait();
+        rec.add(t0, kCommPp, "pipeline send");
+      } else {
+        sends.push_back(c);
+      }
+    };
+    auto recv = [&](char dir, int mb, int chunk) {
+      double t0 = sg::Engine::get_clock();
+      sg::Mailbox::by_name(mailbox(dir, rank, mb, chunk))->get<int>();
+      rec.add(t0, kIdle, "waiting for a neighbour stage");
+    };
+
+    // Transfers start when sent (as NCCL's point-to-point does), not when the
+    // receiver asks: this actor is the permanent receiver of its mailboxes.
+    for (const Slot& slot : stage.order) {
+      char dir = slot.pass == Pass::F ? 'f' : 'b';
+      if (slot.pass != Pass::W)
+        sg::Mailbox::by_name(mailbox(dir, rank, slot.microbatch, slot.chunk))->set_receiver(sg::Actor::self());
+    }
+
+    // The gradient reduction overlaps the last backward when allowed.
+    size_t last_b = 0;
+    for (size_t i = 0; i < stage.order.size(); ++i)
+      if (stage.order[i].pass == Pass::B) last_b = i;
+    sg::ActorPtr reducer;
+    std::vector<Interval> reducer_log;
+    auto reduce = [this, rank, &stage](std::vector<Interval>* log) {
+      Recorder r{*log};
+      for (const Buckets& b : stage.dp_comm)
+        for (int i = 0; i < b.count; ++i) collective(rank, b.bucket, r);
+    };
+
+    for (size_t i = 0; i < stage.order.size(); ++i) {
+      const Slot& slot = stage.order[i];
+      const ChunkWork& chunk = stage.chunks[static_cast<size_t>(slot.chunk)];
+      const bool first_virtual = st == 0 && slot.chunk == 0;
+      const bool last_virtual = st == pp - 1 && slot.chunk == v - 1;
+      if (slot.pass == Pass::F) {
+        if (!first_virtual) recv('f', slot.microbatch, slot.chunk);
+        run_items(rank, chunk.forward, rec, matmul_s);
+        if (!last_virtual) {
+          int to = st == pp - 1 ? layout.with(rank, 3, 0) : layout.with(rank, 3, st + 1);
+          send('f', to, slot.microbatch, st == pp - 1 ? slot.chunk + 1 : slot.chunk);
+        }
+      } else if (slot.pass == Pass::B) {
+        if (i == last_b && s.training.overlap.dp_comm && !stage.dp_comm.empty())
+          reducer = sg::Actor::create(fmt::format("reducer{}", rank), host[rank], [reduce, &reducer_log]() { reduce(&reducer_log); });
+        if (!last_virtual) recv('b', slot.microbatch, slot.chunk);
+        run_items(rank, chunk.backward, rec, matmul_s);
+        if (!first_virtual) {
+          int to = st == 0 ? layout.with(rank, 3, pp - 1) : layout.with(rank, 3, st - 1);
+          send('b', to, slot.microbatch, st == 0 ? slot.chunk - 1 : slot.chunk);
+        }
+      } else {
+        run_items(rank, chunk.weight_grad, rec, matmul_s);
+      }
+    }
+    double t0 = sg::Engine::get_clock();
+    for (auto& c : sends) c->wait();
+    rec.add(t0, kCommPp, "pipeline sends draining");
+    if (reducer) {
+      t0 = sg::Engine::get_clock();
+      reducer->join();
+      rec.add(t0, kCommDp, "gradient reduction (overlapped) tail");
+    } else {
+      reduce(&timeline[rank]);
+    }
+    t0 = sg::Engine::get_clock();
+    sg::this_actor::execute(compute_time(stage.optimizer, acc, s.training.precision) * kHostSpeed);
+    rec.add(t0, kOptimizer, "optimizer");
+    // ZeRO's parameter all-gather: with overlap only its first bucket is
+    // exposed (the rest runs under the next step's forward).
+    for (const Buckets& b : stage.dp_after)
+      for (int k = 0; k < (s.training.overlap.dp_comm ? 1 : b.count); ++k) collective(rank, b.bucket, rec);
+    finish[rank] = sg::Engine::get_clock();
+    matmul[rank] = matmul_s;
+  }
+  std::map<int, double> matmul;
+
+  StepResult run() {
+    build_platform();
+    for (int r : ranks) sg::Actor::create(fmt::format("rank{}", r), host[r], [this, r]() { stage_actor(r); });
+    sg::Engine::get_instance()->run();
+    StepResult out;
+    out.time_s = sg::Engine::get_clock();
+    // The breakdown is the last rank to finish: its timeline covers the step.
+    int last = ranks.front();
+    for (int r : ranks)
+      if (finish[r] > finish[last]) last = r;
+    double by_cat[kCategories] = {};
+    for (const Interval& iv : timeline[last]) by_cat[iv.cat] += iv.end - iv.start;
+    out.compute_s = by_cat[kMatmul] + by_cat[kMemory];
+    out.optimizer_s = by_cat[kOptimizer];
+    for (int k = 0; k < 5; ++k) out.comm_s[k] = by_cat[kCommTp + k];
+    for (double c : out.comm_s) out.exposed_comm_s += c;
+    out.bubble_s = std::max(0.0, out.time_s - out.compute_s - out.exposed_comm_s - out.optimizer_s);
+    out.activity.matmul_s = matmul[last];
+    out.activity.memory_s = out.compute_s - matmul[last] + out.optimizer_s;
+    out.activity.comm_s = out.exposed_comm_s;
+    out.activity.idle_s = out.bubble_s;
+    std::set<std::string> algs;
+    for (const auto& [op, p] : plans)
+      algs.insert(std::string(to_string(op->kind)) + " " + std::string(to_string(op->op)) + ": " + p.algorithm);
+    out.algorithms.assign(algs.begin(), algs.end());
+    return out;
+  }
+
+  void write_trace(const std::string& path) const {
+    std::ofstream f(path);
+    if (!f) throw std::runtime_error("cannot write the trace file " + path);
+    Json events = Json::array();
+    for (const auto& [rank, ivs] : timeline) {
+      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", rank},
+                        {"args", {{"name", fmt::format("rank {} (stage {})", rank, layout.coord(rank, 3))}}}});
+      for (const Interval& iv : ivs)
+        events.push_back({{"name", iv.name}, {"cat", kCategoryNames[iv.cat]}, {"ph", "X"}, {"pid", 0}, {"tid", rank},
+                          {"ts", iv.start * 1e6}, {"dur", (iv.end - iv.start) * 1e6}});
+    }
+    f << Json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump();
+  }
+};
+
+Json to_json(const StepResult& r) {
+  return {{"time_s", r.time_s}, {"compute_s", r.compute_s}, {"exposed_comm_s", r.exposed_comm_s},
+          {"bubble_s", r.bubble_s}, {"optimizer_s", r.optimizer_s},
+          {"comm_s", std::vector<double>(std::begin(r.comm_s), std::end(r.comm_s))},
+          {"algorithms", r.algorithms},
+          {"activity", {r.activity.matmul_s, r.activity.memory_s, r.activity.comm_s, r.activity.idle_s}}};
+}
+
+StepResult from_json(const Json& j) {
+  StepResult r;
+  r.time_s = j["time_s"];
+  r.compute_s = j["compute_s"];
+  r.exposed_comm_s = j["exposed_comm_s"];
+  r.bubble_s = j["bubble_s"];
+  r.optimizer_s = j["optimizer_s"];
+  for (int k = 0; k < 5; ++k) r.comm_s[k] = j["comm_s"][static_cast<size_t>(k)];
+  r.algorithms = j["algorithms"].get<std::vector<std::string>>();
+  r.activity.matmul_s = j["activity"][0];
+  r.activity.memory_s = j["activity"][1];
+  r.activity.comm_s = j["activity"][2];
+  r.activity.idle_s = j["activity"][3];
+  return r;
+}
+
+class DesEngine final : public Engine {
+ public:
+  explicit DesEngine(EngineOptions o) : options_(std::move(o)) {}
+  bool needs_expanded_schedule() const override { return true; }
+
+  StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("DES: cannot create a pipe");
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("DES: cannot fork");
+    if (pid == 0) {
+      close(fds[0]);
+      int code = 0;
+      std::string out;
+      try {
+        const char* args[] = {"danlu", "--log=root.thres:critical", "--cfg=network/model:CM02",
+                              "--cfg=network/crosstraffic:0", nullptr};
+        int argc = 4;
+        sg::Engine engine(&argc, const_cast<char**>(args));
+        Sim sim(s, sched, net, s.sim.fidelity == "full");
+        StepResult r = sim.run();
+        if (!options_.trace_path.empty()) sim.write_trace(options_.trace_path);
+        out = to_json(r).dump();
+      } catch (const std::exception& e) {
+        out = Json{{"error", e.what()}}.dump();
+        code = 1;
+      }
+      size_t done = 0;
+      while (done < out.size()) {
+        ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      close(fds[1]);
+      _exit(code);
+    }
+    close(fds[1]);
+    std::string buf;
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fds[0], chunk, sizeof chunk)) > 0) buf.append(chunk, static_cast<size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Json j = Json::parse(buf, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      throw std::runtime_error(fmt::format("DES: the simulation process ended without a result (status {})", status));
+    if (j.contains("error")) throw std::runtime_error("DES: " + j["error"].get<std::string>());
+    return from_json(j);
+  }
+
+ private:
+  EngineOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_des_engine(const EngineOptions& options) { return std::make_unique<DesEngine>(options); }
+
+}  // namespace danlu
