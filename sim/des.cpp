@@ -229,10 +229,6 @@ struct Sim {
     return plans[&op] = collective_plan(net, op, kind_stride[static_cast<size_t>(op.kind)]);
   }
 
-  sg::Host* destination(int rank, CommKind kind, Level level) {
-    if (!full) return standin[rank][static_cast<size_t>(level)];
-    return host[ring_peer(rank, kind, level == Level::far ? Level::leaf : level)];
-  }
 
   // ---------------------------------------------------------------- actors
 
@@ -244,14 +240,33 @@ struct Sim {
     }
   };
 
-  void barrier(int rank, const CommOp& op) {
-    if (!full || op.group <= 1) return;
-    std::vector<int> m = members(rank, op.kind);
-    if (static_cast<int>(m.size()) != op.group) return;  // expert-parallel sub-groups of dp: no sync
-    std::string key = fmt::format("{}-{}-{}", static_cast<int>(op.kind), m.front(), m.size());
-    auto& b = barriers[key];
-    if (!b) b = sg::Barrier::create(static_cast<unsigned>(m.size()));
-    b->wait();
+  // What a rank needs about each of its groups, computed once: its ring peers
+  // at each level and the group's barrier.
+  struct GroupInfo {
+    int size = 0;
+    sg::Host* peer[3] = {nullptr, nullptr, nullptr};
+    sg::BarrierPtr barrier;
+  };
+  std::map<std::pair<int, int>, GroupInfo> groups;
+
+  GroupInfo& group(int rank, CommKind kind) {
+    auto [it, fresh] = groups.try_emplace({rank, static_cast<int>(kind)});
+    GroupInfo& g = it->second;
+    if (!fresh) return g;
+    std::vector<int> m = members(rank, kind);
+    g.size = static_cast<int>(m.size());
+    for (int l = 0; l < 3; ++l)
+      g.peer[l] = full ? host[ring_peer(rank, kind, l == 2 ? Level::leaf : static_cast<Level>(l))]
+                       : standin[rank][static_cast<size_t>(l)];
+    // Tensor and context groups run in lock-step on private scale-up ports;
+    // data-parallel and expert groups can drift apart under contention, and a
+    // collective ends for all when its slowest member is done.
+    if (full && (kind == CommKind::dp || kind == CommKind::ep)) {
+      auto& b = barriers[fmt::format("{}-{}", static_cast<int>(kind), m.front())];
+      if (!b) b = sg::Barrier::create(static_cast<unsigned>(m.size()));
+      g.barrier = b;
+    }
+    return g;
   }
 
   // One phase as a started flow. The rate cap must be set before the hosts:
@@ -271,21 +286,30 @@ struct Sim {
     const CollectivePlan& p = plan(op);
     if (p.phases.empty()) return;
     double t0 = sg::Engine::get_clock();
-    barrier(rank, op);
-    sg::this_actor::sleep_for(p.launch_s);
+    GroupInfo& g = group(rank, op.kind);
+    // Expert-parallel sub-groups of data parallelism do not sync as the whole group.
+    if (g.barrier && g.size == op.group) g.barrier->wait();
+    // One flow per phase. Its fixed costs (launch, per-step latency) ride on
+    // the flow as the bytes they would take at its rate: exact alone on the
+    // path, and a third as many simulation events as separate waits.
+    double fixed = p.launch_s;
     for (const Phase& ph : p.phases) {
-      sg::this_actor::sleep_for(ph.latency_s);
-      if (ph.bytes > 0)
-        flow(host[rank], destination(rank, op.kind, ph.level), ph)->wait();
+      fixed += ph.latency_s;
+      if (ph.bytes <= 0) continue;
+      Phase padded = ph;
+      padded.bytes += fixed * ph.rate;
+      fixed = 0;
+      flow(host[rank], g.peer[static_cast<int>(ph.level)], padded)->wait();
     }
+    if (fixed > 0) sg::this_actor::sleep_for(fixed);
     rec.add(t0, comm_category(op.kind), op.name);
   }
 
   // An overlappable collective: its flows start now; the pass waits for them at its end.
   void collective_async(int rank, const CommOp& op, std::vector<sg::CommPtr>& pending) {
+    GroupInfo& g = group(rank, op.kind);
     for (const Phase& ph : plan(op).phases)
-      if (ph.bytes > 0)
-        pending.push_back(flow(host[rank], destination(rank, op.kind, ph.level), ph));
+      if (ph.bytes > 0) pending.push_back(flow(host[rank], g.peer[static_cast<int>(ph.level)], ph));
   }
 
   // The items of one pass: consecutive compute merges into one execution.
