@@ -1,5 +1,7 @@
 // danlu's speed figures, printed (not asserted: machines here are shared and
-// noisy). Run: build/danlu_bench [--quick]
+// noisy). Run: build/danlu_bench [--quick]   (--quick: shorter timing, no 4,096-GPU full-fidelity DES)
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstring>
 
@@ -53,5 +55,22 @@ int main(int argc, char** argv) {
       evaluate(load_scenario(DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml", cat), *analytic, "analytic");
   } while (seconds_since(t0) < min_s);
   fmt::print("  load+analytic flagship             {:>9.0f} scenarios/s\n", n / seconds_since(t0));
+
+  // The DES: wall time of one step (each simulation runs in a child process,
+  // whose peak memory getrusage reports).
+  auto des = [&](const char* label, const std::vector<std::string>& sets) {
+    Scenario s = load_scenario(DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml", cat, sets);
+    auto t = Clock::now();
+    Result r = evaluate(s, "des");
+    double wall = seconds_since(t);
+    rusage ru{};
+    getrusage(RUSAGE_CHILDREN, &ru);
+    fmt::print("  des       {:<28} {:>9.2f} s wall  (step {:.3f} s; peak child memory so far {:.2f} GB)\n", label, wall,
+               r.step.time_s, ru.ru_maxrss / 1e6);
+  };
+  des("flagship 16,384 GPUs folded", {});
+  if (!quick)
+    des("4,096 GPUs full fidelity", {"sim.fidelity=full", "cluster.gpus=4096", "training.parallelism.dp=32",
+                                     "training.global_batch=512"});
   return 0;
 }

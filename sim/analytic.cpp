@@ -51,17 +51,17 @@ class AnalyticEngine final : public Engine {
     StepResult r;
 
     // The algorithm chosen per (kind, operation), named once at the end; and
-    // the last costed op per kind, since a stage's gradient buckets (and a
-    // layer's repeated collectives) are identical.
+    // the last costed op per (kind, operation), since a stage's gradient
+    // buckets (and a layer's repeated collectives) are identical.
     const Strides strides(par);
     const char* chosen[5][5] = {};
     struct Last {
       CommOp op;
       double time_s = -1;
-    } last[5];
+    } last[5][5];
     auto comm_time = [&](const CommOp& op) {
-      Last& l = last[static_cast<int>(op.kind)];
-      if (l.time_s >= 0 && l.op.op == op.op && l.op.bytes == op.bytes && l.op.group == op.group) return l.time_s;
+      Last& l = last[static_cast<int>(op.kind)][static_cast<int>(op.op)];
+      if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group) return l.time_s;
       CollectiveCost c = collective_cost(net, op, strides.of[static_cast<int>(op.kind)]);
       chosen[static_cast<int>(op.kind)][static_cast<int>(op.op)] = c.algorithm;
       l = {op, c.time_s};

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -516,6 +517,9 @@ class DesEngine final : public Engine {
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("DES: cannot create a pipe");
+    // The child must not inherit (and later write) the parent's pending output.
+    std::fflush(stdout);
+    std::fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("DES: cannot fork");
     if (pid == 0) {

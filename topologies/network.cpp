@@ -154,11 +154,17 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
   // An all-reduce is a reduce-scatter then an all-gather: every phase twice.
   const int passes = op.op == Collective::all_reduce ? 2 : 1;
   double best_t = 1e300;
-  auto consider = [&](const char* name, std::vector<Phase> one_pass) {
+  auto consider = [&](const char* name, const Phases& one_pass) {
     CollectivePlan plan{name, {}, kCollectiveLaunch_s};
-    for (int i = 0; i < passes; ++i) plan.phases.insert(plan.phases.end(), one_pass.begin(), one_pass.end());
+    for (int i = 0; i < passes; ++i)
+      for (const Phase& p : one_pass) plan.phases.push_back(p);
     double t = plan_time(net, plan);
-    if (t < best_t) best_t = t, best = std::move(plan);
+    if (t < best_t) best_t = t, best = plan;
+  };
+  auto one = [](const Phase& p) {
+    Phases ps;
+    ps.push_back(p);
+    return ps;
   };
 
   if (op.op == Collective::all_to_all) {
@@ -184,17 +190,17 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
         steps += ext - 1;
         left /= ext;
       }
-      consider("torus", {ring(Level::up, B, (ni - 1.0) / ni, steps, in_rate, net.up_step_s)});
+      consider("torus", one(ring(Level::up, B, (ni - 1.0) / ni, steps, in_rate, net.up_step_s)));
     } else {
-      consider(torus ? "torus ring" : "ring", {ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s)});
+      consider(torus ? "torus ring" : "ring", one(ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s)));
     }
     if (net.up_kind == ScaleUpKind::FullyConnected)
-      consider("direct", {ring(Level::up, B, (ni - 1.0) / ni, 1, in_rate, net.up_step_s)});
+      consider("direct", one(ring(Level::up, B, (ni - 1.0) / ni, 1, in_rate, net.up_step_s)));
   } else {
     // Flat ring across domains: every GPU's traffic crosses at the slower level.
-    consider("ring", {ring(out_level, B, (n - 1.0) / n, n - 1, std::min(in_rate, out_rate), out_step)});
+    consider("ring", one(ring(out_level, B, (n - 1.0) / n, n - 1, std::min(in_rate, out_rate), out_step)));
     // Hierarchical: reduce-scatter inside, the shard across, gather inside.
-    std::vector<Phase> hier;
+    Phases hier;
     if (ni > 1) hier.push_back(ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s));
     hier.push_back(ring(out_level, B / ni, (no - 1.0) / no, no - 1, out_rate, out_step));
     consider("hierarchical ring", hier);

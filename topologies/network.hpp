@@ -6,6 +6,7 @@
 // for the DES and for counting parts, and tests hold the two against each other.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -78,9 +79,21 @@ struct Phase {
   double latency_s = 0;
 };
 
+// At most four phases (a hierarchical all-reduce: inside, across, twice), kept
+// inline: the analytic engine plans collectives in its hot loop.
+struct Phases {
+  std::array<Phase, 4> items{};
+  int n = 0;
+  void push_back(const Phase& p) { items[static_cast<size_t>(n++)] = p; }
+  const Phase* begin() const { return items.data(); }
+  const Phase* end() const { return items.data() + n; }
+  Phase& back() { return items[static_cast<size_t>(n - 1)]; }
+  bool empty() const { return n == 0; }
+};
+
 struct CollectivePlan {
   const char* algorithm = "none";
-  std::vector<Phase> phases;
+  Phases phases;
   double launch_s = 0;
 };
 

@@ -1,0 +1,126 @@
+// The discrete-event engine against the analytic one and against the closed
+// forms it must reproduce when nothing contends, and the contention only it shows.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/evaluate.hpp"
+#include "tests/util.hpp"
+
+using namespace danlu;
+using doctest::Approx;
+
+TEST_CASE("DES and analytic agree within 5% on every calibration run") {
+  namespace fs = std::filesystem;
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(test::source("scenarios/calibration"))) {
+    Scenario s = load_scenario(e.path().string(), test::catalog());
+    if (!s.measured) continue;
+    CAPTURE(s.name);
+    double analytic = evaluate(s, "analytic").step.time_s;
+    double des = evaluate(s, "des").step.time_s;
+    CHECK(des == Approx(analytic).epsilon(0.05));
+    ++n;
+  }
+  CHECK(n >= 15);
+}
+
+namespace {
+const char* k512 = R"(name: fold-check-512
+model: {preset: llama3-8b}
+cluster: {system: dgx-h100, gpus: 512}
+training:
+  global_batch: 128
+  parallelism: {tp: 8, pp: 4, dp: 16}
+  tokens: 1T
+)";
+}  // namespace
+
+TEST_CASE("folded and full fidelity agree within 3% at 512 GPUs") {
+  Scenario folded = test::scenario(k512);
+  Scenario full = test::scenario(k512, {"sim.fidelity=full"});
+  double f = evaluate(folded, "des").step.time_s;
+  double u = evaluate(full, "des").step.time_s;
+  CHECK(u == Approx(f).epsilon(0.03));
+}
+
+namespace {
+// A small uniform pipeline (no TP/DP) on a machine whose links are free, so
+// that the step is compute and bubble only.
+double free_comm_step(const std::string& schedule, int vpp, int microbatches) {
+  Scenario s = test::scenario(
+      "name: bubble\nmodel: {layers: 16, hidden: 2048, ffn_hidden: 8192, heads: 16, vocab: 1024, seq_len: 2048}\n"
+      "cluster: {system: dgx-h100, gpus: 4}\n"
+      "training: {parallelism: {tp: 1, pp: 4, dp: 1, vpp: " + std::to_string(vpp) + "}, pipeline_schedule: " +
+      schedule + ", global_batch: " + std::to_string(microbatches) + "}\n");
+  s.cluster.accelerator.scale_up_bytes_per_s = 1e18;
+  s.cluster.system.scale_up_latency_s = 0;
+  return evaluate(s, "des").step.time_s;
+}
+}  // namespace
+
+TEST_CASE("pipeline bubble: (p-1)/m for 1F1B and (p-1)/(v m) for interleaved, communication free") {
+  // T(m) = m t + bubble: two microbatch counts give the per-microbatch time t.
+  for (int v : {1, 2}) {
+    const std::string sched = v == 1 ? "1f1b" : "interleaved";
+    double t8 = free_comm_step(sched, v, 8), t16 = free_comm_step(sched, v, 16);
+    double per_mb = (t16 - t8) / 8;
+    double bubble = (t8 - 8 * per_mb) / (8 * per_mb);
+    CAPTURE(sched);
+    CHECK(bubble == Approx(3.0 / (v * 8)).epsilon(0.05));
+  }
+}
+
+TEST_CASE("two data-parallel groups across a 2:1 oversubscribed uplink: slower by the reduction's share") {
+  // 4 GPUs in 2 nodes of 2, one 400G NIC per GPU, 4-port switches: each leaf
+  // holds one node (2 ports down), with 2 uplinks (1:1) or 1 (2:1). TP pairs
+  // sit in a node; the two DP groups {0,2} and {1,3} each cross between the
+  // leaves, so both their flows need the leaf's uplinks at once.
+  auto step = [](double oversub) {
+    Scenario s = test::scenario(
+        "name: contention\nmodel: {preset: llama3-8b}\n"
+        "cluster: {system: dgx-h100, gpus: 4, scale_out: {topology: fat-tree, oversubscription: " +
+        std::to_string(oversub) + "}}\n"
+        "training: {parallelism: {tp: 2, dp: 2}, global_batch: 2, zero: 0, overlap: {dp_comm: false}}\n"
+        "sim: {fidelity: full}\n");
+    s.cluster.system.accelerators_per_node = 2;
+    s.cluster.system.scale_up_domain = 2;
+    s.cluster.fabric.switch_radix = 4;
+    Result r = evaluate(s, "des");
+    return std::make_pair(r.step.time_s, r.step.comm_s[static_cast<int>(CommKind::dp)]);
+  };
+  auto [t1, dp1] = step(1);
+  auto [t2, dp2] = step(2);
+  // Two flows share one uplink port instead of two: the bandwidth part of the
+  // reduction takes twice as long, and the step grows by about that much.
+  CHECK(dp2 == Approx(2 * dp1).epsilon(0.05));
+  CHECK(t2 - t1 == Approx(dp1).epsilon(0.05));
+  CHECK(t2 > 1.05 * t1);
+}
+
+TEST_CASE("--trace writes a Chrome trace with every simulated rank") {
+  std::string path = (std::filesystem::temp_directory_path() / "danlu-trace-test.json").string();
+  auto r = test::run_danlu("run scenarios/llama3-405b-gb200-nvl72.yaml --engine des --trace " + path + " --format json");
+  REQUIRE(r.status == 0);
+  std::ifstream in(path);
+  nlohmann::json j;
+  in >> j;
+  std::set<int> tids;
+  int compute = 0;
+  for (const auto& e : j["traceEvents"]) {
+    tids.insert(e["tid"].get<int>());
+    if (e["ph"] == "X" && e["cat"] == "compute") ++compute;
+  }
+  CHECK(tids.size() == 9);  // one rank per pipeline stage, folded
+  CHECK(compute > 100);
+  std::remove(path.c_str());
+  auto bad = test::run_danlu("run scenarios/llama3-405b-h100.yaml --trace /tmp/x.json");
+  CHECK(bad.status == 2);
+  CHECK(bad.output == "error: --trace: a timeline needs the DES engine; add --engine des\n");
+}
