@@ -45,6 +45,39 @@ Json result_json(const Scenario& s, const Result& r) {
                {"algorithms", st.algorithms}};
   j["training"] = {{"tokens", s.training.tokens}, {"steps", r.steps},         {"days", r.days},
                    {"gpu_hours", r.gpu_hours},    {"goodput", r.goodput}};
+  if (s.reliability.given)
+    j["reliability"] = {{"job_mtbf_s", r.reliability.job_mtbf_s},
+                        {"checkpoint_interval_s", r.reliability.interval_s},
+                        {"young_daly_interval_s", r.reliability.young_daly_s},
+                        {"checkpoint_share", r.reliability.checkpoint_share},
+                        {"failure_share", r.reliability.failure_share}};
+  const PowerResult& pw = r.power;
+  j["power"] = {{"gpu_w", pw.gpu_w},
+                {"it_mw", pw.it_w / 1e6},
+                {"facility_mw", pw.facility_w / 1e6},
+                {"pue", s.facility.pue},
+                {"rack_kw", pw.rack_w / 1e3},
+                {"racks", pw.racks},
+                {"cooling", pw.cooling},
+                {"coolable", pw.coolable},
+                {"peak_it_mw", pw.peak_it_w / 1e6},
+                {"energy_mwh", pw.energy_mwh},
+                {"trough_it_mw", pw.trough_it_w / 1e6},
+                {"swing_mw", (pw.peak_it_w - pw.trough_it_w) / 1e6},
+                {"cooling_needed", pw.cooling_needed},
+                {"network_kw", pw.network_w / 1e3},
+                {"switches", r.fabric.switches},
+                {"transceivers", r.fabric.transceivers}};
+  const CostResult& c = r.cost;
+  j["cost"] = {{"rent_usd", c.rent_usd},
+               {"buy_usd", c.buy_usd},
+               {"cheaper", c.cheaper},
+               {"break_even_months", c.break_even_months ? Json(*c.break_even_months) : Json(nullptr)},
+               {"usd_per_million_tokens", c.usd_per_million_tokens},
+               {"capex_usd", c.capex_usd},
+               {"owned_usd_per_gpu_hour", c.owned_usd_per_gpu_hour},
+               {"fleet_buy_usd", c.fleet_buy_usd},
+               {"fleet_rent_usd", c.fleet_rent_usd}};
   j["warnings"] = r.warnings;
   return j;
 }
@@ -100,6 +133,25 @@ std::string result_text(const Scenario& s, const Result& r) {
   out += fmt::format("training  {} tokens: {} steps, {:.1f} days, {} GPU-hours (goodput {:.3f})\n",
                      format_quantity(s.training.tokens, Quantity::Count), format_quantity(std::ceil(r.steps), Quantity::Count),
                      r.days, format_quantity(r.gpu_hours, Quantity::Count), r.goodput);
+  const PowerResult& pw = r.power;
+  out += fmt::format("power     {:.0f} W per GPU; IT {:.2f} MW (peak {:.2f}, swing {:.2f} MW), facility {:.2f} MW at PUE {:.2f}; "
+                     "{:.0f} MWh for the run\n",
+                     pw.gpu_w, pw.it_w / 1e6, pw.peak_it_w / 1e6, (pw.peak_it_w - pw.trough_it_w) / 1e6,
+                     pw.facility_w / 1e6, s.facility.pue, pw.energy_mwh);
+  out += fmt::format("racks     {} racks at {:.1f} kW peak each: {} cooling {} (needs {}); {} switches, {} transceivers\n",
+                     pw.racks, pw.rack_w / 1e3, pw.cooling, pw.coolable ? "holds it" : "DOES NOT hold it",
+                     pw.cooling_needed, r.fabric.switches, r.fabric.transceivers);
+  const CostResult& c = r.cost;
+  out += fmt::format("cost      rent ${} vs buy ${} for the run: {} is cheaper; ${:.2f} per M tokens; owning costs ${:.2f} "
+                     "per useful GPU-hour; break-even {}\n",
+                     format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
+                     c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
+                     c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never");
+  if (s.reliability.given)
+    out += fmt::format("failures  job MTBF {:.1f} h; checkpoint every {:.0f} s (Young/Daly {:.0f} s): {:.1f}% writing, "
+                       "{:.1f}% lost to failures\n",
+                       r.reliability.job_mtbf_s / 3600, r.reliability.interval_s, r.reliability.young_daly_s,
+                       100 * r.reliability.checkpoint_share, 100 * r.reliability.failure_share);
   for (const auto& w : r.warnings) out += fmt::format("note      {}\n", w);
   return out;
 }

@@ -23,10 +23,33 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   r.mfu = sched.model_flops / (r.step.time_s * gpus * peak);
   r.hfu = sched.executed_flops / (r.step.time_s * gpus * peak);
   r.steps = s.training.tokens / sched.tokens;
-  r.goodput = 1.0;
+  r.reliability = goodput(s.reliability, s.cluster.gpus);
+  r.goodput = r.reliability.goodput;
   double wall_s = r.steps * r.step.time_s / r.goodput;
   r.days = wall_s / 86400.0;
   r.gpu_hours = wall_s * gpus / 3600.0;
+
+  // Power: the GPU's states over the step, the parts the topology counts.
+  r.fabric = fabric_counts(s.cluster);
+  PowerInputs pin;
+  pin.cluster = &s.cluster;
+  pin.activity = {r.step.activity.matmul_s, r.step.activity.memory_s, r.step.activity.comm_s, r.step.activity.idle_s};
+  pin.switches = r.fabric.switches;
+  pin.transceivers = r.fabric.transceivers;
+  pin.facility = s.facility;
+  pin.run_hours = wall_s / 3600.0;
+  r.power = power(pin);
+
+  CostInputs cin;
+  cin.spec = s.cost;
+  cin.gpus = s.cluster.gpus;
+  cin.units = s.cluster.system.unit == "rack" ? s.cluster.racks : s.cluster.nodes;
+  cin.run_hours = wall_s / 3600.0;
+  cin.facility_w = r.power.facility_w;
+  cin.facility_peak_w = r.power.peak_it_w * s.facility.pue;
+  cin.electricity_usd_per_kwh = s.facility.electricity_usd_per_kwh;
+  cin.tokens = s.training.tokens;
+  r.cost = cost(cin);
 
   r.warnings = s.warnings;
   if (!r.memory.fits())
@@ -34,6 +57,13 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
                                      r.memory.stage, r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9,
                                      r.memory.shortfall_bytes() / 1e9));
   if (!s.reliability.given) r.warnings.push_back("no reliability block: goodput taken as 1 (no failures)");
+  if (!r.power.coolable)
+    r.warnings.push_back(fmt::format("a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}",
+                                     r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, s.facility.cooling,
+                                     r.power.cooling_needed));
+  if (s.reliability.given && r.goodput < 0.5)
+    r.warnings.push_back(fmt::format("goodput {:.2f}: failures every {:.1f} min of a {}-GPU job leave little progress",
+                                     r.goodput, r.reliability.job_mtbf_s / 60, s.cluster.gpus));
   return r;
 }
 

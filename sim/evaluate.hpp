@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/memory.hpp"
+#include "topologies/graph.hpp"
 #include "sim/engine.hpp"
 
 namespace danlu {
@@ -26,6 +27,10 @@ struct Result {
   double days = 0;            // wall clock, goodput included
   double gpu_hours = 0;
   double goodput = 1;
+  Goodput reliability;
+  FabricCounts fabric;
+  PowerResult power;
+  CostResult cost;
   std::vector<std::string> warnings;
 };
 

@@ -78,16 +78,6 @@ Node load_tree(const std::string& file, const std::vector<std::string>& sets) {
 
 // ------------------------------------------------------------- typed reading
 
-CoolingDefaults cooling_defaults(const std::string& cooling) {
-  // PUE: industry average 1.55-1.59, new large sites <= 1.3, optimised liquid
-  // ~1.1 (hardware-facts.md "Facility"). Rack limits: optimised air 20-40 kW,
-  // rear-door heat exchangers 40-60 kW; direct liquid ~140 kW (GB200/GB300
-  // NVL72 class racks); immersion tanks ~200 kW.
-  if (cooling == "air") return {1.4, 40e3};
-  if (cooling == "rear-door") return {1.3, 60e3};
-  if (cooling == "liquid") return {1.15, 140e3};
-  return {1.08, 200e3};  // immersion
-}
 
 namespace {
 

@@ -32,11 +32,4 @@ inline Scenario load_scenario(const std::string& file, const Catalog& catalog,
 // The cross product of the sweep axes, as lists of (path, value) to apply.
 std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s);
 
-// Cooling types and their defaults (documented in docs/scenario.md).
-struct CoolingDefaults {
-  double pue;
-  double max_rack_w;
-};
-CoolingDefaults cooling_defaults(const std::string& cooling);
-
 }  // namespace danlu

@@ -11,43 +11,18 @@
 #include "core/node.hpp"
 #include "core/reader.hpp"
 #include "models/hardware.hpp"
+#include "models/cost.hpp"
+#include "models/power.hpp"
+#include "models/reliability.hpp"
 #include "models/training.hpp"
 #include "models/transformer.hpp"
 
 namespace danlu {
 
 
-struct FacilitySpec {
-  std::string cooling;
-  double pue = 1.2;
-  double electricity_usd_per_kwh = 0.0862;
-  double max_rack_w = 0;
-};
 
-struct BuySpec {
-  double server_usd = 0;          // per system unit (node or rack)
-  double network_usd_per_gpu = 0;
-  double facility_usd_per_mw = 0;
-  double depreciation_s = 0;
-  double maintenance_per_year = 0;
-  double cost_of_capital_per_year = 0;
-};
 
-struct CostSpec {
-  double rent_usd_per_gpu_hour = 0;
-  double reserved_discount = 0;
-  BuySpec buy;
-  double utilization = 0.9;
-  double horizon_s = 0;
-};
 
-struct ReliabilitySpec {
-  bool given = false;               // false: goodput 1, with a note
-  double gpu_mtbf_s = 0;
-  double checkpoint_interval_s = 0; // 0: Young/Daly optimum
-  double checkpoint_write_s = 0;
-  double restart_s = 0;
-};
 
 struct SimSpec {
   std::string engine = "analytic";  // analytic | des

@@ -208,6 +208,76 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
 }
 
 namespace {
+
+// The arithmetic of Builder::clos, without building.
+void clos_counts(int n, const Fabric& f, double oversub, FabricCounts& out) {
+  const int radix = f.switch_radix;
+  const int down = std::max(1, static_cast<int>(radix * oversub / (oversub + 1.0)));
+  const int up = std::max(1, static_cast<int>(down / oversub));
+  if (n < 2) return;
+  if (n <= radix) {
+    out.switches += 1;
+    out.links += n;
+    return;
+  }
+  const int leaves = (n + down - 1) / down;
+  out.switches += leaves;
+  out.links += n;
+  if (leaves * up <= radix * radix / 2 || leaves <= radix) {
+    out.switches += std::max(1, (leaves * up + radix - 1) / radix);
+    out.links += leaves * up;
+    return;
+  }
+  const int half = radix / 2;
+  const int pods = (leaves + half - 1) / half;
+  const int cores_per_group = std::max(1, (pods * half + radix - 1) / radix);
+  out.switches += half * cores_per_group + pods * half;
+  out.links += leaves * up + pods * half * half;
+}
+
+}  // namespace
+
+FabricCounts fabric_counts(const ClusterSpec& c) {
+  FabricCounts out;
+  const System& sys = c.system;
+  const int gpus = c.gpus, gpn = sys.accelerators_per_node;
+  const int domain = std::min(sys.scale_up_domain, gpus);
+  if (gpus <= domain && c.topology != "rail-optimized" && sys.scale_up == ScaleUpKind::Torus) return out;
+  const int nics_per_node = std::max(1, static_cast<int>(std::lround(c.nics_per_gpu * gpn)));
+  const bool one_nic_per_gpu = nics_per_node == gpn;
+  const int nodes = (gpus + gpn - 1) / gpn;
+  int ports = 0;
+  std::vector<int> rails(static_cast<size_t>(gpn), 0);
+  for (int node = 0; node < nodes; ++node)
+    for (int k = 0; k < nics_per_node; ++k) {
+      if (one_nic_per_gpu && node * gpn + k >= gpus) continue;
+      ++ports;
+      if (one_nic_per_gpu) ++rails[static_cast<size_t>(k)];
+    }
+  out.nic_ports = ports;
+  if (ports < 2) return out;
+  if (c.topology == "rail-optimized" && one_nic_per_gpu) {
+    for (int r : rails) clos_counts(r, c.fabric, c.oversubscription, out);
+  } else if (c.topology == "dragonfly") {
+    const int radix = c.fabric.switch_radix;
+    const int p = std::max(1, radix / 4), a = std::max(2, radix / 2), h = std::max(1, radix / 4);
+    const int routers = (ports + p - 1) / p, groups = (routers + a - 1) / a;
+    out.switches = routers;
+    out.links = ports;
+    for (int g = 0; g < groups; ++g) {
+      int in_group = std::min(routers, (g + 1) * a) - g * a;
+      out.links += in_group * (in_group - 1) / 2;
+      for (int i = 0; i < a && g * a + i < routers && groups > 1; ++i)
+        for (int k = 0; k < h; ++k) out.links += ((g + 1 + i * h + k) % groups) > g ? 1 : 0;
+    }
+  } else {
+    clos_counts(ports, c.fabric, c.oversubscription, out);
+  }
+  out.transceivers = 2 * out.links;
+  return out;
+}
+
+namespace {
 std::vector<int> bfs_distance(const Graph& g, VertexId from) {
   std::vector<int> dist(boost::num_vertices(g), -1);
   std::deque<VertexId> q{from};

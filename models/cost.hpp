@@ -1,0 +1,62 @@
+// Renting or buying: what a run and a fleet cost.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace danlu {
+
+struct BuySpec {
+  double server_usd = 0;          // per system unit (node or rack)
+  double network_usd_per_gpu = 0;
+  double facility_usd_per_mw = 0;
+  double depreciation_s = 0;
+  double maintenance_per_year = 0;
+  double cost_of_capital_per_year = 0;
+};
+
+struct CostSpec {
+  double rent_usd_per_gpu_hour = 0;
+  double reserved_discount = 0;
+  BuySpec buy;
+  double utilization = 0.9;
+  double horizon_s = 0;
+};
+
+// Data-centre shells and their power and cooling plant outlive the IT inside
+// them: the build-out is spread over 15 years (typical facility depreciation).
+inline constexpr double kFacilityLifeYears = 15;
+
+struct CostInputs {
+  CostSpec spec;
+  int gpus = 0;
+  int units = 0;                  // what server_usd buys: nodes or racks
+  double run_hours = 0;           // wall clock of the whole run, goodput included
+  double facility_w = 0;          // average facility power in training
+  double facility_peak_w = 0;     // what the facility must be built for
+  double electricity_usd_per_kwh = 0;
+  double tokens = 0;
+};
+
+struct CostResult {
+  double rent_usd = 0;            // the run, renting its GPU-hours
+  double buy_usd = 0;             // the run's share of an owned fleet's cost
+  std::string cheaper;            // "rent" or "buy"
+  std::optional<double> break_even_months;  // of continuous use; none when owning never catches up
+  double usd_per_million_tokens = 0;        // with the cheaper option
+  double capex_usd = 0;           // servers, network and facility build-out
+  double fleet_buy_usd = 0;       // owning the fleet over the horizon
+  double fleet_rent_usd = 0;      // renting its useful GPU-hours over the horizon
+  double owned_usd_per_gpu_hour = 0;  // per useful GPU-hour when owning
+};
+
+// Buying: capital (servers and network over the depreciation period, the
+// facility over kFacilityLifeYears) as annuities at the cost of capital, plus
+// maintenance on the IT capital, plus electricity; the fleet does useful work
+// `utilization` of its hours, so a run carries run_hours / utilization of the
+// fixed costs. Renting pays only the run's GPU-hours. Break-even: the months of
+// continuous use after which capex plus running costs fall below renting the
+// same useful GPU-hours.
+CostResult cost(const CostInputs& in);
+
+}  // namespace danlu

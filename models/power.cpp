@@ -1,0 +1,58 @@
+#include "models/power.hpp"
+
+#include <algorithm>
+
+namespace danlu {
+
+CoolingDefaults cooling_defaults(const std::string& cooling) {
+  if (cooling == "air") return {1.4, 40e3};
+  if (cooling == "rear-door") return {1.3, 60e3};
+  if (cooling == "liquid") return {1.15, 140e3};
+  return {1.08, 200e3};  // immersion
+}
+
+const std::vector<std::string>& cooling_types() {
+  static const std::vector<std::string> t = {"air", "rear-door", "liquid", "immersion"};
+  return t;
+}
+
+std::string cooling_needed(double rack_w) {
+  for (const auto& c : cooling_types())
+    if (rack_w <= cooling_defaults(c).max_rack_w) return c;
+  return "beyond immersion";
+}
+
+PowerResult power(const PowerInputs& in) {
+  const ClusterSpec& c = *in.cluster;
+  const Accelerator& a = c.accelerator;
+  const System& sys = c.system;
+  PowerResult r;
+  auto at = [&](double fraction) { return a.idle_w + fraction * (a.max_w - a.idle_w); };
+  const StepActivity& act = in.activity;
+  const double t = std::max(act.total(), 1e-12);
+  r.gpu_w = (act.matmul_s * at(kMatmulPowerFraction) + act.memory_s * at(kMemoryPowerFraction) +
+             act.comm_s * at(kCommPowerFraction) + act.idle_s * at(kIdlePowerFraction)) /
+            t;
+  r.gpu_peak_w = at(kMatmulPowerFraction);
+  r.gpu_trough_w = at(kCommPowerFraction);
+  // The catalog's node maximum includes its accelerators at full power.
+  const double host_max = std::max(0.0, sys.node_max_w - sys.accelerators_per_node * a.max_w);
+  r.host_w = kHostLoadFraction * host_max;
+  r.network_w = in.switches * c.fabric.switch_w + in.transceivers * c.fabric.optics_w_per_port;
+  const double fixed = c.nodes * r.host_w + c.racks * sys.rack_overhead_w + r.network_w;
+  r.it_w = c.gpus * r.gpu_w + fixed;
+  r.peak_it_w = c.gpus * r.gpu_peak_w + fixed;
+  r.trough_it_w = c.gpus * r.gpu_trough_w + fixed;
+  r.facility_w = r.it_w * in.facility.pue;
+  // Cooling is sized for what a rack can draw: its nodes at their rated
+  // maximum (GB200 NVL72: 18 x 6.2 + 8.4 = 120 kW).
+  r.racks = c.racks;
+  r.rack_w = sys.nodes_per_rack * sys.node_max_w + sys.rack_overhead_w;
+  r.cooling = in.facility.cooling;
+  r.coolable = r.rack_w <= in.facility.max_rack_w;
+  r.cooling_needed = cooling_needed(r.rack_w);
+  r.energy_mwh = r.facility_w * in.run_hours / 1e6;
+  return r;
+}
+
+}  // namespace danlu
