@@ -54,6 +54,21 @@ const std::vector<Row>& rows() {
        [](const Scenario&, const Result& r) { return r.days; }},
       {"GPU-hours", -1, [](const Scenario&, const Result& r) { return format_quantity(r.gpu_hours, Quantity::Count); },
        [](const Scenario&, const Result& r) { return r.gpu_hours; }},
+      {"facility MW", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.1f}", r.power.facility_w / 1e6); },
+       [](const Scenario&, const Result& r) { return r.power.facility_w; }},
+      {"energy MWh", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.0f}", r.power.energy_mwh); },
+       [](const Scenario&, const Result& r) { return r.power.energy_mwh; }},
+      {"rack kW, cooling", 0,
+       [](const Scenario&, const Result& r) {
+         return fmt::format("{:.0f} {}{}", r.power.rack_w / 1e3, r.power.cooling, r.power.coolable ? "" : " NO");
+       },
+       nullptr},
+      {"rent USD", -1, [](const Scenario&, const Result& r) { return format_quantity(r.cost.rent_usd, Quantity::Count); },
+       [](const Scenario&, const Result& r) { return r.cost.rent_usd; }},
+      {"buy USD", -1, [](const Scenario&, const Result& r) { return format_quantity(r.cost.buy_usd, Quantity::Count); },
+       [](const Scenario&, const Result& r) { return r.cost.buy_usd; }},
+      {"USD per M tokens", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.2f}", r.cost.usd_per_million_tokens); },
+       [](const Scenario&, const Result& r) { return r.cost.usd_per_million_tokens; }},
   };
   return r;
 }
