@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add_run_command(app, ctx);
   add_validate_command(app, ctx);
   add_compare_command(app, ctx);
+  add_sweep_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -25,6 +25,14 @@ class InputError : public std::runtime_error {
   InputError(Location loc, std::string path, std::string detail);
   InputError(std::string path, std::string detail);  // no location (cross-field checks)
 
+  // A constraint between fields (tp*pp*dp*cp = gpus, a precision the chip
+  // lacks): the value may be right in another combination, as in a sweep.
+  bool constraint() const { return constraint_; }
+  InputError& as_constraint() {
+    constraint_ = true;
+    return *this;
+  }
+
   const Location& location() const { return loc_; }
   const std::string& path() const { return path_; }
   const std::string& detail() const { return detail_; }
@@ -33,6 +41,7 @@ class InputError : public std::runtime_error {
   Location loc_;
   std::string path_;
   std::string detail_;
+  bool constraint_ = false;
 };
 
 // The nearest of `candidates` to `word` by edit distance, or "" when nothing is

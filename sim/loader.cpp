@@ -93,10 +93,11 @@ ModelSpec read_model(Fields f, const Catalog& catalog) {
   f.note_default("kv_heads", "heads (multi-head attention)");
   if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
     throw InputError(f.loc_of("kv_heads"), f.path_of("kv_heads"),
-                     fmt::format("expected a divisor of heads ({}), found {}", m.heads, m.kv_heads));
+                     fmt::format("expected a divisor of heads ({}), found {}", m.heads, m.kv_heads)).as_constraint();
   if (!f.has("head_dim") && m.hidden % m.heads != 0)
     throw InputError(f.loc_of("heads"), f.path_of("heads"),
-                     fmt::format("hidden {} is not divisible by heads {}; give head_dim", m.hidden, m.heads));
+                     fmt::format("hidden {} is not divisible by heads {}; give head_dim", m.hidden, m.heads))
+        .as_constraint();
   m.head_dim = static_cast<int>(f.integer("head_dim", m.hidden / m.heads));
   f.note_default("head_dim", "hidden / heads");
   m.ffn_hidden = f.integer("ffn_hidden", std::nullopt);
@@ -186,7 +187,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     int given = int(c.has("gpus")) + int(c.has("nodes")) + int(c.has("racks"));
     if (given != 1)
       throw InputError(c.loc(), c.path(),
-                       fmt::format("expected exactly one of gpus, nodes or racks, found {}", given));
+                       fmt::format("expected exactly one of gpus, nodes or racks, found {}", given)).as_constraint();
     if (c.has("gpus")) {
       s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt));
     } else if (c.has("nodes")) {
@@ -221,7 +222,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       for (const auto& p : precision_names())
         if (acc.peak(precision_from(p)) > 0) have += (have.empty() ? "" : ", ") + p;
       throw InputError(t.loc_of("precision"), t.path_of("precision"),
-                       fmt::format("{} has no {} matrix path; it supports {}", acc.name, prec, have));
+                       fmt::format("{} has no {} matrix path; it supports {}", acc.name, prec, have))
+          .as_constraint();
     }
     Fields par = t.sub("parallelism");
     Parallelism& p = s.training.par;
@@ -232,7 +234,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     if (!par.has("dp") && s.cluster.gpus % rest != 0)
       throw InputError(par.loc(), par.path(),
                        fmt::format("tp*pp*cp = {} does not divide cluster.gpus = {}; set dp or change the layout",
-                                   rest, s.cluster.gpus));
+                                   rest, s.cluster.gpus))
+          .as_constraint();
     p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
     par.note_default("dp", "gpus / (tp*pp*cp)");
     p.ep = static_cast<int>(par.integer("ep", 1));
@@ -250,43 +253,43 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     if (product(p) != s.cluster.gpus)
       throw InputError(par.loc(), par.path(),
                        fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp,
-                                   p.cp, product(p), s.cluster.gpus));
+                                   p.cp, product(p), s.cluster.gpus)).as_constraint();
     if ((static_cast<std::int64_t>(p.dp) * p.cp) % p.ep != 0)
       throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                       fmt::format("ep = {} must divide dp*cp = {}", p.ep, p.dp * p.cp));
+                       fmt::format("ep = {} must divide dp*cp = {}", p.ep, p.dp * p.cp)).as_constraint();
     if (p.ep > 1 && !s.model.moe)
-      throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)");
+      throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)").as_constraint();
     if (s.model.moe && s.model.moe->experts % p.ep != 0)
       throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                       fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts));
+                       fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts)).as_constraint();
     if (s.model.heads % p.tp != 0)
       throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                       fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp));
+                       fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp)).as_constraint();
     if (s.model.kv_heads < p.tp) {
       s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs",
                                        s.model.kv_heads, p.tp, p.tp / s.model.kv_heads));
     } else if (s.model.kv_heads % p.tp != 0) {
       throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                       fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp));
+                       fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp)).as_constraint();
     }
     if (s.model.seq_len % p.cp != 0)
       throw InputError(par.loc_of("cp"), par.path_of("cp"),
-                       fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp));
+                       fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp)).as_constraint();
     if (s.model.layers < p.pp * p.vpp)
       throw InputError(par.loc_of("pp"), par.path_of("pp"),
                        fmt::format("model.layers = {} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
-                                   s.model.layers, p.pp, p.vpp, p.pp * p.vpp));
+                                   s.model.layers, p.pp, p.vpp, p.pp * p.vpp)).as_constraint();
 
     s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
     if (t.has("global_batch") && t.has("global_batch_tokens"))
       throw InputError(t.loc_of("global_batch_tokens"), t.path(),
-                       "give global_batch (sequences) or global_batch_tokens, not both");
+                       "give global_batch (sequences) or global_batch_tokens, not both").as_constraint();
     if (t.has("global_batch_tokens")) {
       double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt);
       s.training.global_batch = std::llround(tokens / static_cast<double>(s.model.seq_len));
       if (s.training.global_batch < 1)
         throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"),
-                         "is less than one sequence");
+                         "is less than one sequence").as_constraint();
     } else {
       std::int64_t def = static_cast<std::int64_t>(s.training.micro_batch) * p.dp * p.pp;
       s.training.global_batch = t.integer("global_batch", def);
@@ -297,7 +300,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       throw InputError(t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"),
                        t.path_of("global_batch"),
                        fmt::format("{} sequences do not split into microbatches of micro_batch*dp = {}*{} = {}",
-                                   s.training.global_batch, s.training.micro_batch, p.dp, per_step));
+                                   s.training.global_batch, s.training.micro_batch, p.dp, per_step)).as_constraint();
     s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
     t.note_default("sequence_parallel", "tp > 1");
     s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
@@ -313,15 +316,15 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                                                    : PipelineSchedule::zero_bubble;
     if (p.vpp > 1 && s.training.schedule != PipelineSchedule::interleaved)
       throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
-                       fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched));
+                       fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched)).as_constraint();
     if (s.training.schedule == PipelineSchedule::interleaved) {
       if (p.pp < 2)
         throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
-                         "interleaved needs pp of 2 or more");
+                         "interleaved needs pp of 2 or more").as_constraint();
       if (s.training.microbatches() % p.pp != 0)
         throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
                          fmt::format("interleaved needs microbatches ({}) divisible by pp ({})",
-                                     s.training.microbatches(), p.pp));
+                                     s.training.microbatches(), p.pp)).as_constraint();
     }
     Fields ov = t.sub("overlap");
     s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
@@ -335,7 +338,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
         throw InputError(sl->loc, t.path_of("stage_layers"),
                          fmt::format("expected a list of {} layer counts (one per pipeline stage), found {}", p.pp,
-                                     sl->is_seq() ? fmt::format("{} entries", sl->items.size()) : sl->describe()));
+                                     sl->is_seq() ? fmt::format("{} entries", sl->items.size()) : sl->describe())).as_constraint();
       int sum = 0;
       for (const auto& item : sl->items) {
         double v = 0;
@@ -352,11 +355,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       }
       if (sum != s.model.layers)
         throw InputError(sl->loc, t.path_of("stage_layers"),
-                         fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers));
+                         fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers)).as_constraint();
       for (int l : s.training.stage_layers)
         if (l < p.vpp)
           throw InputError(sl->loc, t.path_of("stage_layers"),
-                           fmt::format("a stage holds {} layers, fewer than vpp = {}", l, p.vpp));
+                           fmt::format("a stage holds {} layers, fewer than vpp = {}", l, p.vpp)).as_constraint();
     } else {
       s.training.stage_layers = even_stage_layers(s.model.layers, p.pp);
       std::string v;
@@ -465,10 +468,16 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                          fmt::format("expected a non-empty list of values, found {}", values.describe()));
       if (path.rfind("sweep", 0) == 0 || path == "name")
         throw InputError(sw->key_locs[i], "sweep." + path, "this field cannot be swept");
+      // Each value must be valid in form (type, unit, range, known names);
+      // constraints between fields are judged per point when the sweep runs.
       for (const auto& v : values.items) {
         Node point = base;
         set_path(point, path, v);
-        build_scenario(point, catalog);
+        try {
+          build_scenario(point, catalog);
+        } catch (const InputError& e) {
+          if (!e.constraint()) throw;
+        }
       }
       s.sweep.push_back({path, values.items});
     }

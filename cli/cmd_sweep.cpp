@@ -1,0 +1,208 @@
+// `danlu sweep FILE`: every point of the scenario's `sweep:` block, streamed
+// as rows as they finish.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/app.hpp"
+#include "cli/result_view.hpp"
+#include "sim/loader.hpp"
+
+namespace danlu {
+
+namespace {
+
+// The point's values as "path=value, path=value": its identity in the output,
+// which --resume matches.
+std::string point_key(const std::vector<std::pair<std::string, Node>>& point) {
+  std::string key;
+  for (const auto& [path, value] : point) key += (key.empty() ? "" : ", ") + path + "=" + to_yaml(value);
+  return key;
+}
+
+// The figures a CSV row carries (a fixed header, so rows can stream).
+const std::vector<std::pair<const char*, const char*>> kCsvColumns = {
+    {"status", "status"},        {"step_s", "step.time_s"},        {"mfu", "step.mfu"},
+    {"tokens_per_s", "step.tokens_per_s"}, {"memory_gb", "memory.per_gpu_bytes"}, {"fits", "fits"},
+    {"days", "training.days"},   {"it_mw", "power.it_mw"},         {"facility_mw", "power.facility_mw"},
+    {"rent_usd", "cost.rent_usd"}, {"buy_usd", "cost.buy_usd"},    {"error", "error"}};
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_row(const std::string& key, const Json& row) {
+  std::string line = csv_cell(key);
+  for (const auto& [name, path] : kCsvColumns) {
+    const Json* v = &row;
+    for (const auto& part : split_path(path)) {
+      if (!v->is_object() || !v->contains(part)) {
+        v = nullptr;
+        break;
+      }
+      v = &(*v)[part];
+    }
+    std::string cell;
+    if (v && v->is_string()) cell = v->get<std::string>();
+    else if (v && v->is_number_float()) cell = fmt::format("{:.6g}", v->get<double>() * (std::string(name) == "memory_gb" ? 1e-9 : 1.0));
+    else if (v && !v->is_null()) cell = v->dump();
+    line += "," + csv_cell(cell);
+  }
+  return line + "\n";
+}
+
+// Keys of the rows already in `path`; the file is cut back to its last whole
+// line, so a row half-written when a sweep was killed is redone, not kept.
+std::set<std::string> finished_points(const std::string& path, const std::string& format) {
+  std::set<std::string> done;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return done;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  size_t end = text.rfind('\n');
+  text = end == std::string::npos ? std::string() : text.substr(0, end + 1);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string line = text.substr(start, nl - start);
+    start = nl + 1;
+    if (format == "jsonl") {
+      Json j = Json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("point")) done.insert(j["point"].get<std::string>());
+    } else if (!line.empty() && line.rfind("point,", 0) != 0) {
+      // first CSV cell, possibly quoted
+      if (line[0] == '"') {
+        std::string cell;
+        for (size_t i = 1; i < line.size(); ++i) {
+          if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') cell += '"', ++i;
+          else if (line[i] == '"') break;
+          else cell += line[i];
+        }
+        done.insert(cell);
+      } else {
+        done.insert(line.substr(0, line.find(',')));
+      }
+    }
+  }
+  return done;
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("sweep", "Run every point of a scenario's sweep: block, streaming one row per point");
+  cmd->footer(
+      "Examples:\n"
+      "  danlu sweep scenarios/sweeps/llama3-70b-systems.yaml\n"
+      "  danlu sweep my.yaml --format csv -o points.csv --jobs 2\n"
+      "  danlu sweep my.yaml -o points.jsonl --resume        # continue where a killed sweep stopped\n\n"
+      "The sweep: block maps dotted paths to lists; every combination is a point. A point that is invalid\n"
+      "or does not fit is a row with the reason, not a failure. Rows arrive in the order points finish.");
+  struct Options {
+    std::string file, format = "jsonl", output, engine;
+    std::vector<std::string> sets;
+    int jobs = 1;
+    bool resume = false;
+  };
+  auto opt = std::make_shared<Options>();
+  cmd->add_option("file", opt->file, "Scenario file with a sweep: block")->required();
+  cmd->add_option("--set", opt->sets, "Override a field for every point: PATH=VALUE (repeatable)");
+  cmd->add_option("--format", opt->format, "jsonl | csv")->check(CLI::IsMember({"jsonl", "csv"}));
+  cmd->add_option("-o,--output", opt->output, "Write rows to FILE (default: standard output)");
+  cmd->add_option("--jobs", opt->jobs, "Points evaluated in parallel threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--engine", opt->engine, "analytic | des (default: the scenario's sim.engine)")
+      ->check(CLI::IsMember({"analytic", "des"}));
+  cmd->add_flag("--resume", opt->resume, "Skip the points already in the output file and append the rest");
+  cmd->callback([&ctx, opt]() {
+    if (opt->resume && opt->output.empty()) throw InputError("--resume", "needs an output file (-o FILE)");
+    const Catalog& cat = ctx.catalog();
+    Node tree = load_tree(opt->file, opt->sets);
+    Scenario base = build_scenario(tree, cat);
+    if (base.sweep.empty())
+      throw InputError(Location{opt->file, 0, 0}, "sweep", "the scenario has no sweep: block to expand");
+    tree.erase("sweep");
+    auto points = sweep_points(base);
+
+    std::set<std::string> done;
+    if (opt->resume) done = finished_points(opt->output, opt->format);
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < points.size(); ++i)
+      if (!done.count(point_key(points[i]))) todo.push_back(i);
+
+    FILE* out = stdout;
+    if (!opt->output.empty()) {
+      out = std::fopen(opt->output.c_str(), opt->resume ? "ab" : "wb");
+      if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
+    }
+    const bool fresh_file = !opt->resume || done.empty();
+    if (opt->format == "csv" && fresh_file && !(opt->resume && std::ftell(out) > 0)) {
+      std::string header = "point";
+      for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
+      std::fputs((header + "\n").c_str(), out);
+      std::fflush(out);
+    }
+
+    std::mutex mu;
+    std::atomic<size_t> next{0}, finished{0};
+    const bool bar = isatty(2);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto progress = [&]() {
+      if (!bar) return;
+      double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      size_t f = finished;
+      double rate = f / std::max(el, 1e-9);
+      int filled = static_cast<int>(30.0 * f / std::max<size_t>(1, todo.size()));
+      fmt::print(stderr, "\r[{}{}] {}/{} points, {:.1f}/s, ETA {:.0f} s   ", std::string(static_cast<size_t>(filled), '#'),
+                 std::string(static_cast<size_t>(30 - filled), '.'), f, todo.size(), rate,
+                 rate > 0 ? (todo.size() - f) / rate : 0.0);
+    };
+    auto worker = [&]() {
+      for (size_t k; (k = next++) < todo.size();) {
+        const auto& point = points[todo[k]];
+        std::string key = point_key(point);
+        Json row;
+        try {
+          Node t = tree;
+          for (const auto& [path, value] : point) set_path(t, path, value);
+          Scenario s = build_scenario(t, cat);
+          row = result_json(s, evaluate(s, opt->engine));
+          row["status"] = row["fits"].get<bool>() ? "ok" : "does-not-fit";
+        } catch (const InputError& e) {
+          row = Json{{"status", "invalid"}, {"error", e.detail()}};
+        } catch (const std::exception& e) {
+          row = Json{{"status", "failed"}, {"error", e.what()}};
+        }
+        Json ordered = Json{{"point", key}};
+        ordered.update(row);
+        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(key, ordered);
+        std::lock_guard<std::mutex> lock(mu);
+        // One write and a flush per row: a killed sweep keeps every finished row.
+        std::fwrite(line.data(), 1, line.size(), out);
+        std::fflush(out);
+        ++finished;
+        progress();
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int i = 1; i < opt->jobs; ++i) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (bar) fmt::print(stderr, "\n");
+    if (out != stdout) std::fclose(out);
+    if (!done.empty()) fmt::print(stderr, "resumed: {} points were already done, {} run now\n", done.size(), todo.size());
+  });
+}
+
+}  // namespace danlu

@@ -1,0 +1,94 @@
+// Sweeps through the real binary: rows per point, reasons for invalid points,
+// parallel jobs, and --resume after a sweep is killed mid-way.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/util.hpp"
+
+using namespace danlu;
+
+namespace {
+const std::string kSweep = "scenarios/sweeps/llama3-70b-systems.yaml";
+
+std::vector<nlohmann::json> read_rows(const std::string& path) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+std::string temp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("danlu-" + std::to_string(::getpid()) + "-" + name)).string();
+}
+}  // namespace
+
+TEST_CASE("sweep: one row per point; invalid points are rows with the reason") {
+  std::string out = temp("sweep.jsonl");
+  auto r = test::run_danlu("sweep " + kSweep + " -o " + out);
+  REQUIRE(r.status == 0);
+  auto rows = read_rows(out);
+  CHECK(rows.size() == 30);
+  std::map<std::string, int> status;
+  std::set<std::string> points;
+  for (const auto& row : rows) {
+    status[row["status"].get<std::string>()] += 1;
+    points.insert(row["point"].get<std::string>());
+  }
+  CHECK(points.size() == 30);
+  CHECK(status["invalid"] == 4);  // fp4 on H100 and Gaudi 3, two tp widths each
+  CHECK(status["ok"] == 26);
+  for (const auto& row : rows)
+    if (row["status"] == "invalid") CHECK(row["error"].get<std::string>().find("has no fp4 matrix path") != std::string::npos);
+  std::filesystem::remove(out);
+}
+
+TEST_CASE("sweep: parallel jobs give the same rows; csv has a fixed header") {
+  std::string a = temp("a.jsonl"), b = temp("b.jsonl"), c = temp("c.csv");
+  REQUIRE(test::run_danlu("sweep " + kSweep + " -o " + a).status == 0);
+  REQUIRE(test::run_danlu("sweep " + kSweep + " --jobs 3 -o " + b).status == 0);
+  auto key = [](const std::vector<nlohmann::json>& rows) {
+    std::map<std::string, double> m;
+    for (const auto& r : rows) m[r["point"]] = r.contains("step") ? r["step"]["time_s"].get<double>() : -1.0;
+    return m;
+  };
+  CHECK(key(read_rows(a)) == key(read_rows(b)));
+  REQUIRE(test::run_danlu("sweep " + kSweep + " --format csv -o " + c).status == 0);
+  std::ifstream in(c);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header.rfind("point,status,step_s,mfu", 0) == 0);
+  int lines = 0;
+  for (std::string l; std::getline(in, l);) ++lines;
+  CHECK(lines == 30);
+  for (const auto& f : {a, b, c}) std::filesystem::remove(f);
+}
+
+TEST_CASE("sweep: a killed sweep loses no finished row, and --resume completes it") {
+  std::string out = temp("killed.jsonl");
+  // 16 DES points of ~0.2 s each: killed after 1 s, part of them are done.
+  test::run_danlu("sweep tests/sweep-slow.yaml -o " + out + " & pid=$!; sleep 1; kill -9 $pid; wait $pid");
+  // Rows written so far are whole lines; --resume cuts a half-written one.
+  std::ifstream check(out);
+  std::string text((std::istreambuf_iterator<char>(check)), std::istreambuf_iterator<char>());
+  int whole = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  CHECK(whole < 16);
+  auto r = test::run_danlu("sweep tests/sweep-slow.yaml --resume -o " + out);
+  REQUIRE(r.status == 0);
+  auto rows = read_rows(out);
+  std::set<std::string> points;
+  for (const auto& row : rows) points.insert(row["point"].get<std::string>());
+  CHECK(rows.size() == 16);
+  CHECK(points.size() == 16);
+  std::vector<nlohmann::json> partial(static_cast<size_t>(whole));
+  CHECK(r.output.find("resumed: " + std::to_string(partial.size()) + " points were already done") != std::string::npos);
+  CHECK(test::run_danlu("sweep " + kSweep + " --resume").status == 2);  // --resume needs -o
+  CHECK(test::run_danlu("sweep scenarios/llama3-405b-h100.yaml").status == 2);  // no sweep: block
+  std::filesystem::remove(out);
+}
