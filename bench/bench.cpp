@@ -9,6 +9,7 @@
 
 #include "sim/evaluate.hpp"
 #include "sim/loader.hpp"
+#include "sim/search.hpp"
 
 using namespace danlu;
 using Clock = std::chrono::steady_clock;
@@ -55,6 +56,15 @@ int main(int argc, char** argv) {
       evaluate(load_scenario(DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml", cat), *analytic, "analytic");
   } while (seconds_since(t0) < min_s);
   fmt::print("  load+analytic flagship             {:>9.0f} scenarios/s\n", n / seconds_since(t0));
+
+  // Layout search over the flagship's model and cluster.
+  {
+    Scenario s = load_scenario(DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml", cat);
+    SearchStats st;
+    search(s, Objective::time, 10, &st);
+    fmt::print("  search    flagship layouts                {:>9.0f} layouts/s  ({} tried, {} fit and evaluated, {:.2f} s)\n",
+               st.generated / st.seconds, st.generated, st.fitted, st.seconds);
+  }
 
   // The DES: wall time of one step (each simulation runs in a child process,
   // whose peak memory getrusage reports).

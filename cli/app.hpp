@@ -29,6 +29,7 @@ void add_run_command(CLI::App& app, Context& ctx);
 void add_validate_command(CLI::App& app, Context& ctx);
 void add_compare_command(CLI::App& app, Context& ctx);
 void add_sweep_command(CLI::App& app, Context& ctx);
+void add_search_command(CLI::App& app, Context& ctx);
 
 // Output formats accepted by --format, checked by CLI11.
 inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_validate_command(app, ctx);
   add_compare_command(app, ctx);
   add_sweep_command(app, ctx);
+  add_search_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -28,6 +28,20 @@ int Parallelism::stride(const std::string& dim) const {
   return stride;
 }
 
+std::vector<int> even_stage_layers(int layers, int pp) {
+  // As even as possible; stages short of a layer are taken from the ends
+  // inwards, since the first stage also carries the embedding and the last the
+  // logits (Llama 3 405B: 126 layers on 16 stages, 7 on the first and last).
+  int per = (layers + pp - 1) / pp;
+  std::vector<int> out(static_cast<size_t>(pp), per);
+  int deficit = per * pp - layers;
+  for (int i = 0; i < deficit; ++i) {
+    int slot = i % 2 == 0 ? i / 2 : pp - 1 - i / 2;
+    out[static_cast<size_t>(slot)] -= 1;
+  }
+  return out;
+}
+
 LayerMap layer_map(const TrainingSpec& t) {
   const int pp = t.par.pp, v = t.par.vpp;
   LayerMap map;

@@ -54,6 +54,10 @@ struct TrainingSpec {
   std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(micro_batch) * par.dp); }
 };
 
+// Layers per pipeline stage, as even as possible; stages short of a layer are
+// the first and last (they also carry the embedding and the logits).
+std::vector<int> even_stage_layers(int layers, int pp);
+
 // The model layers each pipeline stage runs, per virtual chunk: a chunk holds
 // the consecutive layers [first, first + count). A stage's layers are split
 // into vpp chunks as evenly as possible, and virtual stage c*pp + s follows

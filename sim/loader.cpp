@@ -128,20 +128,6 @@ ModelSpec read_model(Fields f, const Catalog& catalog) {
   return m;
 }
 
-std::vector<int> even_stage_layers(int layers, int pp) {
-  // As even as possible; stages short of a layer are taken from the ends
-  // inwards, since the first stage also carries the embedding and the last the
-  // logits (Llama 3 405B: 126 layers on 16 stages, 7 on the first and last).
-  int per = (layers + pp - 1) / pp;
-  std::vector<int> out(static_cast<size_t>(pp), per);
-  int deficit = per * pp - layers;
-  for (int i = 0; i < deficit; ++i) {
-    int slot = i % 2 == 0 ? i / 2 : pp - 1 - i / 2;
-    out[static_cast<size_t>(slot)] -= 1;
-  }
-  return out;
-}
-
 std::int64_t product(const Parallelism& p) {
   return static_cast<std::int64_t>(p.tp) * p.pp * p.dp * p.cp;
 }

@@ -246,14 +246,13 @@ FabricCounts fabric_counts(const ClusterSpec& c) {
   const int nics_per_node = std::max(1, static_cast<int>(std::lround(c.nics_per_gpu * gpn)));
   const bool one_nic_per_gpu = nics_per_node == gpn;
   const int nodes = (gpus + gpn - 1) / gpn;
-  int ports = 0;
+  // One port per NIC; with a NIC per GPU a partial last node has fewer, and
+  // rail k has a port on every node that has a GPU k.
+  const int full_nodes = gpus / gpn, last = gpus % gpn;
+  int ports = one_nic_per_gpu ? gpus : nodes * nics_per_node;
   std::vector<int> rails(static_cast<size_t>(gpn), 0);
-  for (int node = 0; node < nodes; ++node)
-    for (int k = 0; k < nics_per_node; ++k) {
-      if (one_nic_per_gpu && node * gpn + k >= gpus) continue;
-      ++ports;
-      if (one_nic_per_gpu) ++rails[static_cast<size_t>(k)];
-    }
+  if (one_nic_per_gpu)
+    for (int k = 0; k < gpn; ++k) rails[static_cast<size_t>(k)] = full_nodes + (k < last ? 1 : 0);
   out.nic_ports = ports;
   if (ports < 2) return out;
   if (c.topology == "rail-optimized" && one_nic_per_gpu) {

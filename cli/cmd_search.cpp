@@ -1,0 +1,87 @@
+// `danlu search FILE`: the fastest, cheapest or most frugal layout for the
+// scenario's model, cluster and batch.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "cli/app.hpp"
+#include "cli/result_view.hpp"
+#include "core/units.hpp"
+#include "sim/loader.hpp"
+#include "sim/search.hpp"
+
+namespace danlu {
+
+void add_search_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("search", "Find the best parallel layout for a scenario's model and cluster");
+  cmd->footer(
+      "Examples:\n"
+      "  danlu search scenarios/llama3-405b-h100.yaml\n"
+      "  danlu search scenarios/llama3-405b-gb200-nvl72.yaml --objective cost --top 5\n"
+      "  danlu search my.yaml --set cluster.gpus=4096 --format json\n\n"
+      "Tries every TP (within the scale-up domain), PP, DP, CP, EP, vpp, micro-batch, recomputation\n"
+      "and ZeRO stage that divides the model and cluster, keeps those that fit in memory, and ranks\n"
+      "them with the analytic engine. The global batch, precision and hardware stay the scenario's.");
+  struct Options {
+    std::string file, objective = "time", format = "table";
+    std::vector<std::string> sets;
+    int top = 10;
+  };
+  auto opt = std::make_shared<Options>();
+  cmd->add_option("file", opt->file, "Scenario file")->required();
+  cmd->add_option("--set", opt->sets, "Override a field: PATH=VALUE (repeatable)");
+  cmd->add_option("--objective", opt->objective, "time (step time) | cost (the cheaper of rent and buy) | energy (MWh)")
+      ->check(CLI::IsMember({"time", "cost", "energy"}));
+  cmd->add_option("--top", opt->top, "How many layouts to list")->check(CLI::Range(1, 1000));
+  cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
+  cmd->callback([&ctx, opt]() {
+    Scenario base = load_scenario(opt->file, ctx.catalog(), opt->sets);
+    Objective o = opt->objective == "cost" ? Objective::cost : opt->objective == "energy" ? Objective::energy : Objective::time;
+    const bool bar = isatty(2);
+    SearchStats stats;
+    auto best = search(base, o, opt->top, &stats, [bar](long n) {
+      if (bar) fmt::print(stderr, "\rsearching: {} layouts tried", n);
+    });
+    if (bar) fmt::print(stderr, "\r\033[K");
+    if (best.empty())
+      throw InputError("search", fmt::format("none of the {} layouts of {} fits in {:.1f} GB per GPU", stats.generated,
+                                             base.name, base.cluster.accelerator.hbm_usable_bytes / 1e9));
+    if (opt->format == "json" || opt->format == "csv") {
+      std::vector<Json> rows;
+      for (const auto& c : best) {
+        Json j = result_json(c.scenario, c.result);
+        const auto& t = c.scenario.training;
+        j["layout"] = {{"tp", t.par.tp}, {"pp", t.par.pp}, {"dp", t.par.dp}, {"cp", t.par.cp}, {"ep", t.par.ep},
+                       {"vpp", t.par.vpp}, {"micro_batch", t.micro_batch},
+                       {"recompute", std::string(to_string(t.recompute))}, {"zero", t.zero}};
+        rows.push_back(j);
+      }
+      fmt::print("{}", opt->format == "json" ? Json(rows).dump(2) + "\n" : render_rows(rows, "csv"));
+      return;
+    }
+    Table t;
+    t.header = {"#", "tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recompute", "zero", "GB/GPU", "step s", "MFU %", "days",
+                "cost USD", "MWh"};
+    for (size_t i = 0; i < best.size(); ++i) {
+      const auto& c = best[i];
+      const auto& tr = c.scenario.training;
+      const auto& r = c.result;
+      t.rows.push_back({std::to_string(i + 1), std::to_string(tr.par.tp), std::to_string(tr.par.pp),
+                        std::to_string(tr.par.dp), std::to_string(tr.par.cp), std::to_string(tr.par.ep),
+                        std::to_string(tr.par.vpp), std::to_string(tr.micro_batch), std::string(to_string(tr.recompute)),
+                        std::to_string(tr.zero), fmt::format("{:.0f}", r.memory.total() / 1e9),
+                        fmt::format("{:.3f}", r.step.time_s), fmt::format("{:.1f}", 100 * r.mfu),
+                        fmt::format("{:.1f}", r.days),
+                        format_quantity(std::min(r.cost.rent_usd, r.cost.buy_usd), Quantity::Count),
+                        fmt::format("{:.0f}", r.power.energy_mwh)});
+    }
+    std::string text = opt->format == "markdown" ? t.markdown() : t.text();
+    fmt::print("{} layouts of {} (global batch {}, {}): {} fit in memory, searched in {:.2f} s ({:.0f} layouts/s).\n"
+               "Best {} by {}:\n\n{}\nThe best in full:\n{}",
+               stats.generated, base.name, base.training.global_batch, to_string(base.training.precision), stats.fitted,
+               stats.seconds, stats.generated / std::max(stats.seconds, 1e-9), best.size(), opt->objective, text,
+               result_text(best.front().scenario, best.front().result));
+  });
+}
+
+}  // namespace danlu

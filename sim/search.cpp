@@ -1,0 +1,94 @@
+#include "sim/search.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace danlu {
+
+namespace {
+
+std::vector<int> divisors(long n, long limit) {
+  std::vector<int> out;
+  for (long d = 1; d <= std::min(n, limit); ++d)
+    if (n % d == 0) out.push_back(static_cast<int>(d));
+  return out;
+}
+
+double score(const Result& r, Objective o) {
+  switch (o) {
+    case Objective::time: return r.step.time_s;
+    case Objective::cost: return std::min(r.cost.rent_usd, r.cost.buy_usd);
+    case Objective::energy: return r.power.energy_mwh;
+  }
+  return r.step.time_s;
+}
+
+}  // namespace
+
+std::vector<Candidate> search(const Scenario& base, Objective objective, int top, SearchStats* stats,
+                              const std::function<void(long)>& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const ModelSpec& m = base.model;
+  const int gpus = base.cluster.gpus;
+  const std::int64_t batch = base.training.global_batch;
+  auto engine = make_engine("analytic");
+  std::vector<Candidate> best;
+  SearchStats st;
+  Scenario s = base;  // reused: only the layout fields change
+  s.sweep.clear();
+  s.explain.clear();
+
+  // Tensor parallelism stays inside the scale-up domain and divides the heads
+  // (and the KV heads, unless they are fewer and replicated).
+  for (int tp : divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads))) {
+    if (m.heads % tp != 0 || (m.kv_heads >= tp && m.kv_heads % tp != 0)) continue;
+    for (int cp : divisors(gpus / tp, 16)) {
+      if (m.seq_len % cp != 0) continue;
+      for (int pp : divisors(gpus / tp / cp, m.layers)) {
+        const int dp = gpus / tp / cp / pp;
+        for (int ep : divisors(static_cast<long>(dp) * cp, m.moe ? m.moe->experts : 1)) {
+          if (m.moe && m.moe->experts % ep != 0) continue;
+          for (int mb : {1, 2, 4, 8}) {
+            if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
+            const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
+            for (int vpp : {1, 2, 4}) {
+              if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers < pp * vpp)) continue;
+              for (Recompute rc : {Recompute::none, Recompute::selective, Recompute::full})
+                for (int zero = 0; zero <= 3; ++zero) {
+                  TrainingSpec& t = s.training;
+                  t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
+                  t.micro_batch = mb;
+                  t.recompute = rc;
+                  t.zero = zero;
+                  t.sequence_parallel = tp > 1;
+                  t.schedule = vpp > 1 ? PipelineSchedule::interleaved
+                                       : (base.training.schedule == PipelineSchedule::interleaved
+                                              ? PipelineSchedule::one_f_one_b
+                                              : base.training.schedule);
+                  t.stage_layers = even_stage_layers(m.layers, pp);
+                  if (*std::min_element(t.stage_layers.begin(), t.stage_layers.end()) < vpp) continue;
+                  ++st.generated;
+                  if (progress && st.generated % 4096 == 0) progress(st.generated);
+                  // Memory first: it is cheap, and most layouts fail it.
+                  if (!memory_per_gpu(m, t, s.cluster.accelerator).fits()) continue;
+                  ++st.fitted;
+                  Result r = evaluate(s, *engine, "analytic");
+                  double sc = score(r, objective);
+                  if (static_cast<int>(best.size()) < top || sc < best.back().score) {
+                    best.push_back({s, std::move(r), sc});
+                    std::sort(best.begin(), best.end(), [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
+                    if (static_cast<int>(best.size()) > top) best.pop_back();
+                  }
+                }
+            }
+          }
+        }
+      }
+    }
+  }
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (stats) *stats = st;
+  return best;
+}
+
+}  // namespace danlu
