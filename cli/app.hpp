@@ -30,6 +30,7 @@ void add_validate_command(CLI::App& app, Context& ctx);
 void add_compare_command(CLI::App& app, Context& ctx);
 void add_sweep_command(CLI::App& app, Context& ctx);
 void add_search_command(CLI::App& app, Context& ctx);
+void add_report_command(CLI::App& app, Context& ctx);
 
 // Output formats accepted by --format, checked by CLI11.
 inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add_compare_command(app, ctx);
   add_sweep_command(app, ctx);
   add_search_command(app, ctx);
+  add_report_command(app, ctx);
 
   try {
     app.parse(argc, argv);

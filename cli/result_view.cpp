@@ -68,6 +68,11 @@ Json result_json(const Scenario& s, const Result& r) {
                 {"network_kw", pw.network_w / 1e3},
                 {"switches", r.fabric.switches},
                 {"transceivers", r.fabric.transceivers}};
+  if (!pw.it_profile_w.empty()) {
+    Json profile = Json::array();
+    for (double w : pw.it_profile_w) profile.push_back(w / 1e6);
+    j["power"]["it_profile_mw"] = profile;
+  }
   const CostResult& c = r.cost;
   j["cost"] = {{"rent_usd", c.rent_usd},
                {"buy_usd", c.buy_usd},
@@ -77,7 +82,10 @@ Json result_json(const Scenario& s, const Result& r) {
                {"capex_usd", c.capex_usd},
                {"owned_usd_per_gpu_hour", c.owned_usd_per_gpu_hour},
                {"fleet_buy_usd", c.fleet_buy_usd},
-               {"fleet_rent_usd", c.fleet_rent_usd}};
+               {"fleet_rent_usd", c.fleet_rent_usd},
+               {"rent_usd_per_month", c.rent_usd_per_month},
+               {"own_usd_per_month", c.own_usd_per_month},
+               {"horizon_months", s.cost.horizon_s / (365.0 * 86400) * 12}};
   j["warnings"] = r.warnings;
   return j;
 }

@@ -48,6 +48,8 @@ CostResult cost(const CostInputs& in) {
   const double month_hours = kHoursPerYear / 12 * u;
   const double rent_month = in.gpus * month_hours * price;
   const double own_month = b.maintenance_per_year * it_capex / 12 + power_usd_per_hour * month_hours;
+  r.rent_usd_per_month = rent_month;
+  r.own_usd_per_month = own_month;
   if (rent_month > own_month) r.break_even_months = r.capex_usd / (rent_month - own_month);
   return r;
 }

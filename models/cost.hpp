@@ -48,6 +48,8 @@ struct CostResult {
   double fleet_buy_usd = 0;       // owning the fleet over the horizon
   double fleet_rent_usd = 0;      // renting its useful GPU-hours over the horizon
   double owned_usd_per_gpu_hour = 0;  // per useful GPU-hour when owning
+  double rent_usd_per_month = 0;      // the fleet's useful GPU-hours, rented
+  double own_usd_per_month = 0;       // running an owned fleet: maintenance and electricity
 };
 
 // Buying: capital (servers and network over the depreciation period, the

@@ -43,6 +43,13 @@ PowerResult power(const PowerInputs& in) {
   r.it_w = c.gpus * r.gpu_w + fixed;
   r.peak_it_w = c.gpus * r.gpu_peak_w + fixed;
   r.trough_it_w = c.gpus * r.gpu_trough_w + fixed;
+  if (!in.gpu_profile_w.empty()) {
+    // The simulated timeline knows when GPUs are busy together.
+    r.peak_it_w = r.trough_it_w = 0;
+    for (double g : in.gpu_profile_w) r.it_profile_w.push_back(c.gpus * g + fixed);
+    r.peak_it_w = *std::max_element(r.it_profile_w.begin(), r.it_profile_w.end());
+    r.trough_it_w = *std::min_element(r.it_profile_w.begin(), r.it_profile_w.end());
+  }
   r.facility_w = r.it_w * in.facility.pue;
   // Cooling is sized for what a rack can draw: its nodes at their rated
   // maximum (GB200 NVL72: 18 x 6.2 + 8.4 = 120 kW).

@@ -53,6 +53,7 @@ struct StepActivity {
 struct PowerInputs {
   const ClusterSpec* cluster = nullptr;
   StepActivity activity;
+  std::vector<double> gpu_profile_w;  // optional: per-GPU draw over the step (DES)
   int switches = 0;        // scale-out switches (from the topology)
   int transceivers = 0;    // optical modules
   FacilitySpec facility;
@@ -75,6 +76,7 @@ struct PowerResult {
   std::string cooling;
   std::string cooling_needed;
   double energy_mwh = 0;    // facility energy for the whole run
+  std::vector<double> it_profile_w;  // IT power over the step, when the engine gave a profile
 };
 
 PowerResult power(const PowerInputs& in);

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev          # the command line
   doctest-dev           # tests
   nlohmann-json3-dev    # JSON output
+  chromium              # the report test renders the HTML page headless
 )
 
 missing=()

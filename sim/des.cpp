@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 #include <simgrid/s4u.hpp>
 
+#include "models/power.hpp"
 #include "sim/engine.hpp"
 
 namespace danlu {
@@ -467,7 +468,40 @@ struct Sim {
     for (const auto& [op, p] : plans)
       algs.insert(std::string(to_string(op->kind)) + " " + std::string(to_string(op->op)) + ": " + p.algorithm);
     out.algorithms.assign(algs.begin(), algs.end());
+    out.gpu_power_profile_w = power_profile(out.time_s);
     return out;
+  }
+
+  // Each simulated rank's draw over the step (states mapped to power as the
+  // power model does), averaged over ranks, in 100 slices.
+  std::vector<double> power_profile(double step_s) const {
+    constexpr int kSlices = 100;
+    std::vector<double> w(kSlices, 0.0);
+    auto at = [&](double f) { return acc.idle_w + f * (acc.max_w - acc.idle_w); };
+    const double dt = step_s / kSlices;
+    for (const auto& [rank, ivs] : timeline) {
+      std::vector<double> busy(kSlices, 0.0);  // seconds at each slice, by draw
+      std::vector<double> covered(kSlices, 0.0);
+      for (const Interval& iv : ivs) {
+        double f = iv.cat == kMatmul ? kMatmulPowerFraction
+                   : (iv.cat == kMemory || iv.cat == kOptimizer) ? kMemoryPowerFraction
+                   : iv.cat == kIdle ? kIdlePowerFraction
+                                     : kCommPowerFraction;
+        for (int k = std::max(0, static_cast<int>(iv.start / dt)); k < kSlices && k * dt < iv.end; ++k) {
+          double overlap = std::min(iv.end, (k + 1) * dt) - std::max(iv.start, k * dt);
+          if (overlap <= 0) continue;
+          busy[static_cast<size_t>(k)] += overlap * at(f);
+          covered[static_cast<size_t>(k)] += overlap;
+        }
+      }
+      for (int k = 0; k < kSlices; ++k) {
+        // time no interval covers is waiting
+        double rest = std::max(0.0, dt - covered[static_cast<size_t>(k)]);
+        w[static_cast<size_t>(k)] += (busy[static_cast<size_t>(k)] + rest * at(kIdlePowerFraction)) / dt;
+      }
+    }
+    for (double& x : w) x /= std::max<size_t>(1, timeline.size());
+    return w;
   }
 
   void write_trace(const std::string& path) const {
@@ -490,7 +524,8 @@ Json to_json(const StepResult& r) {
           {"bubble_s", r.bubble_s}, {"optimizer_s", r.optimizer_s},
           {"comm_s", std::vector<double>(std::begin(r.comm_s), std::end(r.comm_s))},
           {"algorithms", r.algorithms},
-          {"activity", {r.activity.matmul_s, r.activity.memory_s, r.activity.comm_s, r.activity.idle_s}}};
+          {"activity", {r.activity.matmul_s, r.activity.memory_s, r.activity.comm_s, r.activity.idle_s}},
+          {"profile", r.gpu_power_profile_w}};
 }
 
 StepResult from_json(const Json& j) {
@@ -506,6 +541,7 @@ StepResult from_json(const Json& j) {
   r.activity.memory_s = j["activity"][1];
   r.activity.comm_s = j["activity"][2];
   r.activity.idle_s = j["activity"][3];
+  r.gpu_power_profile_w = j["profile"].get<std::vector<double>>();
   return r;
 }
 

@@ -47,6 +47,9 @@ struct StepResult {
   double comm_s[5] = {0, 0, 0, 0, 0};  // exposed, by CommKind (tp, cp, ep, pp, dp)
   std::vector<std::string> algorithms;  // "tp all-gather: ring", ...
   Activity activity;
+  // DES only: average power per GPU in equal slices of the step (empty from
+  // the analytic engine). The power model takes peak and trough from it.
+  std::vector<double> gpu_power_profile_w;
 };
 
 class Engine {

@@ -1,0 +1,44 @@
+// `danlu report FILE… -o report.html`: one self-contained page with charts.
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "cli/app.hpp"
+#include "cli/report_html.hpp"
+#include "cli/result_view.hpp"
+#include "sim/loader.hpp"
+
+namespace danlu {
+
+void add_report_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("report", "Write a self-contained HTML report with charts for one or more scenarios");
+  cmd->footer(
+      "Examples:\n"
+      "  danlu report scenarios/llama3-405b-h100.yaml -o report.html\n"
+      "  danlu report scenarios/compare/*.yaml --engine des -o compare.html\n\n"
+      "The page embeds its data and drawing code: it opens offline in any browser.");
+  struct Options {
+    std::vector<std::string> files, sets;
+    std::string output = "report.html", engine, title = "danlu report";
+  };
+  auto opt = std::make_shared<Options>();
+  cmd->add_option("files", opt->files, "Scenario files")->required()->expected(1, -1);
+  cmd->add_option("-o,--output", opt->output, "HTML file to write (default report.html)");
+  cmd->add_option("--set", opt->sets, "Override a field in every scenario: PATH=VALUE (repeatable)");
+  cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine); des draws power from the timeline")
+      ->check(CLI::IsMember({"analytic", "des"}));
+  cmd->add_option("--title", opt->title, "Page title");
+  cmd->callback([&ctx, opt]() {
+    std::vector<Json> results;
+    for (const auto& f : opt->files) {
+      Scenario s = load_scenario(f, ctx.catalog(), opt->sets);
+      results.push_back(result_json(s, evaluate(s, opt->engine)));
+    }
+    std::ofstream out(opt->output, std::ios::binary);
+    if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
+    out << report_html(results, opt->title);
+    fmt::print("wrote {} ({} scenario{})\n", opt->output, results.size(), results.size() == 1 ? "" : "s");
+  });
+}
+
+}  // namespace danlu
