@@ -2,6 +2,7 @@
 // as rows as they finish.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
+#include "cli/mpi.hpp"
 #include "cli/result_view.hpp"
 #include "sim/loader.hpp"
 
@@ -135,19 +137,31 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     tree.erase("sweep");
     auto points = sweep_points(base);
 
+    // Under mpirun, rank 0 decides what is left and shares it; each rank takes
+    // every size-th point, and rank 0 writes all rows in point order.
+    const MpiWorld& world = mpi_world();
+    const bool lead = world.rank == 0;
     std::set<std::string> done;
-    if (opt->resume) done = finished_points(opt->output, opt->format);
     std::vector<size_t> todo;
-    for (size_t i = 0; i < points.size(); ++i)
-      if (!done.count(point_key(points[i]))) todo.push_back(i);
+    if (lead) {
+      if (opt->resume) done = finished_points(opt->output, opt->format);
+      for (size_t i = 0; i < points.size(); ++i)
+        if (!done.count(point_key(points[i]))) todo.push_back(i);
+    }
+    todo = mpi_broadcast(world, todo);
+    std::vector<size_t> mine;
+    for (size_t k = 0; k < todo.size(); ++k)
+      if (static_cast<int>(k % static_cast<size_t>(world.size)) == world.rank) mine.push_back(todo[k]);
+    std::vector<std::pair<long, std::string>> held;  // rows kept for the gather under MPI
 
     FILE* out = stdout;
-    if (!opt->output.empty()) {
+    if (!lead) out = nullptr;
+    if (lead && !opt->output.empty()) {
       out = std::fopen(opt->output.c_str(), opt->resume ? "ab" : "wb");
       if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
     }
     const bool fresh_file = !opt->resume || done.empty();
-    if (opt->format == "csv" && fresh_file && !(opt->resume && std::ftell(out) > 0)) {
+    if (lead && opt->format == "csv" && fresh_file && !(opt->resume && std::ftell(out) > 0)) {
       std::string header = "point";
       for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
       std::fputs((header + "\n").c_str(), out);
@@ -156,21 +170,21 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
 
     std::mutex mu;
     std::atomic<size_t> next{0}, finished{0};
-    const bool bar = isatty(2);
+    const bool bar = isatty(2) && lead;
     const auto t0 = std::chrono::steady_clock::now();
     auto progress = [&]() {
       if (!bar) return;
       double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       size_t f = finished;
       double rate = f / std::max(el, 1e-9);
-      int filled = static_cast<int>(30.0 * f / std::max<size_t>(1, todo.size()));
+      int filled = static_cast<int>(30.0 * f / std::max<size_t>(1, mine.size()));
       fmt::print(stderr, "\r[{}{}] {}/{} points, {:.1f}/s, ETA {:.0f} s   ", std::string(static_cast<size_t>(filled), '#'),
-                 std::string(static_cast<size_t>(30 - filled), '.'), f, todo.size(), rate,
-                 rate > 0 ? (todo.size() - f) / rate : 0.0);
+                 std::string(static_cast<size_t>(30 - filled), '.'), f, mine.size(), rate,
+                 rate > 0 ? (mine.size() - f) / rate : 0.0);
     };
     auto worker = [&]() {
-      for (size_t k; (k = next++) < todo.size();) {
-        const auto& point = points[todo[k]];
+      for (size_t k; (k = next++) < mine.size();) {
+        const auto& point = points[mine[k]];
         std::string key = point_key(point);
         Json row;
         try {
@@ -188,9 +202,13 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         ordered.update(row);
         std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(key, ordered);
         std::lock_guard<std::mutex> lock(mu);
-        // One write and a flush per row: a killed sweep keeps every finished row.
-        std::fwrite(line.data(), 1, line.size(), out);
-        std::fflush(out);
+        if (world.active()) {
+          held.emplace_back(static_cast<long>(mine[k]), std::move(line));
+        } else {
+          // One write and a flush per row: a killed sweep keeps every finished row.
+          std::fwrite(line.data(), 1, line.size(), out);
+          std::fflush(out);
+        }
         ++finished;
         progress();
       }
@@ -199,9 +217,16 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     for (int i = 1; i < opt->jobs; ++i) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
+    if (world.active()) {
+      auto rows = mpi_gather(world, std::move(held));
+      std::sort(rows.begin(), rows.end());
+      for (const auto& [index, line] : rows) std::fwrite(line.data(), 1, line.size(), out);
+      if (out) std::fflush(out);
+    }
     if (bar) fmt::print(stderr, "\n");
-    if (out != stdout) std::fclose(out);
+    if (out && out != stdout) std::fclose(out);
     if (!done.empty()) fmt::print(stderr, "resumed: {} points were already done, {} run now\n", done.size(), todo.size());
+    if (world.active() && lead) fmt::print(stderr, "sharded {} points over {} MPI ranks\n", todo.size(), world.size);
   });
 }
 

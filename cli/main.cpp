@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
+#include "cli/mpi.hpp"
 #include "core/error.hpp"
 
 #ifndef DANLU_VERSION
@@ -26,6 +27,7 @@ const Catalog& Context::catalog() {
 
 int main(int argc, char** argv) {
   using namespace danlu;
+  MpiSession mpi(&argc, &argv);
   Context ctx;
   CLI::App app{
       "danlu (丹炉): cluster hardware simulator and capacity planner for LLM training.\n"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
 build() {  # build DIR [cmake options...]
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDANLU_MPI=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }
 

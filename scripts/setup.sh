@@ -13,6 +13,7 @@ packages=(
   doctest-dev           # tests
   nlohmann-json3-dev    # JSON output
   chromium              # the report test renders the HTML page headless
+  libopenmpi-dev openmpi-bin   # sweeps sharded over MPI ranks (-DDANLU_MPI=ON)
 )
 
 missing=()
