@@ -37,13 +37,6 @@ const std::vector<std::pair<const char*, const char*>> kCsvColumns = {
     {"days", "training.days"},   {"it_mw", "power.it_mw"},         {"facility_mw", "power.facility_mw"},
     {"rent_usd", "cost.rent_usd"}, {"buy_usd", "cost.buy_usd"},    {"error", "error"}};
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string csv_row(const std::string& key, const Json& row) {
   std::string line = csv_cell(key);
   for (const auto& [name, path] : kCsvColumns) {

@@ -14,26 +14,19 @@ bool numeric(const std::string& s) {
   return (c >= '0' && c <= '9') || ((c == '-' || c == '+' || c == '.') && s.size() > 1);
 }
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-void flatten(const Json& j, const std::string& prefix, Table& t) {
+void flatten(const Json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it)
-      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), t);
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
     return;
   }
   std::string v;
   if (j.is_string()) v = j.get<std::string>();
   else if (j.is_number_float()) v = num(j.get<double>(), 6);
   else if (j.is_array()) {
-    for (const auto& e : j) v += (v.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+    for (const auto& e : j) v += (v.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
   } else v = j.dump();
-  t.rows.push_back({prefix, v});
+  out.emplace_back(prefix, v);
 }
 }  // namespace
 
@@ -105,11 +98,24 @@ std::string Table::csv() const {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> flatten_json(const Json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  flatten(j, "", out);
+  return out;
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 Table key_value_table(const Json& j) {
   Table t;
   t.header = {"field", "value"};
   t.align_numbers = false;
-  flatten(j, "", t);
+  for (auto& [k, v] : flatten_json(j)) t.rows.push_back({k, v});
   return t;
 }
 

@@ -23,6 +23,13 @@ struct Table {
 // "path: value" lines from nested JSON (for a one-entry human view).
 Table key_value_table(const Json& j);
 
+// Nested JSON as (dotted.path, text) pairs: numbers with 6 significant
+// digits, arrays joined with "; ".
+std::vector<std::pair<std::string, std::string>> flatten_json(const Json& j);
+
+// One CSV cell, quoted when it holds a comma, quote or newline.
+std::string csv_cell(const std::string& s);
+
 // A number with `digits` significant digits, no exponent for everyday sizes.
 std::string num(double v, int digits = 4);
 

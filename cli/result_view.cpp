@@ -164,29 +164,12 @@ std::string result_text(const Scenario& s, const Result& r) {
   return out;
 }
 
-namespace {
-void flatten(const Json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it)
-      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
-    return;
-  }
-  std::string v;
-  if (j.is_string()) v = j.get<std::string>();
-  else if (j.is_number_float()) v = fmt::format("{:.6g}", j.get<double>());
-  else if (j.is_array()) {
-    for (const auto& e : j) v += (v.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
-  } else v = j.dump();
-  out.emplace_back(prefix, v);
-}
-}  // namespace
 
 Table flat_table(const std::vector<Json>& rows) {
   Table t;
   std::vector<std::vector<std::pair<std::string, std::string>>> flat;
   for (const auto& r : rows) {
-    flat.emplace_back();
-    flatten(r, "", flat.back());
+    flat.push_back(flatten_json(r));
     for (const auto& [k, v] : flat.back())
       if (std::find(t.header.begin(), t.header.end(), k) == t.header.end()) t.header.push_back(k);
   }

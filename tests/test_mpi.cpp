@@ -18,17 +18,10 @@ TEST_CASE("mpirun -n 2 sweep: sharded over ranks, rows identical to one process"
   const std::string sweep = "scenarios/sweeps/llama3-70b-systems.yaml";
   REQUIRE(test::run_danlu("sweep " + sweep + " -o " + dir + "/one.jsonl").status == 0);
   // mpirun refuses root unless told; CI runs as root.
-  std::string cmd = "cd '" + std::string(DANLU_SOURCE_DIR) +
-                    "' && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 '" +
-                    DANLU_BINARY + "' sweep " + sweep + " -o " + dir + "/two.jsonl 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  CHECK(pclose(p) == 0);
-  CHECK(out.find("sharded 30 points over 2 MPI ranks") != std::string::npos);
+  auto r = test::run_shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 {danlu} sweep " +
+                           sweep + " -o " + dir + "/two.jsonl");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("sharded 30 points over 2 MPI ranks") != std::string::npos);
   auto read = [](const std::string& f) {
     std::ifstream in(f);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

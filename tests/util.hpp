@@ -30,9 +30,12 @@ struct RunResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs the danlu binary with `args` from the source directory.
-inline RunResult run_danlu(const std::string& args) {
-  std::string cmd = "cd '" + std::string(DANLU_SOURCE_DIR) + "' && '" + DANLU_BINARY + "' " + args + " 2>&1";
+// Runs a shell command from the source directory; `{danlu}` in it stands for
+// the binary.
+inline RunResult run_shell(std::string command) {
+  for (size_t at; (at = command.find("{danlu}")) != std::string::npos;)
+    command.replace(at, 7, "'" + std::string(DANLU_BINARY) + "'");
+  std::string cmd = "cd '" + std::string(DANLU_SOURCE_DIR) + "' && " + command + " 2>&1";
   RunResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -43,6 +46,9 @@ inline RunResult run_danlu(const std::string& args) {
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
   return r;
 }
+
+// Runs the danlu binary with `args` from the source directory.
+inline RunResult run_danlu(const std::string& args) { return run_shell("{danlu} " + args); }
 
 // The small valid scenario most tests start from.
 inline const char* kBase = R"(name: base
