@@ -60,6 +60,14 @@ TEST_CASE("bad command lines exit with status 2") {
   r = test::run_danlu("check no-such-file.yaml");
   CHECK(r.status == 2);
   CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
+  r = test::run_danlu("report scenarios/llama3-405b-h100.yaml -o /nonexistent-danlu-dir/x.html");
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: /nonexistent-danlu-dir/x.html: --output: cannot open the file for writing\n");
+  r = test::run_danlu("validate scenarios/talk");
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: validate: no scenario with a measured step_s was found\n");
+  r = test::run_danlu("search scenarios/llama3-405b-h100.yaml --objective speed");
+  CHECK(r.status == 2);
   r = test::run_danlu("catalog systems gb200-nvl7");
   CHECK(r.status == 2);
   CHECK(r.output.find("did you mean \"gb200-nvl72\"?") != std::string::npos);
