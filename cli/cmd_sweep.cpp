@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -147,14 +148,17 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       if (static_cast<int>(k % static_cast<size_t>(world.size)) == world.rank) mine.push_back(todo[k]);
     std::vector<std::pair<long, std::string>> held;  // rows kept for the gather under MPI
 
+    // A CSV file gets its header once: when it is new or empty.
+    std::error_code size_error;
+    const bool empty_file = opt->output.empty() || !opt->resume ||
+                            std::filesystem::file_size(opt->output, size_error) == 0 || size_error;
     FILE* out = stdout;
     if (!lead) out = nullptr;
     if (lead && !opt->output.empty()) {
       out = std::fopen(opt->output.c_str(), opt->resume ? "ab" : "wb");
       if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
     }
-    const bool fresh_file = !opt->resume || done.empty();
-    if (lead && opt->format == "csv" && fresh_file && !(opt->resume && std::ftell(out) > 0)) {
+    if (lead && opt->format == "csv" && empty_file) {
       std::string header = "point";
       for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
       std::fputs((header + "\n").c_str(), out);
