@@ -19,6 +19,7 @@
 //
 // SimGrid 3.32 keeps global state across engines in one process, so every
 // simulation runs in a forked child that sends its result back on a pipe.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -447,6 +448,10 @@ struct Sim {
     build_platform();
     for (int r : ranks) sg::Actor::create(fmt::format("rank{}", r), host[r], [this, r]() { stage_actor(r); });
     sg::Engine::get_instance()->run();
+    // SimGrid stops when every actor waits forever: that is a deadlock of the
+    // replay, never a result.
+    if (finish.size() != ranks.size())
+      throw std::runtime_error(fmt::format("the replay deadlocked: {} of {} ranks finished", finish.size(), ranks.size()));
     StepResult out;
     out.time_s = sg::Engine::get_clock();
     // The breakdown is the last rank to finish: its timeline covers the step.
@@ -560,6 +565,9 @@ class DesEngine final : public Engine {
     if (pid < 0) throw std::runtime_error("DES: cannot fork");
     if (pid == 0) {
       close(fds[0]);
+      // SimGrid reports its own failures with backtraces on stderr; the user
+      // gets our message instead (the result on the pipe says what failed).
+      if (int devnull = open("/dev/null", O_WRONLY); devnull >= 0) dup2(devnull, 2);
       int code = 0;
       std::string out;
       try {
@@ -594,7 +602,9 @@ class DesEngine final : public Engine {
     waitpid(pid, &status, 0);
     Json j = Json::parse(buf, nullptr, false);
     if (j.is_discarded() || !j.is_object())
-      throw std::runtime_error(fmt::format("DES: the simulation process ended without a result (status {})", status));
+      throw std::runtime_error(fmt::format("DES: the simulation process ended without a result ({})",
+                                           WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                                               : fmt::format("exit status {}", WEXITSTATUS(status))));
     if (j.contains("error")) throw std::runtime_error("DES: " + j["error"].get<std::string>());
     return from_json(j);
   }
