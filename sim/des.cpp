@@ -32,6 +32,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -253,6 +254,8 @@ struct Sim {
   std::map<std::pair<int, int>, GroupInfo> groups;
 
   GroupInfo& group(int rank, CommKind kind) {
+    // Filled before the run (actors only read it: parallel contexts).
+    if (auto found = groups.find({rank, static_cast<int>(kind)}); found != groups.end()) return found->second;
     auto [it, fresh] = groups.try_emplace({rank, static_cast<int>(kind)});
     GroupInfo& g = it->second;
     if (!fresh) return g;
@@ -351,6 +354,38 @@ struct Sim {
   }
 
   static std::string mailbox(char dir, int rank, int mb, int chunk) { return fmt::format("{}{}-{}-{}", dir, rank, mb, chunk); }
+  // Every rank's incoming mailboxes, made before the run: (dir, mb, chunk) -> mailbox.
+  std::map<int, std::map<std::tuple<char, int, int>, sg::Mailbox*>> inbox;
+  sg::Mailbox* box(char dir, int rank, int mb, int chunk) const { return inbox.at(rank).at({dir, mb, chunk}); }
+
+  // Everything actors look up, made before they run, so that actor code only
+  // reads shared state (SimGrid may run actors in parallel threads).
+  void prepare(const std::map<int, sg::ActorPtr>& actors) {
+    for (int r : ranks) {
+      timeline[r];
+      finish[r] = 0;
+      matmul[r] = 0;
+      for (CommKind k : {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::dp}) group(r, k);
+      const StageSchedule& stage = sched.stages[static_cast<size_t>(layout.coord(r, 3))];
+      for (const Slot& slot : stage.order) {
+        if (slot.pass == Pass::W) continue;
+        char dir = slot.pass == Pass::F ? 'f' : 'b';
+        sg::Mailbox* m = sg::Mailbox::by_name(mailbox(dir, r, slot.microbatch, slot.chunk));
+        // Transfers start when sent (as NCCL's point-to-point does), not when
+        // the receiver asks: the rank is the permanent receiver of its mailboxes.
+        m->set_receiver(actors.at(r));
+        inbox[r][{dir, slot.microbatch, slot.chunk}] = m;
+      }
+    }
+    for (const StageSchedule& st : sched.stages) {
+      for (const ChunkWork& c : st.chunks)
+        for (const auto* items : {&c.forward, &c.backward, &c.weight_grad})
+          for (const WorkItem& w : *items)
+            if (w.is_comm) plan(w.comm);
+      for (const auto* b : {&st.dp_comm, &st.dp_after})
+        for (const Buckets& bucket : *b) plan(bucket.bucket);
+    }
+  }
 
   void stage_actor(int rank) {
     const int pp = s.training.par.pp, v = s.training.par.vpp;
@@ -363,7 +398,7 @@ struct Sim {
     const bool block_sends = !s.training.overlap.pp_comm;
     auto send = [&](char dir, int to_rank, int mb, int chunk) {
       double t0 = sg::Engine::get_clock();
-      auto c = sg::Mailbox::by_name(mailbox(dir, to_rank, mb, chunk))->put_async(&token, static_cast<uint64_t>(sched.pp_send_bytes));
+      auto c = box(dir, to_rank, mb, chunk)->put_async(&token, static_cast<uint64_t>(sched.pp_send_bytes));
       if (block_sends) {
         c->wait();
         rec.add(t0, kCommPp, "pipeline send");
@@ -373,17 +408,9 @@ struct Sim {
     };
     auto recv = [&](char dir, int mb, int chunk) {
       double t0 = sg::Engine::get_clock();
-      sg::Mailbox::by_name(mailbox(dir, rank, mb, chunk))->get<int>();
+      box(dir, rank, mb, chunk)->get<int>();
       rec.add(t0, kIdle, "waiting for a neighbour stage");
     };
-
-    // Transfers start when sent (as NCCL's point-to-point does), not when the
-    // receiver asks: this actor is the permanent receiver of its mailboxes.
-    for (const Slot& slot : stage.order) {
-      char dir = slot.pass == Pass::F ? 'f' : 'b';
-      if (slot.pass != Pass::W)
-        sg::Mailbox::by_name(mailbox(dir, rank, slot.microbatch, slot.chunk))->set_receiver(sg::Actor::self());
-    }
 
     // The gradient reduction overlaps the last backward when allowed.
     size_t last_b = 0;
@@ -446,7 +473,9 @@ struct Sim {
 
   StepResult run() {
     build_platform();
-    for (int r : ranks) sg::Actor::create(fmt::format("rank{}", r), host[r], [this, r]() { stage_actor(r); });
+    std::map<int, sg::ActorPtr> actors;
+    for (int r : ranks) actors[r] = sg::Actor::create(fmt::format("rank{}", r), host[r], [this, r]() { stage_actor(r); });
+    prepare(actors);
     sg::Engine::get_instance()->run();
     // SimGrid stops when every actor waits forever: that is a deadlock of the
     // replay, never a result.
