@@ -149,12 +149,6 @@ std::vector<std::string> names(const std::string& kind, const Catalog& cat) {
   return cat.model_names();
 }
 
-void print_table(const Table& t, const std::string& format) {
-  if (format == "csv") fmt::print("{}", t.csv());
-  else if (format == "markdown") fmt::print("{}", t.markdown());
-  else fmt::print("{}", t.text());
-}
-
 }  // namespace
 
 void add_catalog_command(CLI::App& app, Context& ctx) {
@@ -194,7 +188,7 @@ void add_catalog_command(CLI::App& app, Context& ctx) {
     if (!name.empty()) {
       Json j = entry(kind, name, cat);
       if (format == "json") fmt::print("{}\n", j.dump(2));
-      else print_table(key_value_table(j), format);
+      else fmt::print("{}", key_value_table(j).render(format));
       return;
     }
     if (format == "json") {
@@ -203,7 +197,7 @@ void add_catalog_command(CLI::App& app, Context& ctx) {
       fmt::print("{}\n", arr.dump(2));
       return;
     }
-    print_table(summary(kind, cat), format);
+    fmt::print("{}", summary(kind, cat).render(format));
   });
 }
 

@@ -92,7 +92,7 @@ void add_compare_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--set", opt->sets, "Override a field in every scenario: PATH=VALUE (repeatable)");
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine)")
-      ->check(CLI::IsMember({"analytic", "des"}));
+      ->check(CLI::IsMember(engine_names()));
   cmd->callback([&ctx, opt]() {
     std::vector<Scenario> scenarios;
     std::vector<Result> results;
@@ -121,7 +121,7 @@ void add_compare_command(CLI::App& app, Context& ctx) {
       if (row.better && scenarios.size() > 1) line[best + 1] += " *";
       t.rows.push_back(std::move(line));
     }
-    fmt::print("{}", opt->format == "markdown" ? t.markdown() : t.text());
+    fmt::print("{}", t.render(opt->format));
   });
 }
 

@@ -26,7 +26,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("-o,--output", opt->output, "HTML file to write (default report.html)");
   cmd->add_option("--set", opt->sets, "Override a field in every scenario: PATH=VALUE (repeatable)");
   cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine); des draws power from the timeline")
-      ->check(CLI::IsMember({"analytic", "des"}));
+      ->check(CLI::IsMember(engine_names()));
   cmd->add_option("--title", opt->title, "Page title");
   cmd->callback([&ctx, opt]() {
     std::vector<Json> results;

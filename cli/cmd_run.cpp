@@ -26,7 +26,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--set", opt->sets, "Override a field: PATH=VALUE (repeatable)");
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: the scenario's sim.engine)")
-      ->check(CLI::IsMember({"analytic", "des"}));
+      ->check(CLI::IsMember(engine_names()));
   cmd->add_option("--trace", opt->trace,
                   "DES only: write the step's timeline (Chrome trace-event JSON; open in Perfetto or chrome://tracing)");
   cmd->add_flag("--strict", opt->strict, "Exit with status 3 when the model does not fit in memory");

@@ -75,7 +75,7 @@ void add_search_command(CLI::App& app, Context& ctx) {
                         format_quantity(std::min(r.cost.rent_usd, r.cost.buy_usd), Quantity::Count),
                         fmt::format("{:.0f}", r.power.energy_mwh)});
     }
-    std::string text = opt->format == "markdown" ? t.markdown() : t.text();
+    std::string text = t.render(opt->format);
     fmt::print("{} layouts of {} (global batch {}, {}): {} fit in memory, searched in {:.2f} s ({:.0f} layouts/s).\n"
                "Best {} by {}:\n\n{}\nThe best in full:\n{}",
                stats.generated, base.name, base.training.global_batch, to_string(base.training.precision), stats.fitted,

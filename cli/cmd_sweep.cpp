@@ -119,7 +119,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_option("-o,--output", opt->output, "Write rows to FILE (default: standard output)");
   cmd->add_option("--jobs", opt->jobs, "Points evaluated in parallel threads")->check(CLI::Range(1, 256));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: the scenario's sim.engine)")
-      ->check(CLI::IsMember({"analytic", "des"}));
+      ->check(CLI::IsMember(engine_names()));
   cmd->add_flag("--resume", opt->resume, "Skip the points already in the output file and append the rest");
   cmd->callback([&ctx, opt]() {
     if (opt->resume && opt->output.empty()) throw InputError("--resume", "needs an output file (-o FILE)");

@@ -47,7 +47,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("paths", opt->paths, "Directories (searched recursively) or scenario files")->required();
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine)")
-      ->check(CLI::IsMember({"analytic", "des"}));
+      ->check(CLI::IsMember(engine_names()));
   cmd->callback([&ctx, opt]() {
     Table t;
     t.header = {"scenario", "gpus", "measured s", "predicted s", "error", "measured MFU", "predicted MFU"};
@@ -77,9 +77,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
       fmt::print("{}\n", Json({{"runs", rows}, {"mape", mape}, {"worst_abs_error", worst}}).dump(2));
       return;
     }
-    if (opt->format == "csv") fmt::print("{}", t.csv());
-    else if (opt->format == "markdown") fmt::print("{}", t.markdown());
-    else fmt::print("{}", t.text());
+    fmt::print("{}", t.render(opt->format));
     fmt::print("\n{} runs: mean absolute error {:.1f}%, worst {:.1f}%\n", n, 100 * mape, 100 * worst);
   });
 }

@@ -111,6 +111,12 @@ std::string csv_cell(const std::string& s) {
   return out + "\"";
 }
 
+std::string Table::render(const std::string& format) const {
+  if (format == "markdown") return markdown();
+  if (format == "csv") return csv();
+  return text();
+}
+
 Table key_value_table(const Json& j) {
   Table t;
   t.header = {"field", "value"};

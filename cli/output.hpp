@@ -18,6 +18,8 @@ struct Table {
   std::string text() const;      // aligned columns; numeric-looking cells right-aligned
   std::string markdown() const;
   std::string csv() const;
+  // "markdown", "csv", else the aligned text.
+  std::string render(const std::string& format) const;
 };
 
 // "path: value" lines from nested JSON (for a one-entry human view).

@@ -192,7 +192,7 @@ std::string render_rows(const std::vector<Json>& rows, const std::string& format
     return out;
   }
   Table t = flat_table(rows);
-  return format == "markdown" ? t.markdown() : t.csv();
+  return t.render(format == "markdown" ? "markdown" : "csv");
 }
 
 }  // namespace danlu

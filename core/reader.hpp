@@ -60,7 +60,6 @@ class Fields {
   Location loc_of(const std::string& key) const;  // value location, or the mapping's
   const Location& loc() const { return loc_; }
   const std::string& path() const { return path_; }
-  Explain* explain() const { return explain_; }
 
  private:
   const Node* lookup(const std::string& key);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/reader.hpp"
+#include "models/power.hpp"
 
 namespace danlu {
 
@@ -96,7 +97,7 @@ System read_system(const std::string& name, Fields f) {
   up.finish();
   s.node_max_w = f.quantity("node_max_power", Quantity::Power, std::nullopt);
   s.rack_overhead_w = f.quantity("rack_overhead_power", Quantity::Power, 0.0, Range::NonNegative);
-  s.default_cooling = f.choice("cooling", std::nullopt, {"air", "rear-door", "liquid", "immersion"});
+  s.default_cooling = f.choice("cooling", std::nullopt, cooling_types());
   s.default_fabric = f.text("fabric", std::nullopt);
   s.nics_per_accelerator = f.quantity("nics_per_accelerator", Quantity::Real, std::nullopt);
   s.list_price_usd = f.quantity("list_price", Quantity::Money, std::nullopt);
@@ -129,11 +130,7 @@ Catalog Catalog::builtin() {
     std::string file = kEmbeddedCatalog[i].name;
     c.add_text(file.substr(0, file.find('.')), kEmbeddedCatalog[i].text, "catalog/" + file);
   }
-  // A system's accelerator and fabric must exist: checked once the built-in set is whole.
-  for (const auto& [name, s] : c.systems_) {
-    c.accelerator(s.accelerator, {}, "systems." + name + ".accelerator");
-    c.fabric(s.default_fabric, {}, "systems." + name + ".fabric");
-  }
+  c.check_references();
   return c;
 }
 
@@ -171,6 +168,11 @@ void Catalog::add_dir(const std::string& dir) {
   if (found == 0)
     throw InputError(Location{dir, 0, 0}, "--catalog",
                      "holds none of accelerators.yaml, systems.yaml, fabrics.yaml, models.yaml");
+  check_references();
+}
+
+void Catalog::check_references() const {
+  // A system's accelerator and fabric must exist: checked once a set is whole.
   for (const auto& [name, s] : systems_) {
     accelerator(s.accelerator, {}, "systems." + name + ".accelerator");
     fabric(s.default_fabric, {}, "systems." + name + ".fabric");

@@ -39,6 +39,7 @@ class Catalog {
 
  private:
   void add_text(const std::string& kind, const std::string& text, const std::string& file);
+  void check_references() const;
 
   std::map<std::string, Accelerator> accelerators_;
   std::map<std::string, System> systems_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/power.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
 #include "topologies/network.hpp"
@@ -29,14 +30,6 @@ inline constexpr double kOpOverhead_s = 6e-6;
 // Time of one compute op on `acc` at `precision` (roofline plus overhead).
 double compute_time(const ComputeOp& op, const Accelerator& acc, Precision precision);
 
-// How one GPU of the slowest stage spends the step, for the power model.
-struct Activity {
-  double matmul_s = 0;    // matrix units busy
-  double memory_s = 0;    // memory-bound kernels
-  double comm_s = 0;      // communicating with nothing else to do
-  double idle_s = 0;      // waiting: pipeline bubble, stragglers
-  double peak_overlap = 0;  // fraction of the step computing while communicating
-};
 
 struct StepResult {
   double time_s = 0;
@@ -46,7 +39,7 @@ struct StepResult {
   double optimizer_s = 0;
   double comm_s[5] = {0, 0, 0, 0, 0};  // exposed, by CommKind (tp, cp, ep, pp, dp)
   std::vector<std::string> algorithms;  // "tp all-gather: ring", ...
-  Activity activity;
+  StepActivity activity;  // how one GPU spends the step, for the power model
   // DES only: average power per GPU in equal slices of the step (empty from
   // the analytic engine). The power model takes peak and trough from it.
   std::vector<double> gpu_power_profile_w;

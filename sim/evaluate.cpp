@@ -33,7 +33,7 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   r.fabric = fabric_counts(s.cluster);
   PowerInputs pin;
   pin.cluster = &s.cluster;
-  pin.activity = {r.step.activity.matmul_s, r.step.activity.memory_s, r.step.activity.comm_s, r.step.activity.idle_s};
+  pin.activity = r.step.activity;
   pin.gpu_profile_w = r.step.gpu_power_profile_w;
   pin.switches = r.fabric.switches;
   pin.transceivers = r.fabric.transceivers;

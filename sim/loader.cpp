@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "core/reader.hpp"
+#include "sim/engine.hpp"
+#include "topologies/graph.hpp"
 
 namespace danlu {
 
@@ -81,9 +83,7 @@ Node load_tree(const std::string& file, const std::vector<std::string>& sets) {
 
 namespace {
 
-const std::vector<std::string> kTopologies = {"fat-tree", "rail-optimized", "torus-3d", "dragonfly"};
-
-ModelSpec read_model(Fields f, const Catalog& catalog) {
+ModelSpec read_model(Fields f) {
   ModelSpec m;
   m.preset = f.text("preset", "");
   m.layers = static_cast<int>(f.integer("layers", std::nullopt));
@@ -124,7 +124,6 @@ ModelSpec read_model(Fields f, const Catalog& catalog) {
     f.raw("moe");
   }
   f.finish();
-  (void)catalog;
   return m;
 }
 
@@ -158,7 +157,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   root.raw("extends");
 
   // model
-  s.model = read_model(root.sub("model"), catalog);
+  s.model = read_model(root.sub("model"));
   ParamCounts params = count_params(s.model);
 
   // cluster
@@ -189,7 +188,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     so.note_default("fabric", "the system's");
     s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
     std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
-    s.cluster.topology = so.choice("topology", topo_default, kTopologies);
+    s.cluster.topology = so.choice("topology", topo_default, scale_out_builders());
     s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne);
     s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator);
     so.note_default("nics_per_gpu", "the system's");
@@ -358,7 +357,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   // facility
   {
     Fields f = root.sub("facility");
-    s.facility.cooling = f.choice("cooling", s.cluster.system.default_cooling, {"air", "rear-door", "liquid", "immersion"});
+    s.facility.cooling = f.choice("cooling", s.cluster.system.default_cooling, cooling_types());
     f.note_default("cooling", "the system's");
     CoolingDefaults cd = cooling_defaults(s.facility.cooling);
     s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne);
@@ -418,7 +417,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   // sim
   {
     Fields m = root.sub("sim");
-    s.sim.engine = m.choice("engine", "analytic", {"analytic", "des"});
+    s.sim.engine = m.choice("engine", "analytic", engine_names());
     s.sim.fidelity = m.choice("fidelity", "folded", {"folded", "full"});
     s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
     s.sim.seed = m.integer("seed", 1, 0);
