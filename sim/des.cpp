@@ -15,7 +15,8 @@
 // time, so a ring phase is a flow to a stand-in peer, and the leaf uplink a
 // representative crosses gets its fair share of the bundle (1/oversubscription
 // of its NIC). Full mode makes every GPU an actor with real peers, per-leaf
-// shared uplinks and barriers per group.
+// shared uplinks and barriers per group; a ring phase there is a send to the
+// next rank and a receive from the previous one, matched through mailboxes.
 //
 // SimGrid 3.32 keeps global state across engines in one process, so every
 // simulation runs in a forked child that sends its result back on a pipe.
@@ -33,6 +34,7 @@
 #include <set>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -95,11 +97,35 @@ struct Sim {
   sg::NetZone* zone = nullptr;
   std::set<std::pair<int, int>> routed;
 
-  // results
-  std::map<int, std::vector<Interval>> timeline;
-  std::map<int, double> finish;
+  // What a rank needs about each of its groups, computed once. Folded: the
+  // stand-in peer hosts at each level. Full: per level (scale-up, beyond),
+  // the ring peer's inbox, its own inbox and how many flows reach it per phase.
+  struct GroupInfo {
+    int size = 0;
+    sg::Host* peer[3] = {nullptr, nullptr, nullptr};
+    sg::Mailbox* out[2] = {nullptr, nullptr};
+    sg::Mailbox* in[2] = {nullptr, nullptr};
+    int in_count[2] = {0, 0};
+    sg::BarrierPtr barrier;
+  };
+
+  // Everything a simulated rank's actors touch, by actor index: made before
+  // the run, so that actor code only reads shared state.
+  struct RankState {
+    int rank = 0;
+    sg::Host* host = nullptr;
+    std::array<GroupInfo, 5> group;                                  // by CommKind (pp unused)
+    std::map<std::tuple<char, int, int>, sg::Mailbox*> inbox;       // pipeline: (dir, microbatch, chunk)
+    std::vector<Interval> timeline;
+    double matmul_s = 0;
+    double finish_s = -1;  // set when its step is done
+  };
+  std::vector<RankState> rank_state;  // by actor index
+  std::map<int, int> actor_of;        // rank -> actor index
+  RankState& state(int rank) { return rank_state[static_cast<size_t>(actor_of.at(rank))]; }
+
   std::map<std::string, sg::BarrierPtr> barriers;
-  std::map<const CommOp*, CollectivePlan> plans;  // by op address (schedule outlives the run)
+  std::unordered_map<const CommOp*, CollectivePlan> plans;  // by op address (the schedule outlives the run)
 
   Sim(const Scenario& sc, const StepSchedule& st, const Network& n, bool f)
       : s(sc), sched(st), net(n), full(f), acc(sc.cluster.accelerator), layout(sc.training.par) {
@@ -109,6 +135,11 @@ struct Sim {
       for (int r = 0; r < s.cluster.gpus; ++r) ranks.push_back(r);
     } else {
       for (int st_i = 0; st_i < p.pp; ++st_i) ranks.push_back(layout.with(0, 3, st_i));
+    }
+    rank_state.resize(ranks.size());
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      rank_state[i].rank = ranks[i];
+      actor_of[ranks[i]] = static_cast<int>(i);
     }
   }
 
@@ -227,13 +258,6 @@ struct Sim {
     return across[static_cast<size_t>(pos) % across.size()];
   }
 
-  const CollectivePlan& plan(const CommOp& op) {
-    auto it = plans.find(&op);
-    if (it != plans.end()) return it->second;
-    return plans[&op] = collective_plan(net, op, kind_stride[static_cast<size_t>(op.kind)]);
-  }
-
-
   // ---------------------------------------------------------------- actors
 
   struct Recorder {
@@ -244,26 +268,22 @@ struct Sim {
     }
   };
 
-  // What a rank needs about each of its groups, computed once: its ring peers
-  // at each level and the group's barrier.
-  struct GroupInfo {
-    int size = 0;
-    sg::Host* peer[3] = {nullptr, nullptr, nullptr};
-    sg::BarrierPtr barrier;
-  };
-  std::map<std::pair<int, int>, GroupInfo> groups;
-
-  GroupInfo& group(int rank, CommKind kind) {
-    // Filled before the run (actors only read it: parallel contexts).
-    if (auto found = groups.find({rank, static_cast<int>(kind)}); found != groups.end()) return found->second;
-    auto [it, fresh] = groups.try_emplace({rank, static_cast<int>(kind)});
-    GroupInfo& g = it->second;
-    if (!fresh) return g;
-    std::vector<int> m = members(rank, kind);
+  // A rank's view of its group of `kind`: ring peers (or stand-ins), and a
+  // barrier for the groups that can drift apart.
+  void make_group(RankState& me, CommKind kind) {
+    GroupInfo& g = me.group[static_cast<size_t>(kind)];
+    std::vector<int> m = members(me.rank, kind);
     g.size = static_cast<int>(m.size());
     for (int l = 0; l < 3; ++l)
-      g.peer[l] = full ? host[ring_peer(rank, kind, l == 2 ? Level::leaf : static_cast<Level>(l))]
-                       : standin[rank][static_cast<size_t>(l)];
+      g.peer[l] = full ? host[ring_peer(me.rank, kind, l == 0 ? Level::up : Level::leaf)]
+                       : standin[me.rank][static_cast<size_t>(l)];
+    if (full)
+      for (int k = 0; k < 2; ++k) {
+        int peer = ring_peer(me.rank, kind, k == 0 ? Level::up : Level::leaf);
+        g.in[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", me.rank, static_cast<int>(kind), k));
+        g.out[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", peer, static_cast<int>(kind), k));
+        state(peer).group[static_cast<size_t>(kind)].in_count[k] += 1;
+      }
     // Tensor and context groups run in lock-step on private scale-up ports;
     // data-parallel and expert groups can drift apart under contention, and a
     // collective ends for all when its slowest member is done.
@@ -272,54 +292,72 @@ struct Sim {
       if (!b) b = sg::Barrier::create(static_cast<unsigned>(m.size()));
       g.barrier = b;
     }
-    return g;
   }
 
-  // One phase as a started flow. The rate cap must be set before the hosts:
-  // SimGrid 3.32 counts a sendto with both ends as started.
-  static sg::CommPtr flow(sg::Host* from, sg::Host* to, const Phase& ph) {
-    sg::CommPtr c = sg::Comm::sendto_init();
+  // One phase's transfers, started, appended to `out`. Folded: a flow to the
+  // stand-in peer. Full: the send to the ring peer and the receives from the
+  // ranks whose peer this rank is, matched through mailboxes, so a flow starts
+  // when both ends have reached the phase. (Host-to-host flows would do, but
+  // SimGrid 3.32 keeps all of them on one list that every completion walks:
+  // quadratic with thousands of ranks. Mailbox transfers belong to their actors.)
+  void start_phase(const RankState& me, const GroupInfo& g, const Phase& ph, std::vector<sg::CommPtr>& out) const {
+    static int payload = 0;
+    static int* received = nullptr;
+    const auto bytes = static_cast<uint64_t>(ph.bytes);
+    if (!full) {
+      // The rate cap must be set before the hosts: SimGrid 3.32 counts a
+      // sendto with both ends as started.
+      sg::CommPtr c = sg::Comm::sendto_init();
+      c->set_rate(ph.rate);
+      c->set_source(me.host);
+      c->set_destination(g.peer[static_cast<int>(ph.level)]);
+      c->set_payload_size(bytes);
+      out.push_back(c->start());
+      return;
+    }
+    const int k = ph.level == Level::up ? 0 : 1;
+    sg::CommPtr c = g.out[k]->put_init(&payload, bytes);
     c->set_rate(ph.rate);
-    c->set_source(from);
-    c->set_destination(to);
-    c->set_payload_size(static_cast<uint64_t>(ph.bytes));
-    c->start();
-    return c;
+    out.push_back(c->start());
+    for (int i = 0; i < g.in_count[k]; ++i) out.push_back(g.in[k]->get_async(&received));
   }
 
   // A collective, blocking: launch cost, then each phase's latency and flow.
-  void collective(int rank, const CommOp& op, Recorder& rec) {
-    const CollectivePlan& p = plan(op);
+  void collective(const RankState& me, const CommOp& op, Recorder& rec) {
+    const CollectivePlan& p = plans.at(&op);
     if (p.phases.empty()) return;
     double t0 = sg::Engine::get_clock();
-    GroupInfo& g = group(rank, op.kind);
+    const GroupInfo& g = me.group[static_cast<size_t>(op.kind)];
     // Expert-parallel sub-groups of data parallelism do not sync as the whole group.
     if (g.barrier && g.size == op.group) g.barrier->wait();
     // One flow per phase. Its fixed costs (launch, per-step latency) ride on
     // the flow as the bytes they would take at its rate: exact alone on the
     // path, and a third as many simulation events as separate waits.
     double fixed = p.launch_s;
+    std::vector<sg::CommPtr> comms;
     for (const Phase& ph : p.phases) {
       fixed += ph.latency_s;
       if (ph.bytes <= 0) continue;
       Phase padded = ph;
       padded.bytes += fixed * ph.rate;
       fixed = 0;
-      flow(host[rank], g.peer[static_cast<int>(ph.level)], padded)->wait();
+      start_phase(me, g, padded, comms);
+      sg::Comm::wait_all(comms);
+      comms.clear();
     }
     if (fixed > 0) sg::this_actor::sleep_for(fixed);
     rec.add(t0, comm_category(op.kind), op.name);
   }
 
   // An overlappable collective: its flows start now; the pass waits for them at its end.
-  void collective_async(int rank, const CommOp& op, std::vector<sg::CommPtr>& pending) {
-    GroupInfo& g = group(rank, op.kind);
-    for (const Phase& ph : plan(op).phases)
-      if (ph.bytes > 0) pending.push_back(flow(host[rank], g.peer[static_cast<int>(ph.level)], ph));
+  void collective_async(const RankState& me, const CommOp& op, std::vector<sg::CommPtr>& pending) const {
+    const GroupInfo& g = me.group[static_cast<size_t>(op.kind)];
+    for (const Phase& ph : plans.at(&op).phases)
+      if (ph.bytes > 0) start_phase(me, g, ph, pending);
   }
 
   // The items of one pass: consecutive compute merges into one execution.
-  void run_items(int rank, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
+  void run_items(const RankState& me, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
     std::vector<sg::CommPtr> pending;
     double compute_t = 0, mm_t = 0;
     auto flush = [&]() {
@@ -339,44 +377,41 @@ struct Sim {
       }
       if (w.comm.overlappable) {
         flush();
-        collective_async(rank, w.comm, pending);
+        collective_async(me, w.comm, pending);
       } else {
         flush();
-        collective(rank, w.comm, rec);
+        collective(me, w.comm, rec);
       }
     }
     flush();
     if (!pending.empty()) {
       double t0 = sg::Engine::get_clock();
-      for (auto& c : pending) c->wait();
+      sg::Comm::wait_all(pending);
       rec.add(t0, kCommTp, "overlapped comm tail");
     }
   }
 
-  static std::string mailbox(char dir, int rank, int mb, int chunk) { return fmt::format("{}{}-{}-{}", dir, rank, mb, chunk); }
-  // Every rank's incoming mailboxes, made before the run: (dir, mb, chunk) -> mailbox.
-  std::map<int, std::map<std::tuple<char, int, int>, sg::Mailbox*>> inbox;
-  sg::Mailbox* box(char dir, int rank, int mb, int chunk) const { return inbox.at(rank).at({dir, mb, chunk}); }
-
   // Everything actors look up, made before they run, so that actor code only
   // reads shared state (SimGrid may run actors in parallel threads).
-  void prepare(const std::map<int, sg::ActorPtr>& actors) {
-    for (int r : ranks) {
-      timeline[r];
-      finish[r] = 0;
-      matmul[r] = 0;
-      for (CommKind k : {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::dp}) group(r, k);
-      const StageSchedule& stage = sched.stages[static_cast<size_t>(layout.coord(r, 3))];
+  void prepare(const std::vector<sg::ActorPtr>& actors) {
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      RankState& me = rank_state[i];
+      me.host = host.at(me.rank);
+      for (CommKind k : {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::dp}) make_group(me, k);
+      const StageSchedule& stage = sched.stages[static_cast<size_t>(layout.coord(me.rank, 3))];
       for (const Slot& slot : stage.order) {
         if (slot.pass == Pass::W) continue;
         char dir = slot.pass == Pass::F ? 'f' : 'b';
-        sg::Mailbox* m = sg::Mailbox::by_name(mailbox(dir, r, slot.microbatch, slot.chunk));
+        sg::Mailbox* m = sg::Mailbox::by_name(fmt::format("{}{}-{}-{}", dir, me.rank, slot.microbatch, slot.chunk));
         // Transfers start when sent (as NCCL's point-to-point does), not when
         // the receiver asks: the rank is the permanent receiver of its mailboxes.
-        m->set_receiver(actors.at(r));
-        inbox[r][{dir, slot.microbatch, slot.chunk}] = m;
+        m->set_receiver(actors[i]);
+        me.inbox[{dir, slot.microbatch, slot.chunk}] = m;
       }
     }
+    auto plan = [this](const CommOp& op) {
+      plans.try_emplace(&op, collective_plan(net, op, kind_stride[static_cast<size_t>(op.kind)]));
+    };
     for (const StageSchedule& st : sched.stages) {
       for (const ChunkWork& c : st.chunks)
         for (const auto* items : {&c.forward, &c.backward, &c.weight_grad})
@@ -387,28 +422,32 @@ struct Sim {
     }
   }
 
-  void stage_actor(int rank) {
+  void stage_actor(RankState& me) {
+    const int rank = me.rank;
     const int pp = s.training.par.pp, v = s.training.par.vpp;
     const int st = layout.coord(rank, 3);
     const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
-    Recorder rec{timeline[rank]};
+    Recorder rec{me.timeline};
     double matmul_s = 0;
     static int token = 0;
-    std::vector<sg::CommPtr> sends;
     const bool block_sends = !s.training.overlap.pp_comm;
     auto send = [&](char dir, int to_rank, int mb, int chunk) {
       double t0 = sg::Engine::get_clock();
-      auto c = box(dir, to_rank, mb, chunk)->put_async(&token, static_cast<uint64_t>(sched.pp_send_bytes));
+      sg::Mailbox* to = state(to_rank).inbox.at({dir, mb, chunk});
+      const auto bytes = static_cast<uint64_t>(sched.pp_send_bytes);
       if (block_sends) {
-        c->wait();
+        to->put(&token, bytes);
         rec.add(t0, kCommPp, "pipeline send");
       } else {
-        sends.push_back(c);
+        // Nobody waits for an overlapped send but its receiver. Detached, it
+        // stays off this actor's list of pending activities, which SimGrid
+        // walks whenever one of them ends.
+        to->put_init(&token, bytes)->detach();
       }
     };
     auto recv = [&](char dir, int mb, int chunk) {
       double t0 = sg::Engine::get_clock();
-      box(dir, rank, mb, chunk)->get<int>();
+      me.inbox.at({dir, mb, chunk})->get<int>();
       rec.add(t0, kIdle, "waiting for a neighbour stage");
     };
 
@@ -418,10 +457,10 @@ struct Sim {
       if (stage.order[i].pass == Pass::B) last_b = i;
     sg::ActorPtr reducer;
     std::vector<Interval> reducer_log;
-    auto reduce = [this, rank, &stage](std::vector<Interval>* log) {
+    auto reduce = [this, &me, &stage](std::vector<Interval>* log) {
       Recorder r{*log};
       for (const Buckets& b : stage.dp_comm)
-        for (int i = 0; i < b.count; ++i) collective(rank, b.bucket, r);
+        for (int i = 0; i < b.count; ++i) collective(me, b.bucket, r);
     };
 
     for (size_t i = 0; i < stage.order.size(); ++i) {
@@ -431,33 +470,31 @@ struct Sim {
       const bool last_virtual = st == pp - 1 && slot.chunk == v - 1;
       if (slot.pass == Pass::F) {
         if (!first_virtual) recv('f', slot.microbatch, slot.chunk);
-        run_items(rank, chunk.forward, rec, matmul_s);
+        run_items(me, chunk.forward, rec, matmul_s);
         if (!last_virtual) {
           int to = st == pp - 1 ? layout.with(rank, 3, 0) : layout.with(rank, 3, st + 1);
           send('f', to, slot.microbatch, st == pp - 1 ? slot.chunk + 1 : slot.chunk);
         }
       } else if (slot.pass == Pass::B) {
         if (i == last_b && s.training.overlap.dp_comm && !stage.dp_comm.empty())
-          reducer = sg::Actor::create(fmt::format("reducer{}", rank), host[rank], [reduce, &reducer_log]() { reduce(&reducer_log); });
+          reducer = sg::Actor::create(fmt::format("reducer{}", rank), me.host, [reduce, &reducer_log]() { reduce(&reducer_log); });
         if (!last_virtual) recv('b', slot.microbatch, slot.chunk);
-        run_items(rank, chunk.backward, rec, matmul_s);
+        run_items(me, chunk.backward, rec, matmul_s);
         if (!first_virtual) {
           int to = st == 0 ? layout.with(rank, 3, pp - 1) : layout.with(rank, 3, st - 1);
           send('b', to, slot.microbatch, st == 0 ? slot.chunk - 1 : slot.chunk);
         }
       } else {
-        run_items(rank, chunk.weight_grad, rec, matmul_s);
+        run_items(me, chunk.weight_grad, rec, matmul_s);
       }
     }
     double t0 = sg::Engine::get_clock();
-    for (auto& c : sends) c->wait();
-    rec.add(t0, kCommPp, "pipeline sends draining");
     if (reducer) {
       t0 = sg::Engine::get_clock();
       reducer->join();
       rec.add(t0, kCommDp, "gradient reduction (overlapped) tail");
     } else {
-      reduce(&timeline[rank]);
+      reduce(&me.timeline);
     }
     t0 = sg::Engine::get_clock();
     sg::this_actor::execute(compute_time(stage.optimizer, acc, s.training.precision) * kHostSpeed);
@@ -465,37 +502,38 @@ struct Sim {
     // ZeRO's parameter all-gather: with overlap only its first bucket is
     // exposed (the rest runs under the next step's forward).
     for (const Buckets& b : stage.dp_after)
-      for (int k = 0; k < (s.training.overlap.dp_comm ? 1 : b.count); ++k) collective(rank, b.bucket, rec);
-    finish[rank] = sg::Engine::get_clock();
-    matmul[rank] = matmul_s;
+      for (int k = 0; k < (s.training.overlap.dp_comm ? 1 : b.count); ++k) collective(me, b.bucket, rec);
+    me.matmul_s = matmul_s;
+    me.finish_s = sg::Engine::get_clock();
   }
-  std::map<int, double> matmul;
 
   StepResult run() {
     build_platform();
-    std::map<int, sg::ActorPtr> actors;
-    for (int r : ranks) actors[r] = sg::Actor::create(fmt::format("rank{}", r), host[r], [this, r]() { stage_actor(r); });
+    std::vector<sg::ActorPtr> actors;
+    for (RankState& me : rank_state)
+      actors.push_back(sg::Actor::create(fmt::format("rank{}", me.rank), host.at(me.rank), [this, &me]() { stage_actor(me); }));
     prepare(actors);
     sg::Engine::get_instance()->run();
     // SimGrid stops when every actor waits forever: that is a deadlock of the
     // replay, never a result.
-    if (finish.size() != ranks.size())
-      throw std::runtime_error(fmt::format("the replay deadlocked: {} of {} ranks finished", finish.size(), ranks.size()));
+    const auto done = std::count_if(rank_state.begin(), rank_state.end(), [](const RankState& r) { return r.finish_s >= 0; });
+    if (done != static_cast<long>(rank_state.size()))
+      throw std::runtime_error(fmt::format("the replay deadlocked: {} of {} ranks finished", done, rank_state.size()));
     StepResult out;
     out.time_s = sg::Engine::get_clock();
     // The breakdown is the last rank to finish: its timeline covers the step.
-    int last = ranks.front();
-    for (int r : ranks)
-      if (finish[r] > finish[last]) last = r;
+    const RankState* last = &rank_state.front();
+    for (const RankState& r : rank_state)
+      if (r.finish_s > last->finish_s) last = &r;
     double by_cat[kCategories] = {};
-    for (const Interval& iv : timeline[last]) by_cat[iv.cat] += iv.end - iv.start;
+    for (const Interval& iv : last->timeline) by_cat[iv.cat] += iv.end - iv.start;
     out.compute_s = by_cat[kMatmul] + by_cat[kMemory];
     out.optimizer_s = by_cat[kOptimizer];
     for (int k = 0; k < 5; ++k) out.comm_s[k] = by_cat[kCommTp + k];
     for (double c : out.comm_s) out.exposed_comm_s += c;
     out.bubble_s = std::max(0.0, out.time_s - out.compute_s - out.exposed_comm_s - out.optimizer_s);
-    out.activity.matmul_s = matmul[last];
-    out.activity.memory_s = out.compute_s - matmul[last] + out.optimizer_s;
+    out.activity.matmul_s = last->matmul_s;
+    out.activity.memory_s = out.compute_s - last->matmul_s + out.optimizer_s;
     out.activity.comm_s = out.exposed_comm_s;
     out.activity.idle_s = out.bubble_s;
     std::set<std::string> algs;
@@ -513,7 +551,8 @@ struct Sim {
     std::vector<double> w(kSlices, 0.0);
     auto at = [&](double f) { return acc.idle_w + f * (acc.max_w - acc.idle_w); };
     const double dt = step_s / kSlices;
-    for (const auto& [rank, ivs] : timeline) {
+    for (const RankState& r : rank_state) {
+      const std::vector<Interval>& ivs = r.timeline;
       std::vector<double> busy(kSlices, 0.0);  // seconds at each slice, by draw
       std::vector<double> covered(kSlices, 0.0);
       for (const Interval& iv : ivs) {
@@ -534,7 +573,7 @@ struct Sim {
         w[static_cast<size_t>(k)] += (busy[static_cast<size_t>(k)] + rest * at(kIdlePowerFraction)) / dt;
       }
     }
-    for (double& x : w) x /= std::max<size_t>(1, timeline.size());
+    for (double& x : w) x /= std::max<size_t>(1, rank_state.size());
     return w;
   }
 
@@ -542,11 +581,11 @@ struct Sim {
     std::ofstream f(path);
     if (!f) throw std::runtime_error("cannot write the trace file " + path);
     Json events = Json::array();
-    for (const auto& [rank, ivs] : timeline) {
-      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", rank},
-                        {"args", {{"name", fmt::format("rank {} (stage {})", rank, layout.coord(rank, 3))}}}});
-      for (const Interval& iv : ivs)
-        events.push_back({{"name", iv.name}, {"cat", kCategoryNames[iv.cat]}, {"ph", "X"}, {"pid", 0}, {"tid", rank},
+    for (const RankState& r : rank_state) {
+      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", r.rank},
+                        {"args", {{"name", fmt::format("rank {} (stage {})", r.rank, layout.coord(r.rank, 3))}}}});
+      for (const Interval& iv : r.timeline)
+        events.push_back({{"name", iv.name}, {"cat", kCategoryNames[iv.cat]}, {"ph", "X"}, {"pid", 0}, {"tid", r.rank},
                           {"ts", iv.start * 1e6}, {"dur", (iv.end - iv.start) * 1e6}});
     }
     f << Json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump();
