@@ -65,9 +65,11 @@ void apply_set(Node& tree, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw InputError(where, "", "expected PATH=VALUE, e.g. training.precision=fp8");
   std::string path = assignment.substr(0, eq);
-  Node value = parse_yaml(assignment.substr(eq + 1), where.file);
+  std::string text = assignment.substr(eq + 1);
+  Node value = parse_yaml(text, where.file);
   clear_positions(value, where);
-  if (value.is_null()) value.kind = Node::Kind::Scalar;  // "x=" sets an empty string
+  // "x=" sets an empty string; "x=null" removes an inherited value, as in a file.
+  if (value.is_null() && text.find_first_not_of(" \t") == std::string::npos) value.kind = Node::Kind::Scalar;
   set_path(tree, path, std::move(value));
 }
 

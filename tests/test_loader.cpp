@@ -117,6 +117,12 @@ TEST_CASE("--set overrides scalars, creates sections, and merges mappings") {
   CHECK(error_of(test::kBase, {"name.x=1"}) == "--set name.x=1: name: is \"base\", cannot set \"x\" inside it");
   CHECK(error_of(test::kBase, {"training.precison=fp8"}) ==
         "--set training.precison=fp8: training.precison: unknown key; did you mean \"precision\"?");
+  // "=null" removes a value, as null does in a file; "=" alone is an empty string.
+  CHECK(test::scenario(test::kBase, {"cluster.gpus=null", "cluster.nodes=8"}).cluster.gpus == 64);
+  CHECK(error_of(test::kBase, {"cluster.gpus=null"}).find("expected exactly one of gpus, nodes or racks, found 0") !=
+        std::string::npos);
+  CHECK(error_of(test::kBase, {"cluster.gpus="}) ==
+        "--set cluster.gpus=: cluster.gpus: expected a positive integer, found \"\"");
 }
 
 TEST_CASE("extends: deep merge, override, null removes, cycles are named") {
