@@ -98,8 +98,9 @@ struct Sim {
   std::set<std::pair<int, int>> routed;
 
   // What a rank needs about each of its groups, computed once. Folded: the
-  // stand-in peer hosts at each level. Full: per level (scale-up, beyond),
-  // the ring peer's inbox, its own inbox and how many flows reach it per phase.
+  // stand-in peer host at each level (up, leaf, far). Full: per level
+  // (scale-up, beyond), the ring peer's inbox, its own inbox and how many
+  // flows reach it per phase.
   struct GroupInfo {
     int size = 0;
     sg::Host* peer[3] = {nullptr, nullptr, nullptr};
@@ -274,10 +275,9 @@ struct Sim {
     GroupInfo& g = me.group[static_cast<size_t>(kind)];
     std::vector<int> m = members(me.rank, kind);
     g.size = static_cast<int>(m.size());
-    for (int l = 0; l < 3; ++l)
-      g.peer[l] = full ? host[ring_peer(me.rank, kind, l == 0 ? Level::up : Level::leaf)]
-                       : standin[me.rank][static_cast<size_t>(l)];
-    if (full)
+    if (!full)
+      for (int l = 0; l < 3; ++l) g.peer[l] = standin[me.rank][static_cast<size_t>(l)];
+    else
       for (int k = 0; k < 2; ++k) {
         int peer = ring_peer(me.rank, kind, k == 0 ? Level::up : Level::leaf);
         g.in[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", me.rank, static_cast<int>(kind), k));
@@ -335,6 +335,7 @@ struct Sim {
     // path, and a third as many simulation events as separate waits.
     double fixed = p.launch_s;
     std::vector<sg::CommPtr> comms;
+    comms.reserve(4);
     for (const Phase& ph : p.phases) {
       fixed += ph.latency_s;
       if (ph.bytes <= 0) continue;
@@ -359,6 +360,7 @@ struct Sim {
   // The items of one pass: consecutive compute merges into one execution.
   void run_items(const RankState& me, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
     std::vector<sg::CommPtr> pending;
+    Category pending_cat = kCommTp;  // the kind of the first overlapped collective
     double compute_t = 0, mm_t = 0;
     auto flush = [&]() {
       if (compute_t <= 0) return;
@@ -377,6 +379,7 @@ struct Sim {
       }
       if (w.comm.overlappable) {
         flush();
+        if (pending.empty()) pending_cat = comm_category(w.comm.kind);
         collective_async(me, w.comm, pending);
       } else {
         flush();
@@ -387,7 +390,7 @@ struct Sim {
     if (!pending.empty()) {
       double t0 = sg::Engine::get_clock();
       sg::Comm::wait_all(pending);
-      rec.add(t0, kCommTp, "overlapped comm tail");
+      rec.add(t0, pending_cat, "overlapped comm tail");
     }
   }
 
@@ -439,9 +442,9 @@ struct Sim {
         to->put(&token, bytes);
         rec.add(t0, kCommPp, "pipeline send");
       } else {
-        // Nobody waits for an overlapped send but its receiver. Detached, it
-        // stays off this actor's list of pending activities, which SimGrid
-        // walks whenever one of them ends.
+        // Nobody but the receiver waits for an overlapped send: detached, it
+        // is reclaimed when received instead of piling up on this actor's
+        // list of pending activities (which SimGrid walks at every completion).
         to->put_init(&token, bytes)->detach();
       }
     };
@@ -490,7 +493,6 @@ struct Sim {
     }
     double t0 = sg::Engine::get_clock();
     if (reducer) {
-      t0 = sg::Engine::get_clock();
       reducer->join();
       rec.add(t0, kCommDp, "gradient reduction (overlapped) tail");
     } else {

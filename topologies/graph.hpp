@@ -1,8 +1,8 @@
 // The cluster link by link: accelerators, switches and links in one
 // Boost.Graph, built from the scenario's system and scale-out settings. The
-// DES builds its SimGrid platform from this, the power model counts its
-// switches and transceivers, and tests hold the closed-form network model
-// (network.hpp) against path queries on it.
+// power model counts its switches and transceivers, and tests hold the
+// closed-form network model (network.hpp), which both engines use, against
+// path queries on it.
 #pragma once
 
 #include <string>

@@ -1,9 +1,11 @@
 // The cluster as a collective sees it, in closed form: per-GPU bandwidth and
 // per-step latency inside the scale-up domain and across the scale-out fabric,
 // and how a group of ranks falls across the two. The analytic engine costs
-// every collective with this (it must stay microseconds per scenario); the
-// graph builders (topologies/graph.hpp) build the same cluster link by link
-// for the DES and for counting parts, and tests hold the two against each other.
+// every collective with this (it must stay microseconds per scenario), and the
+// DES builds its SimGrid platform from it (a port per GPU inside the domain, a
+// NIC per GPU, a shared uplink bundle per leaf). The graph builders
+// (topologies/graph.hpp) build the same cluster link by link for counting
+// parts, and tests hold the two against each other.
 #pragma once
 
 #include <array>
