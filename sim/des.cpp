@@ -579,18 +579,29 @@ struct Sim {
     return w;
   }
 
+  // Written event by event: a full-fidelity trace holds millions of events,
+  // far too many to build as one JSON document in memory first.
   void write_trace(const std::string& path) const {
-    std::ofstream f(path);
+    std::FILE* f = std::fopen(path.c_str(), "w");
     if (!f) throw std::runtime_error("cannot write the trace file " + path);
-    Json events = Json::array();
+    std::unordered_map<const char*, std::string> quoted;  // names are literals: escape each once
+    auto name = [&quoted](const char* text) -> const std::string& {
+      auto [it, fresh] = quoted.try_emplace(text);
+      if (fresh) it->second = Json(text).dump();
+      return it->second;
+    };
+    fmt::print(f, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    const char* sep = "";
     for (const RankState& r : rank_state) {
-      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", r.rank},
-                        {"args", {{"name", fmt::format("rank {} (stage {})", r.rank, layout.coord(r.rank, 3))}}}});
+      fmt::print(f, "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} (stage {})\"}}}}",
+                 sep, r.rank, r.rank, layout.coord(r.rank, 3));
+      sep = ",";
       for (const Interval& iv : r.timeline)
-        events.push_back({{"name", iv.name}, {"cat", kCategoryNames[iv.cat]}, {"ph", "X"}, {"pid", 0}, {"tid", r.rank},
-                          {"ts", iv.start * 1e6}, {"dur", (iv.end - iv.start) * 1e6}});
+        fmt::print(f, ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}", name(iv.name),
+                   kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
     }
-    f << Json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump();
+    fmt::print(f, "]}}\n");
+    if (std::fclose(f) != 0) throw std::runtime_error("cannot write the trace file " + path);
   }
 };
 
