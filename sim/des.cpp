@@ -3,7 +3,12 @@
 // Platform (built from the same network description the analytic engine
 // uses, topologies/network.hpp): every simulated GPU is a host with its
 // scale-up port and its NIC as split-duplex links; GPUs under one leaf switch
-// share that leaf's uplink bundle; the core is non-blocking. Actors replay
+// share that leaf's uplink bundle; the core is non-blocking. All of it lives
+// in one zone with an explicit route per pair of hosts that talk, not a zone
+// per scale-up domain: domains and leaf switches cut across each other (the
+// rails of a node go to different leaves; an NVL72 rack spans 32-GPU leaves),
+// and SimGrid routes between zones through gateways chosen per pair of zones,
+// which would lose which leaf, and so which uplink, each GPU uses. Actors replay
 // their stage's slots: compute ops as executions (timed by the same roofline
 // as the analytic engine), each collective phase as one flow, pipeline sends
 // through mailboxes, the gradient reduction in a helper actor that overlaps
