@@ -325,7 +325,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
         throw InputError(sl->loc, t.path_of("stage_layers"),
                          fmt::format("expected a list of {} layer counts (one per pipeline stage), found {}", p.pp,
-                                     sl->is_seq() ? fmt::format("{} entries", sl->items.size()) : sl->describe())).as_constraint();
+                                     sl->is_seq() ? fmt::format("{} {}", sl->items.size(), sl->items.size() == 1 ? "entry" : "entries") : sl->describe())).as_constraint();
       int sum = 0;
       for (const auto& item : sl->items) {
         double v = 0;
