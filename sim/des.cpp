@@ -55,9 +55,14 @@ namespace {
 namespace sg = simgrid::s4u;
 using Json = nlohmann::json;
 
-// Hosts execute "seconds x kHostSpeed" flops: compute time comes from the
-// shared roofline model, the DES decides when it runs.
-constexpr double kHostSpeed = 1e12;
+// A GPU host's speed is its achievable matmul rate in the run's precision
+// (peak x kMatmulEfficiency, FLOP/s). An op's time comes from the roofline the
+// analytic engine uses (memory-bound ops and bf16-only matmuls included); it
+// executes as the work that rate does in that time, and the DES decides when.
+double host_speed(const Accelerator& acc, Precision p) {
+  double peak = acc.peak(p);
+  return kMatmulEfficiency * (peak > 0 ? peak : acc.peak(Precision::bf16));
+}
 
 enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kOptimizer, kCategories };
 const char* kCategoryNames[kCategories] = {"compute",    "memory-bound", "comm tp", "comm cp", "comm ep",
@@ -90,6 +95,7 @@ struct Sim {
   const Network& net;
   const bool full;
   const Accelerator& acc;
+  const double speed;  // FLOP/s of every GPU host
   const Layout layout;
   std::array<int, 5> kind_stride{};
   std::vector<int> ranks;  // simulated ranks; ranks[i] is the rank of actor i
@@ -134,7 +140,13 @@ struct Sim {
   std::unordered_map<const CommOp*, CollectivePlan> plans;  // by op address (the schedule outlives the run)
 
   Sim(const Scenario& sc, const StepSchedule& st, const Network& n, bool f)
-      : s(sc), sched(st), net(n), full(f), acc(sc.cluster.accelerator), layout(sc.training.par) {
+      : s(sc),
+        sched(st),
+        net(n),
+        full(f),
+        acc(sc.cluster.accelerator),
+        speed(host_speed(acc, sc.training.precision)),
+        layout(sc.training.par) {
     const Parallelism& p = s.training.par;
     kind_stride = {p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp"), p.stride("dp")};
     if (full) {
@@ -163,7 +175,7 @@ struct Sim {
     std::map<int, int> leaf_members;
     for (int r : ranks) leaf_members[leaf_of(r)] += 1;
     for (int r : ranks) {
-      host[r] = zone->create_host(fmt::format("gpu{}", r), kHostSpeed);
+      host[r] = zone->create_host(fmt::format("gpu{}", r), speed);
       up[r] = zone->create_split_duplex_link(fmt::format("up{}", r), up_bw)->set_latency(0)->seal();
       nic[r] = zone->create_split_duplex_link(fmt::format("nic{}", r), out_bw)->set_latency(0)->seal();
       if (full) {
@@ -178,7 +190,7 @@ struct Sim {
                         ->set_latency(0)
                         ->seal();
         std::array<sg::Host*, 3> peers{};
-        for (int l = 0; l < 3; ++l) peers[static_cast<size_t>(l)] = zone->create_host(fmt::format("peer{}-{}", r, l), kHostSpeed);
+        for (int l = 0; l < 3; ++l) peers[static_cast<size_t>(l)] = zone->create_host(fmt::format("peer{}-{}", r, l), speed);
         standin[r] = peers;
         using D = sg::LinkInRoute::Direction;
         zone->add_route(host[r]->get_netpoint(), peers[0]->get_netpoint(), nullptr, nullptr,
@@ -370,7 +382,7 @@ struct Sim {
     auto flush = [&]() {
       if (compute_t <= 0) return;
       double t0 = sg::Engine::get_clock();
-      sg::this_actor::execute(compute_t * kHostSpeed);
+      sg::this_actor::execute(compute_t * speed);
       rec.add(t0, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
       matmul_s += mm_t;
       compute_t = mm_t = 0;
@@ -504,7 +516,7 @@ struct Sim {
       reduce(&me.timeline);
     }
     t0 = sg::Engine::get_clock();
-    sg::this_actor::execute(compute_time(stage.optimizer, acc, s.training.precision) * kHostSpeed);
+    sg::this_actor::execute(compute_time(stage.optimizer, acc, s.training.precision) * speed);
     rec.add(t0, kOptimizer, "optimizer");
     // ZeRO's parameter all-gather: with overlap only its first bucket is
     // exposed (the rest runs under the next step's forward).
