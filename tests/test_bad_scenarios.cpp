@@ -57,6 +57,10 @@ TEST_CASE("bad command lines exit with status 2") {
   auto r = test::run_danlu("check scenarios/llama3-405b-h100.yaml --set training.precision=fp5");
   CHECK(r.status == 2);
   CHECK(r.output.find("error: --set training.precision=fp5: training.precision: expected one of") == 0);
+  r = test::run_danlu("check scenarios/llama3-405b-h100.yaml --set cluster.gpus=null");  // removed, nothing in its place
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: scenarios/llama3-405b-h100.yaml:12:3: cluster: expected exactly one of gpus, nodes or racks, "
+                    "found 0\n");
   r = test::run_danlu("check no-such-file.yaml");
   CHECK(r.status == 2);
   CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
