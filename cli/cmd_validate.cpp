@@ -1,35 +1,29 @@
 // `danlu validate DIR|FILE…`: every scenario that declares a measured figure,
-// predicted and compared; the mean absolute percentage error at the end.
-#include <algorithm>
-#include <cmath>
-#include <filesystem>
-
+// predicted and compared; the mean absolute percentage error overall and by
+// system, precision and dense/MoE at the end.
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
 #include "cli/output.hpp"
-#include "sim/loader.hpp"
-#include "sim/evaluate.hpp"
+#include "sim/engine.hpp"
+#include "sim/validation.hpp"
 
 namespace danlu {
 
 namespace {
-std::vector<std::string> scenario_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
-      std::vector<std::string> here;
-      for (const auto& e : fs::recursive_directory_iterator(p))
-        if (e.path().extension() == ".yaml") here.push_back(e.path().string());
-      std::sort(here.begin(), here.end());
-      files.insert(files.end(), here.begin(), here.end());
-    } else {
-      files.push_back(p);
-    }
-  }
-  return files;
+
+Json summary_json(const ErrorSummary& s) {
+  return {{"n", s.n}, {"mape", s.mape}, {"mean_signed_error", s.signed_mean}, {"worst_abs_error", s.worst},
+          {"refused", s.refused}};
 }
+
+void add_summary_rows(Table& t, const std::string& group, const std::map<std::string, ErrorSummary>& by) {
+  for (const auto& [k, s] : by)
+    t.rows.push_back({group, k, std::to_string(s.n), fmt::format("{:.1f}%", 100 * s.mape),
+                      fmt::format("{:+.1f}%", 100 * s.signed_mean), fmt::format("{:.1f}%", 100 * s.worst),
+                      std::to_string(s.refused)});
+}
+
 }  // namespace
 
 void add_validate_command(CLI::App& app, Context& ctx) {
@@ -37,48 +31,71 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->footer(
       "Examples:\n"
       "  danlu validate scenarios/calibration\n"
+      "  danlu validate scenarios/validation/modern --summary\n"
       "  danlu validate scenarios/calibration --engine des --format markdown\n\n"
-      "A scenario takes part when it has a `measured:` block (step_s and/or mfu, and a source).");
+      "A scenario takes part when it has a `measured:` block: tokens_per_s_per_gpu (compared as\n"
+      "throughput) or step_s (compared as step time), and a source. Errors are predicted/measured - 1;\n"
+      "MAPE caps each row at 100%, and a scenario danlu refuses counts as 100%.");
   struct Options {
     std::vector<std::string> paths;
     std::string format = "table", engine;
+    bool summary = false;
   };
   auto opt = std::make_shared<Options>();
   cmd->add_option("paths", opt->paths, "Directories (searched recursively) or scenario files")->required();
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine)")
       ->check(CLI::IsMember(engine_names()));
+  cmd->add_flag("--summary", opt->summary, "Print only the error tables, not each scenario");
   cmd->callback([&ctx, opt]() {
+    const auto cases = load_validation_cases(opt->paths, ctx.catalog());
+    if (cases.empty()) throw InputError("validate", "no scenario with a measured step_s or tokens_per_s_per_gpu was found");
+    const auto rows = validate_cases(cases, opt->engine);
+
     Table t;
-    t.header = {"scenario", "gpus", "measured s", "predicted s", "error", "measured MFU", "predicted MFU"};
-    Json rows = Json::array();
-    double sum_abs = 0, worst = 0;
-    int n = 0;
-    for (const auto& file : scenario_files(opt->paths)) {
-      Scenario s = load_scenario(file, ctx.catalog());
-      if (!s.measured || !s.measured->step_s) continue;
-      Result r = evaluate(s, opt->engine);
-      double measured = *s.measured->step_s;
-      double err = (r.step.time_s - measured) / measured;
-      sum_abs += std::fabs(err);
-      worst = std::max(worst, std::fabs(err));
-      ++n;
-      t.rows.push_back({s.name, std::to_string(s.cluster.gpus), num(measured, 4), num(r.step.time_s, 4),
-                        fmt::format("{:+.1f}%", 100 * err),
-                        s.measured->mfu ? fmt::format("{:.1f}%", 100 * *s.measured->mfu) : "-",
-                        fmt::format("{:.1f}%", 100 * r.mfu)});
-      rows.push_back({{"scenario", s.name}, {"gpus", s.cluster.gpus}, {"measured_step_s", measured},
-                      {"predicted_step_s", r.step.time_s}, {"error", err}, {"mfu", r.mfu},
-                      {"source", s.measured->source}});
+    t.header = {"scenario", "system", "precision", "gpus", "measure", "measured", "predicted", "error", "note"};
+    Json runs = Json::array();
+    for (const auto& r : rows) {
+      const ValidationCase& c = *r.c;
+      const char* measure = c.throughput ? "tokens/s/GPU" : "step s";
+      std::string note = !c.refusal.empty() ? "refused" : r.fits ? "" : "does not fit";
+      t.rows.push_back({c.name, c.system, c.precision, std::to_string(c.gpus), measure, num(c.measured, 4),
+                        c.refusal.empty() ? num(r.predicted, 4) : "-",
+                        c.refusal.empty() ? fmt::format("{:+.1f}%", 100 * r.error) : "100%", note});
+      Json j = {{"scenario", c.name}, {"file", c.file}, {"system", c.system}, {"precision", c.precision},
+                {"moe", c.moe}, {"gpus", c.gpus}, {"measure", c.throughput ? "tokens_per_s_per_gpu" : "step_s"},
+                {"measured", c.measured}, {"abs_error", r.abs_error}};
+      if (c.refusal.empty()) {
+        j["predicted"] = r.predicted;
+        j["error"] = r.error;
+        j["fits"] = r.fits;
+      } else {
+        j["refused"] = c.refusal;
+      }
+      runs.push_back(j);
     }
-    if (n == 0) throw InputError("validate", "no scenario with a measured step_s was found");
-    double mape = sum_abs / n;
+    const ErrorSummary all = summarize(rows);
+    const auto by_system = summarize_by(rows, "system"), by_precision = summarize_by(rows, "precision"),
+               by_kind = summarize_by(rows, "kind");
     if (opt->format == "json") {
-      fmt::print("{}\n", Json({{"runs", rows}, {"mape", mape}, {"worst_abs_error", worst}}).dump(2));
+      Json groups;
+      for (const auto& [name, by] : {std::pair{"system", &by_system}, {"precision", &by_precision}, {"kind", &by_kind}})
+        for (const auto& [k, s] : *by) groups[name][k] = summary_json(s);
+      Json out = {{"runs", runs}, {"mape", all.mape}, {"worst_abs_error", all.worst}, {"summary", summary_json(all)},
+                  {"groups", groups}};
+      fmt::print("{}\n", out.dump(2));
       return;
     }
-    fmt::print("{}", t.render(opt->format));
-    fmt::print("\n{} runs: mean absolute error {:.1f}%, worst {:.1f}%\n", n, 100 * mape, 100 * worst);
+    Table s;
+    s.header = {"group", "value", "runs", "MAPE", "mean error", "worst", "refused"};
+    add_summary_rows(s, "all", {{"all", all}});
+    add_summary_rows(s, "kind", by_kind);
+    add_summary_rows(s, "system", by_system);
+    add_summary_rows(s, "precision", by_precision);
+    if (!opt->summary) fmt::print("{}\n", t.render(opt->format));
+    fmt::print("{}", s.render(opt->format));
+    fmt::print("\n{} runs: mean absolute error {:.1f}%, worst {:.1f}%{}\n", all.n, 100 * all.mape, 100 * all.worst,
+               all.refused ? fmt::format(", {} refused", all.refused) : "");
   });
 }
 

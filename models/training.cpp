@@ -47,11 +47,16 @@ LayerMap layer_map(const TrainingSpec& t) {
   LayerMap map;
   map.vpp = v;
   map.ranges.resize(static_cast<size_t>(pp * v));
+  // The embedding and the loss, when they count in the split, take a layer's
+  // place in the first and the last virtual stage.
+  auto extra = [&](int s, int c) {
+    return (t.split_embedding && s == 0 && c == 0 ? 1 : 0) + (t.split_loss && s == pp - 1 && c == v - 1 ? 1 : 0);
+  };
   int layer = 0;
   for (int c = 0; c < v; ++c)
     for (int s = 0; s < pp; ++s) {
-      int n = t.stage_layers[static_cast<size_t>(s)];
-      int count = n / v + (c < n % v ? 1 : 0);
+      const int units = t.stage_layers[static_cast<size_t>(s)] + stage_split_units(t, s);
+      const int count = units / v + (c < units % v ? 1 : 0) - extra(s, c);
       map.ranges[static_cast<size_t>(s * v + c)] = {layer, count};
       layer += count;
     }

@@ -8,12 +8,40 @@
 #include <string_view>
 #include <vector>
 
+#include "core/names.hpp"
 #include "models/hardware.hpp"
 
 namespace danlu {
 
 enum class Recompute { none, selective, full };
 enum class PipelineSchedule { gpipe, one_f_one_b, interleaved, zero_bubble };
+
+// How an fp8 recipe scales its tensors (Transformer Engine's recipes):
+// tensorwise = one scale per tensor from its current amax (an extra read of
+// every tensor before its cast); delayed = per-tensor scale from the amax
+// history (no extra pass); mxfp8 = one scale per 32 elements, computed in the
+// cast (Blackwell); blockwise = DeepSeek-V3's 1x128 activation and 128x128
+// weight blocks.
+enum class Fp8Recipe { tensorwise, delayed, mxfp8, blockwise };
+template <>
+struct NameTable<Fp8Recipe> {
+  static constexpr std::array<std::string_view, 4> names{"tensorwise", "delayed", "mxfp8", "blockwise"};
+};
+// nvfp4 = 16-element blocks with an fp8 scale and a per-tensor scale (NVIDIA);
+// mxfp4 = 32-element blocks with a power-of-two scale (OCP, AMD).
+enum class Fp4Recipe { nvfp4, mxfp4 };
+template <>
+struct NameTable<Fp4Recipe> {
+  static constexpr std::array<std::string_view, 2> names{"nvfp4", "mxfp4"};
+};
+// CUDA graphs (or any whole-graph capture): none = every kernel launched from
+// the host; partial = the layers' attention and router parts captured; full =
+// the whole forward and backward captured.
+enum class CudaGraphs { none, partial, full };
+template <>
+struct NameTable<CudaGraphs> {
+  static constexpr std::array<std::string_view, 3> names{"none", "partial", "full"};
+};
 
 struct Parallelism {
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
@@ -50,9 +78,26 @@ struct TrainingSpec {
   double tokens = 0;              // whole run
   std::string optimizer = "adam";
   std::vector<int> stage_layers;  // layers per pipeline stage (size pp), always filled
+  Fp8Recipe fp8_recipe = Fp8Recipe::tensorwise;
+  Fp4Recipe fp4_recipe = Fp4Recipe::nvfp4;
+  CudaGraphs cuda_graphs = CudaGraphs::none;
+  // Megatron's account_for_{embedding,loss}_in_pipeline_split: the embedding
+  // and the loss each take one layer's place in the first and last virtual
+  // stage, so 126 layers fill PP 16 x VP 8 = 128 chunks.
+  bool split_embedding = false;
+  bool split_loss = false;
+  // Layers (per GPU) whose saved activations go to host memory during the
+  // forward and come back for the backward (Megatron's cpu_offloading_num_layers).
+  int offload_activation_layers = 0;
 
   std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(micro_batch) * par.dp); }
 };
+
+// Layer places that the embedding and the loss take on pipeline stage `stage`
+// when they count in the split (0, 1 or 2).
+inline int stage_split_units(const TrainingSpec& t, int stage) {
+  return int(t.split_embedding && stage == 0) + int(t.split_loss && stage == t.par.pp - 1);
+}
 
 // Layers per pipeline stage, as even as possible; stages short of a layer are
 // the first and last (they also carry the embedding and the logits).

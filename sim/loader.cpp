@@ -183,6 +183,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt) * sys.accelerators_per_node *
                                         sys.nodes_per_rack);
     }
+    // A smaller domain than the system's: TPU slices joined over the
+    // data-centre network, or an NVL72 rack partitioned.
+    s.cluster.system.scale_up_domain = static_cast<int>(
+        c.integer("scale_up_domain", s.cluster.system.scale_up_domain, 1, s.cluster.system.scale_up_domain));
+    c.note_default("scale_up_domain", "the system's");
     s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
     s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
     Fields so = c.sub("scale_out");
@@ -262,10 +267,18 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     if (s.model.seq_len % p.cp != 0)
       throw InputError(par.loc_of("cp"), par.path_of("cp"),
                        fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp)).as_constraint();
-    if (s.model.layers < p.pp * p.vpp)
+    {
+      Fields split = t.sub("pipeline_split");
+      s.training.split_embedding = split.boolean("embedding", false);
+      s.training.split_loss = split.boolean("loss", false);
+      split.finish();
+    }
+    const int split_units = int(s.training.split_embedding) + int(s.training.split_loss);
+    if (s.model.layers + split_units < p.pp * p.vpp)
       throw InputError(par.loc_of("pp"), par.path_of("pp"),
-                       fmt::format("model.layers = {} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
-                                   s.model.layers, p.pp, p.vpp, p.pp * p.vpp)).as_constraint();
+                       fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
+                                   s.model.layers, split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "",
+                                   p.pp, p.vpp, p.pp * p.vpp)).as_constraint();
 
     s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
     if (t.has("global_batch") && t.has("global_batch_tokens"))
@@ -321,6 +334,10 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total));
     t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
     s.training.optimizer = t.choice("optimizer", "adam", {"adam", "adamw", "sgd"});
+    s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
+    s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe", "nvfp4", names_of<Fp4Recipe>()));
+    s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs", "none", names_of<CudaGraphs>()));
+    s.training.offload_activation_layers = static_cast<int>(t.integer("offload_activations", 0, 0));
     if (const Node* sl = t.raw("stage_layers")) {
       if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
         throw InputError(sl->loc, t.path_of("stage_layers"),
@@ -343,12 +360,17 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       if (sum != s.model.layers)
         throw InputError(sl->loc, t.path_of("stage_layers"),
                          fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers)).as_constraint();
-      for (int l : s.training.stage_layers)
-        if (l < p.vpp)
+      for (int st = 0; st < p.pp; ++st)
+        if (s.training.stage_layers[static_cast<size_t>(st)] + stage_split_units(s.training, st) < p.vpp)
           throw InputError(sl->loc, t.path_of("stage_layers"),
-                           fmt::format("a stage holds {} layers, fewer than vpp = {}", l, p.vpp)).as_constraint();
+                           fmt::format("stage {} holds {} layers, fewer than vpp = {}", st,
+                                       s.training.stage_layers[static_cast<size_t>(st)], p.vpp)).as_constraint();
     } else {
-      s.training.stage_layers = even_stage_layers(s.model.layers, p.pp);
+      // Even over the layers and the places the embedding and loss take;
+      // those places then come off the first and last stage.
+      s.training.stage_layers = even_stage_layers(s.model.layers + split_units, p.pp);
+      for (int st = 0; st < p.pp; ++st)
+        s.training.stage_layers[static_cast<size_t>(st)] -= stage_split_units(s.training, st);
       std::string v;
       for (int l : s.training.stage_layers) v += (v.empty() ? "" : ", ") + std::to_string(l);
       s.explain.push_back({"training.stage_layers", "[" + v + "]", "default: as even as possible"});
@@ -432,10 +454,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     Measured meas;
     if (m.has("step_s")) meas.step_s = m.quantity("step_s", Quantity::Time, std::nullopt);
     if (m.has("mfu")) meas.mfu = m.quantity("mfu", Quantity::Fraction, std::nullopt, Range::UnitInterval);
+    if (m.has("tokens_per_s_per_gpu"))
+      meas.tokens_per_s_per_gpu = m.quantity("tokens_per_s_per_gpu", Quantity::Real, std::nullopt);
     meas.source = m.text("source", std::nullopt);
     m.finish();
-    if (!meas.step_s && !meas.mfu)
-      throw InputError(m.loc(), "measured", "expected step_s or mfu (or both)");
+    if (!meas.step_s && !meas.mfu && !meas.tokens_per_s_per_gpu)
+      throw InputError(m.loc(), "measured", "expected step_s, mfu or tokens_per_s_per_gpu");
     s.measured = meas;
   } else {
     root.raw("measured");

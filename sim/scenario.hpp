@@ -40,6 +40,7 @@ struct SweepAxis {
 struct Measured {
   std::optional<double> step_s;
   std::optional<double> mfu;
+  std::optional<double> tokens_per_s_per_gpu;
   std::string source;
 };
 

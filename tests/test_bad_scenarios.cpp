@@ -69,7 +69,7 @@ TEST_CASE("bad command lines exit with status 2") {
   CHECK(r.output == "error: /nonexistent-danlu-dir/x.html: --output: cannot open the file for writing\n");
   r = test::run_danlu("validate scenarios/talk");
   CHECK(r.status == 2);
-  CHECK(r.output == "error: validate: no scenario with a measured step_s was found\n");
+  CHECK(r.output == "error: validate: no scenario with a measured step_s or tokens_per_s_per_gpu was found\n");
   r = test::run_danlu("search scenarios/llama3-405b-h100.yaml --objective speed");
   CHECK(r.status == 2);
   r = test::run_danlu("catalog systems gb200-nvl7");

@@ -234,3 +234,35 @@ TEST_CASE("uneven stages and interleaving map every layer exactly once") {
   CHECK(map.at(1, 0).first == 2);
   CHECK(map.at(0, 1).first == 18);
 }
+
+TEST_CASE("embedding and loss in the pipeline split: 126 layers fill PP 16 x VP 8 (Megatron's 405B recipe)") {
+  Scenario s = test::scenario(R"(
+name: t
+model: {preset: llama3-405b}
+cluster: {system: gb200-nvl72, gpus: 256}
+training:
+  global_batch: 64
+  parallelism: {tp: 4, pp: 16, vpp: 8}
+  pipeline_split: {embedding: true, loss: true}
+)");
+  // 126 layers + embedding + loss = 128 places: 8 per stage, one per chunk.
+  CHECK(s.training.stage_layers.front() == 7);
+  CHECK(s.training.stage_layers.back() == 7);
+  LayerMap map = layer_map(s.training);
+  CHECK(map.at(0, 0).count == 0);   // the embedding alone
+  CHECK(map.at(15, 7).count == 0);  // the loss alone
+  int total = 0;
+  for (const LayerRange& r : map.ranges) {
+    total += r.count;
+    CHECK(r.count <= 1);
+  }
+  CHECK(total == 126);
+  CHECK(map.at(0, 1).first == map.at(15, 0).end());
+  // Without the split the same layout is refused: 126 < 128 chunks.
+  CHECK_THROWS_AS(test::scenario(R"(
+name: t
+model: {preset: llama3-405b}
+cluster: {system: gb200-nvl72, gpus: 256}
+training: {global_batch: 64, parallelism: {tp: 4, pp: 16, vpp: 8}}
+)"), InputError);
+}

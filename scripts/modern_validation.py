@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Writes scenarios/validation/modern/: one scenario per public row of
+shared/reference/modern-runs.yaml, with the model shape of modern-models.yaml
+and the measured tokens/s per GPU.
+
+A developer tool, run by hand when the reference set changes (needs PyYAML);
+the scenarios it writes are committed, and nothing in the build or the tests
+runs it. Every knob comes from the row or its recipe; nothing is tuned here.
+
+    python3 scripts/modern_validation.py ../shared/reference scenarios/validation/modern
+"""
+import os
+import sys
+
+import yaml
+
+SYSTEMS = {
+    "DGX-H100": "dgx-h100",
+    "DGX-B200": "dgx-b200",
+    "DGX-GB200": "gb200-nvl72",
+    "TPU v5e": "tpu-v5e-pod",
+    "TPU v5p": "tpu-v5p-pod",
+}
+
+# Published precision label -> (training.precision, recipe field, recipe).
+PRECISIONS = {
+    "BF16": ("bf16", None, None),
+    "FP8": ("fp8", "fp8_recipe", "tensorwise"),
+    "FP8-CS": ("fp8", "fp8_recipe", "tensorwise"),
+    "MXFP8": ("fp8", "fp8_recipe", "mxfp8"),
+    "FP8-MX": ("fp8", "fp8_recipe", "mxfp8"),
+    "NVFP4": ("fp4", "fp4_recipe", "nvfp4"),
+}
+
+RECOMPUTE = {"none": "none", "selective": "selective", "full": "full"}
+
+
+def tokens_per_s(row):
+    m = row["measured"]
+    return m.get("tokens_per_s_per_gpu") or m.get("tokens_per_s_per_gpu_derived")
+
+
+def cuda_graphs(recipe):
+    impl = (recipe or {}).get("cuda_graph_impl")
+    if impl in (None, "none"):
+        return None
+    scope = str(recipe.get("cuda_graph_scope", ""))
+    return "full" if scope == "full_iteration" else "partial"
+
+
+def scenario(row, shape):
+    tpu = row["system"].startswith("TPU")
+    gpus = row.get("gpus") or row.get("chips")
+    prec, recipe_key, recipe = PRECISIONS[row["precision"]]
+    model = dict(shape)
+    model["seq_len"] = row["seq_len"]
+    par = {"tp": row["tp"], "pp": row["pp"]}
+    if row.get("cp", 1) > 1:
+        par["cp"] = row["cp"]
+    if row.get("ep") and row["ep"] > 1:
+        par["ep"] = row["ep"]
+    if row.get("vpp") and row["vpp"] > 1:
+        par["vpp"] = row["vpp"]
+    training = {"precision": prec}
+    if recipe_key:
+        training[recipe_key] = recipe
+    training["global_batch"] = row["global_batch"]
+    training["micro_batch"] = row["micro_batch"]
+    training["parallelism"] = par
+    # fsdp > 0: fully sharded (ZeRO-3 class); otherwise Megatron's distributed
+    # optimizer (ZeRO-1 class). MaxText shards within a slice and replicates
+    # across slices; danlu shards over all of dp (noted in the row).
+    training["zero"] = 3 if row.get("fsdp") else 1
+    recompute = RECOMPUTE.get(row.get("recompute") or "none", "selective")
+    if row.get("remat_policy") in ("minimal", "save_dot_except_mlpwi"):
+        recompute = "selective"
+    training["recompute"] = recompute
+    recipe_block = row.get("recipe") or {}
+    overlap = {}
+    if tpu:
+        overlap["tp_comm"] = True  # XLA: async collective fusion, overlap_compute_collective_tc
+    elif row.get("tp_comm_overlap"):
+        overlap["tp_comm"] = True
+    if overlap:
+        training["overlap"] = overlap
+    graphs = cuda_graphs(recipe_block)
+    if graphs:
+        training["cuda_graphs"] = graphs
+    if recipe_block.get("cpu_offloading_num_layers"):
+        training["offload_activations"] = int(recipe_block["cpu_offloading_num_layers"])
+    if any("account_for_embedding_in_pipeline_split" in n for n in row.get("notes") or []):
+        training["pipeline_split"] = {"embedding": True, "loss": True}
+    cluster = {"system": SYSTEMS[row["system"]], "gpus": gpus}
+    slice_note = [n for n in row.get("notes") or [] if "slice(s)" in n]
+    if tpu and row.get("slice"):
+        # "2x v5e-256": slices joined over the data-centre network.
+        count, _, name = row["slice"].partition("x ")
+        slices = int(count)
+        if slices > 1:
+            cluster["scale_up_domain"] = gpus // slices
+    src = row.get("source") or {}
+    where = ", ".join(str(src[k]) for k in ("repo", "file", "release", "section") if src.get(k))
+    if src.get("line"):
+        where += f", line {src['line']}"
+    measured = {"tokens_per_s_per_gpu": tokens_per_s(row), "source": where}
+    return {
+        "name": row["id"],
+        "description": f"{row['model']} on {gpus} x {row['system']}, {row['precision']} (published)",
+        "model": model,
+        "cluster": cluster,
+        "training": training,
+        "measured": measured,
+    }, slice_note
+
+
+def main(ref_dir, out_dir):
+    rows = yaml.safe_load(open(os.path.join(ref_dir, "modern-runs.yaml")))
+    models = yaml.safe_load(open(os.path.join(ref_dir, "modern-models.yaml")))
+    os.makedirs(out_dir, exist_ok=True)
+    written, skipped = 0, []
+    for row in rows:
+        entry = models.get(row["model"], {})
+        if entry.get("skipped") or not row.get("global_batch") or not tokens_per_s(row):
+            skipped.append((row["id"], entry.get("reason", "no batch or throughput published")))
+            continue
+        sc, _ = scenario(row, entry["model"])
+        notes = [f"# {row['id']}: generated by scripts/modern_validation.py from shared/reference/modern-runs.yaml"]
+        for n in row.get("notes") or []:
+            notes.append("#   " + n.replace("\n", " "))
+        if entry.get("approximation"):
+            notes.append("# model: " + entry["approximation"].replace("\n", " "))
+        body = yaml.safe_dump(sc, sort_keys=False, default_flow_style=None, width=120)
+        with open(os.path.join(out_dir, row["id"] + ".yaml"), "w") as f:
+            f.write("\n".join(notes) + "\n" + body)
+        written += 1
+    with open(os.path.join(out_dir, "SKIPPED.md"), "w") as f:
+        f.write("# Rows of modern-runs.yaml with no scenario here\n\n")
+        f.write("The model cannot be described as a transformer of attention and MLP/MoE layers, or the row\n")
+        f.write("publishes no batch or throughput. Counted in no table.\n\n")
+        for rid, why in skipped:
+            f.write(f"- `{rid}`: {why}\n")
+    print(f"wrote {written} scenarios, skipped {len(skipped)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
