@@ -13,6 +13,7 @@ namespace danlu {
 
 struct Context {
   std::vector<std::string> catalog_dirs;  // --catalog, in order
+  std::string calibration;                // --calibration FILE | none ("" = built-in)
   int exit_code = 0;                      // set by a subcommand (0, 2, 3)
 
   // The built-in catalog with any --catalog directories applied.
@@ -31,6 +32,7 @@ void add_compare_command(CLI::App& app, Context& ctx);
 void add_sweep_command(CLI::App& app, Context& ctx);
 void add_search_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
+void add_calibrate_command(CLI::App& app, Context& ctx);
 
 // Output formats accepted by --format, checked by CLI11.
 inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};

@@ -17,8 +17,9 @@ namespace danlu {
 
 const Catalog& Context::catalog() {
   if (!catalog_) {
-    catalog_ = std::make_unique<Catalog>(Catalog::builtin());
+    catalog_ = std::make_unique<Catalog>(Catalog::builtin(calibration.empty()));
     for (const auto& dir : catalog_dirs) catalog_->add_dir(dir);
+    if (!calibration.empty() && calibration != "none") catalog_->apply_profile(load_profile(calibration), calibration);
   }
   return *catalog_;
 }
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
                  "Directory of extra catalog YAML (accelerators.yaml, systems.yaml, fabrics.yaml, "
                  "models.yaml) adding to or replacing built-in entries")
       ->check(CLI::ExistingDirectory);
+  app.add_option("--calibration", ctx.calibration,
+                 "Calibration profile written by `danlu calibrate` (FILE), or `none` for the microbenchmark "
+                 "figures alone; default: the built-in profile fitted on scenarios/calibration and "
+                 "scenarios/validation/modern");
   app.require_subcommand(1);
   app.fallthrough();
   add_catalog_command(app, ctx);
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
   add_sweep_command(app, ctx);
   add_search_command(app, ctx);
   add_report_command(app, ctx);
+  add_calibrate_command(app, ctx);
 
   try {
     app.parse(argc, argv);

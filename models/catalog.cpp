@@ -1,5 +1,6 @@
 #include "models/catalog.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,47 @@ const auto& lookup(const Map& m, const std::string& name, const char* what, cons
   return it->second;
 }
 
+// The `kernels:` block: what the chip's kernels achieve in microbenchmarks.
+// Every figure may be left out: a chip nobody has measured gets generic
+// figures (the median of the measured chips in accelerators.yaml).
+void read_kernel_figures(Fields k, Accelerator& a) {
+  KernelFigures& f = a.kernels;
+  Fields gemm = k.sub("gemm");
+  for (const auto& p : precision_names()) {
+    if (!gemm.has(p)) continue;
+    if (a.peak(precision_from(p)) <= 0)
+      throw InputError(gemm.loc_of(p), gemm.path_of(p), fmt::format("{} has no {} peak", a.name, p));
+    f.gemm_efficiency[static_cast<size_t>(precision_from(p))] =
+        gemm.quantity(p, Quantity::Fraction, std::nullopt, Range::UnitInterval);
+  }
+  double& bf16 = f.gemm_efficiency[static_cast<size_t>(Precision::bf16)];
+  if (bf16 <= 0) bf16 = 0.75;
+  gemm.finish();
+  Fields attn = k.sub("attention");
+  f.attention_forward = attn.quantity("forward", Quantity::Fraction, 0.55, Range::UnitInterval);
+  f.attention_backward = attn.quantity("backward", Quantity::Fraction, 0.45, Range::UnitInterval);
+  attn.finish();
+  f.hbm_efficiency = k.quantity("hbm", Quantity::Fraction, 0.82, Range::UnitInterval);
+  f.compute_units = static_cast<int>(k.integer("compute_units", 128, 1, 100000));
+  f.tile_m = 128;
+  f.tile_n = 256;
+  if (const Node* tile = k.raw("tile")) {
+    if (!tile->is_seq() || tile->items.size() != 2)
+      throw InputError(tile->loc, k.path_of("tile"), "expected the GEMM output tile as [rows, columns], e.g. [128, 256]");
+    auto side = [&](const Node& n) {
+      double v = n.is_scalar() ? std::atof(n.scalar.c_str()) : 0;
+      if (v < 1 || v > 4096 || v != std::floor(v))
+        throw InputError(n.loc, k.path_of("tile"), fmt::format("expected a tile side from 1 to 4096, found {}", n.describe()));
+      return static_cast<int>(v);
+    };
+    f.tile_m = side(tile->items[0]);
+    f.tile_n = side(tile->items[1]);
+  }
+  // XLA (TPU) launches compiled programs, not kernels.
+  f.launch_s = k.quantity("launch", Quantity::Time, a.vendor == "google" ? 0.0 : 5e-6, Range::NonNegative);
+  k.finish();
+}
+
 Accelerator read_accelerator(const std::string& name, Fields f) {
   Accelerator a;
   a.name = name;
@@ -54,6 +96,7 @@ Accelerator read_accelerator(const std::string& name, Fields f) {
     throw InputError(f.loc_of("idle_w"), f.path_of("idle_w"), "must be below max_w");
   a.launch_year = static_cast<int>(f.integer("launch_year", std::nullopt, 2000, 2100));
   a.rent_usd_per_hour = f.quantity("rent_per_hour", Quantity::Money, std::nullopt);
+  read_kernel_figures(f.sub("kernels"), a);
   f.finish();
   return a;
 }
@@ -101,6 +144,8 @@ System read_system(const std::string& name, Fields f) {
   s.default_fabric = f.text("fabric", std::nullopt);
   s.nics_per_accelerator = f.quantity("nics_per_accelerator", Quantity::Real, std::nullopt);
   s.list_price_usd = f.quantity("list_price", Quantity::Money, std::nullopt);
+  // PCIe Gen5 x16 (64 GB/s a direction, ~55 achieved) unless the system says.
+  s.host_bytes_per_s = f.quantity("host_link", Quantity::ByteRate, 55e9);
   f.finish();
   return s;
 }
@@ -124,14 +169,43 @@ Fabric read_fabric(const std::string& name, Fields f) {
 
 }  // namespace
 
-Catalog Catalog::builtin() {
+Catalog Catalog::builtin(bool calibrated) {
   Catalog c;
+  const char* profile = nullptr;
   for (int i = 0; i < kEmbeddedCatalogCount; ++i) {
     std::string file = kEmbeddedCatalog[i].name;
+    if (file == "calibration.yaml") {
+      profile = kEmbeddedCatalog[i].text;
+      continue;
+    }
     c.add_text(file.substr(0, file.find('.')), kEmbeddedCatalog[i].text, "catalog/" + file);
   }
   c.check_references();
+  if (calibrated && profile) c.apply_profile(parse_profile(profile, "catalog/calibration.yaml"), "catalog/calibration.yaml");
   return c;
+}
+
+void Catalog::apply_profile(const Profile& p, const std::string& where) {
+  for (const auto& [name, value] : p.constants) set_param(constants_, name, value);
+  for (const auto& [acc, values] : p.accelerators) {
+    auto it = accelerators_.find(acc);
+    if (it == accelerators_.end())
+      throw InputError(Location{where, 0, 0}, "accelerators." + acc,
+                       fmt::format("unknown accelerator \"{}\"{}", acc, suggestion(acc, keys(accelerators_))));
+    for (const auto& [name, value] : values) {
+      if (name.rfind("gemm.", 0) == 0 && it->second.peak(precision_from(name.substr(5))) <= 0)
+        throw InputError(Location{where, 0, 0}, "accelerators." + acc + "." + name,
+                         fmt::format("{} has no {} peak", acc, name.substr(5)));
+      set_param(it->second.kernels, name, value);
+    }
+  }
+  profile_ = p;
+}
+
+double Catalog::uncertainty(const std::string& vendor) const {
+  if (auto it = profile_.uncertainty.find(vendor); it != profile_.uncertainty.end()) return it->second;
+  if (auto it = profile_.uncertainty.find("unmeasured"); it != profile_.uncertainty.end()) return it->second;
+  return 0;
 }
 
 void Catalog::add_text(const std::string& kind, const std::string& text, const std::string& file) {

@@ -8,14 +8,26 @@
 #include <vector>
 
 #include "core/node.hpp"
+#include "models/calibration.hpp"
 #include "models/hardware.hpp"
 
 namespace danlu {
 
 class Catalog {
  public:
-  // The catalog compiled into the binary.
-  static Catalog builtin();
+  // The catalog compiled into the binary; `calibrated` applies the built-in
+  // calibration profile (models/catalog/calibration.yaml) over the
+  // microbenchmark figures.
+  static Catalog builtin(bool calibrated = true);
+
+  // Replaces kernel figures and constants with a profile's values. Throws
+  // InputError at `where` for an accelerator the catalog does not have.
+  void apply_profile(const Profile& p, const std::string& where);
+  const ComputeConstants& constants() const { return constants_; }
+  // Relative uncertainty of a prediction on a chip of `vendor` (0 when the
+  // profile gives none).
+  double uncertainty(const std::string& vendor) const;
+  const Profile& profile() const { return profile_; }
 
   // Adds the entries of DIR/{accelerators,systems,fabrics,models}.yaml (any
   // that exist). Throws InputError for a bad file or a directory with none.
@@ -45,6 +57,8 @@ class Catalog {
   std::map<std::string, System> systems_;
   std::map<std::string, Fabric> fabrics_;
   std::map<std::string, Node> models_;
+  ComputeConstants constants_;
+  Profile profile_;  // the applied profile (empty: microbenchmark figures)
 };
 
 // The embedded files, generated at build time from models/catalog/*.yaml.

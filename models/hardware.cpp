@@ -29,4 +29,9 @@ double bytes_per_element(Precision p) {
   return 2;
 }
 
+double KernelFigures::gemm(Precision p) const {
+  double e = gemm_efficiency[static_cast<size_t>(p)];
+  return e > 0 ? e : gemm_efficiency[static_cast<size_t>(Precision::bf16)];
+}
+
 }  // namespace danlu

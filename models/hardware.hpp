@@ -19,6 +19,27 @@ Precision precision_from(std::string_view name);  // name must be valid
 // Storage size of one element; fp4/fp6 pack below a byte.
 double bytes_per_element(Precision p);
 
+// What a chip's kernels achieve, from microbenchmarks (catalog `kernels:`
+// block, each figure with its source), before any calibration.
+struct KernelFigures {
+  // Large-GEMM throughput as a fraction of the dense peak, per precision
+  // (0 = not measured: the 16-bit figure is used).
+  std::array<double, kPrecisions> gemm_efficiency{};
+  // FlashAttention-class kernels, as a fraction of the 16-bit dense peak at
+  // head_dim 128 and long sequences, counting the kernel's own FLOPs (causal
+  // work only; the backward as 2.5 forwards).
+  double attention_forward = 0;
+  double attention_backward = 0;
+  double hbm_efficiency = 0;  // achievable fraction of HBM bandwidth (STREAM-like)
+  int compute_units = 0;      // SMs, CUs, MXUs or MMEs that GEMM tiles are spread over
+  int tile_m = 128, tile_n = 128;  // output tile of a large GEMM
+  // Host cost of launching one kernel (framework dispatch included); XLA and
+  // other whole-program compilers launch programs, not kernels: 0.
+  double launch_s = 0;
+
+  double gemm(Precision p) const;
+};
+
 struct Accelerator {
   std::string name;
   std::string vendor;
@@ -33,6 +54,7 @@ struct Accelerator {
   double max_w = 0;
   int launch_year = 0;
   double rent_usd_per_hour = 0;     // default on-demand price per chip-hour
+  KernelFigures kernels;
 
   double peak(Precision p) const { return peak_flops[static_cast<size_t>(p)]; }
 };
@@ -56,6 +78,7 @@ struct System {
   std::string default_cooling;
   std::string default_fabric;
   double nics_per_accelerator = 0;
+  double host_bytes_per_s = 0;      // per accelerator and direction, to host memory (PCIe or C2C)
   double list_price_usd = 0;        // per `unit`
 };
 

@@ -21,7 +21,23 @@ double optimizer_bytes(const TrainingSpec& t) {
 
 }  // namespace
 
+double saved_gemm_input_bytes(const TrainingSpec& t) {
+  if (bytes_per_element(t.precision) >= 2.0) return 2.0;
+  // The element plus its share of a block scale (1 byte per 32 for MX
+  // formats, per 16 for NVFP4, per 128 for blockwise; per tensor otherwise).
+  double scale = 0;
+  if (t.precision == Precision::fp8)
+    scale = t.fp8_recipe == Fp8Recipe::mxfp8 ? 1.0 / 32 : t.fp8_recipe == Fp8Recipe::blockwise ? 4.0 / 128 : 0.0;
+  else if (t.precision == Precision::fp4)
+    scale = t.fp4_recipe == Fp4Recipe::nvfp4 ? 1.0 / 16 : 1.0 / 32;
+  return bytes_per_element(t.precision) + scale;
+}
+
 double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int layer) {
+  return layer_activation_bytes(m, t, layer, t.recompute);
+}
+
+double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int layer, Recompute recompute) {
   const double s = static_cast<double>(m.seq_len) / t.par.cp;
   const double b = t.micro_batch;
   const double h = static_cast<double>(m.hidden);
@@ -30,25 +46,34 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   const double rep = sp ? tp : 1.0;  // divisor of the tensors outside the TP region
   const double sb = s * b;
 
-  if (t.recompute == Recompute::full) return 2.0 * sb * h / rep;
+  if (recompute == Recompute::full) return 2.0 * sb * h / rep;
 
-  // Outside the TP region: inputs and outputs of both norms, dropout masks.
-  double outside = (8.0 * sb * h + (m.dropout ? 2.0 * sb * h : 0.0)) / rep;
+  // A GEMM saves its input for the weight gradient; in an fp8 or fp4 recipe
+  // it saves the quantised copy it computed with (Transformer Engine), not
+  // the 16-bit tensor.
+  const double gemm_in = saved_gemm_input_bytes(t);
 
-  // Attention inside the TP region: Q, K, V and the attention output. KV heads
-  // fewer than tp are replicated, so each GPU holds at least one.
+  // Outside the TP region: the inputs of both norms (16-bit) and their
+  // outputs, which are the QKV and FC1 GEMMs' inputs; dropout masks.
+  double outside = ((4.0 + 2.0 * gemm_in) * sb * h + (m.dropout ? 2.0 * sb * h : 0.0)) / rep;
+
+  // Attention inside the TP region: Q, K, V and the attention output (kept
+  // in 16 bits by the fused kernel, and quantised again as the output
+  // projection's input under fp8). KV heads fewer than tp are replicated, so
+  // each GPU holds at least one.
   const double q_per_gpu = static_cast<double>(m.heads) * m.head_dim / tp;
   const double kv_per_gpu = m.head_dim * std::max(1.0, m.kv_heads / tp);
-  double attention = 2.0 * sb * q_per_gpu * 2.0 + 2.0 * sb * kv_per_gpu * 2.0;
-  if (t.recompute == Recompute::none && !t.flash_attention) {
+  double attention = sb * q_per_gpu * (4.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) + 2.0 * sb * kv_per_gpu * 2.0;
+  if (recompute == Recompute::none && !t.flash_attention) {
     // softmax output (2 bytes), plus dropout mask (1) and output (2) when used
     double per_score = m.dropout ? 5.0 : 2.0;
     attention += per_score * (m.heads / tp) * s * s * b;
   }
 
   // FFN inside the TP region: GeLU stores its input and output (2x 2sbf);
-  // SwiGLU stores gate and up outputs and their product (3x 2sbf).
-  auto ffn = [&](double f) { return (m.activation == Activation::swiglu ? 6.0 : 4.0) * sb * f / tp; };
+  // SwiGLU stores gate and up outputs (2x 2sbf) and their product, the FC2
+  // GEMM's input (2sbf, or its quantised copy).
+  auto ffn = [&](double f) { return ((m.activation == Activation::swiglu ? 4.0 : 2.0) + gemm_in) * sb * f / tp; };
   double mlp;
   if (m.is_moe_layer(layer)) {
     // Each GPU processes its local tokens' top_k expert assignments (times the
@@ -115,17 +140,22 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   mb.optimizer_bytes = shard(optimizer_bytes(t), 1);
 
   // Activations: per chunk, the layers' bytes times the microbatch-chunks in flight.
-  // Layers of one kind keep the same bytes: cost a dense and an MoE layer once.
-  double per_chunk_set = 0, dense_bytes = -1, moe_bytes = -1;
+  // Layers of one kind and recomputation keep the same bytes: cost each once.
+  // The stage's first offload_activations layers keep theirs in host memory,
+  // but for the two in transit (one leaving, one coming back).
+  double per_chunk_set = 0, cached[2][3] = {{-1, -1, -1}, {-1, -1, -1}}, in_transit = 0;
+  int local_layer = 0;
   for (int c = 0; c < map.vpp; ++c)
-    for (int layer = map.at(stage, c).first; layer < map.at(stage, c).end(); ++layer) {
-      double& cached = m.is_moe_layer(layer) ? moe_bytes : dense_bytes;
-      if (cached < 0) cached = layer_activation_bytes(m, t, layer);
-      per_chunk_set += cached;
+    for (int layer = map.at(stage, c).first; layer < map.at(stage, c).end(); ++layer, ++local_layer) {
+      const Recompute rc = layer_recompute(t, layer - map.at(stage, c).first);
+      double& b = cached[m.is_moe_layer(layer) ? 1 : 0][static_cast<int>(rc)];
+      if (b < 0) b = layer_activation_bytes(m, t, layer, rc);
+      if (local_layer < t.offload_activation_layers) in_transit = std::max(in_transit, 2.0 * b);
+      else per_chunk_set += b;
     }
   const double in_flight = chunks_in_flight(t, stage);
   // A stage's chunks are alike in size; in-flight counts microbatch-chunks.
-  double acts = per_chunk_set / t.par.vpp * in_flight;
+  double acts = per_chunk_set / t.par.vpp * in_flight + in_transit;
   const double s = static_cast<double>(m.seq_len) / t.par.cp;
   const double sb = s * t.micro_batch;
   const double rep = (t.sequence_parallel && t.par.tp > 1) ? t.par.tp : 1.0;

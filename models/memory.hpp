@@ -32,6 +32,11 @@ struct MemoryBreakdown {
 // by CP. For GPT-style layers this reproduces the paper's sbh(10 + 24/t +
 // 5as/ht), sbh(34/t + 5as/ht), sbh(34/t) and 2sbh/t exactly.
 double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int layer);
+double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int layer, Recompute recompute);
+
+// Bytes per element of a saved GEMM input: 2, or the quantised copy's size
+// (with its block scales) in an fp8/fp4 recipe.
+double saved_gemm_input_bytes(const TrainingSpec& t);
 
 // Parameters held by one GPU of `stage`, split by kind (before ZeRO).
 struct StageParams {

@@ -69,6 +69,10 @@ struct TrainingSpec {
   bool sequence_parallel = true;
   int zero = 1;
   Recompute recompute = Recompute::selective;
+  // With full recomputation, how many layers of each pipeline chunk are
+  // recomputed (Megatron's recompute_method block + recompute_num_layers);
+  // the rest keep their activations. -1 = every layer.
+  int recompute_layers = -1;
   // A fused attention kernel (FlashAttention) never stores the s x s score
   // matrix; without it the scores are written and read several times per pass
   // and kept for the backward unless recomputed (Megatron before 2023).
@@ -123,6 +127,15 @@ LayerMap layer_map(const TrainingSpec& t);
 // pipeline schedule (1F1B: pp - stage, capped at the microbatches; GPipe: all of
 // them; interleaved: Megatron's warm-up count plus one).
 double chunks_in_flight(const TrainingSpec& t, int stage);
+
+// The recomputation a layer runs: the scenario's, except that under full
+// recomputation limited to `recompute_layers` per chunk the later layers of
+// each chunk recompute nothing.
+inline Recompute layer_recompute(const TrainingSpec& t, int index_in_chunk) {
+  if (t.recompute == Recompute::full && t.recompute_layers >= 0 && index_in_chunk >= t.recompute_layers)
+    return Recompute::none;
+  return t.recompute;
+}
 
 std::string_view to_string(Recompute r);
 std::string_view to_string(PipelineSchedule s);

@@ -76,6 +76,8 @@ def scenario(row, shape):
         recompute = "selective"
     training["recompute"] = recompute
     recipe_block = row.get("recipe") or {}
+    if recompute == "full" and recipe_block.get("recompute_num_layers"):
+        training["recompute_layers"] = int(recipe_block["recompute_num_layers"])
     overlap = {}
     if tpu:
         overlap["tp_comm"] = True  # XLA: async collective fusion, overlap_compute_collective_tc

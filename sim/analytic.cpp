@@ -8,6 +8,7 @@
 // and the optimizer follow, with the reduction hidden behind the last
 // backward where overlap is on.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "sim/engine.hpp"
@@ -46,8 +47,8 @@ class AnalyticEngine final : public Engine {
 
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
     const Parallelism& par = s.training.par;
-    const Accelerator& acc = s.cluster.accelerator;
-    const Precision prec = s.training.precision;
+    const KernelContext kc = kernel_context(s);
+    const double slowdown = s.constants.overlap_slowdown;
     StepResult r;
 
     // The algorithm chosen per (kind, operation), named once at the end; and
@@ -68,23 +69,35 @@ class AnalyticEngine final : public Engine {
       return c.time_s;
     };
     // Collectives that may overlap hide under the compute of the same pass.
+    // A pass's compute is its kernels' GPU time, unless the host cannot
+    // launch them that fast. Overlapped collectives slow the compute they
+    // hide under, and what compute cannot hide is exposed.
     auto cost = [&](const std::vector<WorkItem>& items) {
       PassCost pc;
       double hideable[5] = {0, 0, 0, 0, 0};
+      double host = 0, copies = 0;
       for (const WorkItem& w : items) {
         if (w.is_comm) {
           double t = comm_time(w.comm);
           (w.comm.overlappable ? hideable : pc.exposed)[static_cast<int>(w.comm.kind)] += t;
+        } else if (w.compute.kind == OpKind::host_transfer) {
+          copies += op_time(w.compute, kc);
         } else {
-          double t = compute_time(w.compute, acc, prec);
+          double t = op_time(w.compute, kc);
           pc.compute += t;
-          if (w.compute.matmul && w.compute.flops > 0) pc.matmul += t;
+          host += w.compute.kernels * kc.launch_s;
+          if (w.compute.on_matrix_units()) pc.matmul += t;
         }
       }
+      // Copies to and from host memory run on copy engines beside the
+      // compute; the GPU waits only for what the compute does not cover.
+      pc.compute = std::max({pc.compute, host, copies});
       double hidden_total = 0;
       for (double h : hideable) hidden_total += h;
-      if (hidden_total > pc.compute) {
-        double spill = (hidden_total - pc.compute) / hidden_total;
+      const double compute = pc.compute;
+      pc.compute += slowdown * std::min(hidden_total, compute);
+      if (hidden_total > compute) {
+        double spill = (hidden_total - compute) / hidden_total;
         for (int k = 0; k < 5; ++k) pc.exposed[k] += hideable[k] * spill;
       }
       pc.total = pc.compute;
@@ -92,11 +105,11 @@ class AnalyticEngine final : public Engine {
       return pc;
     };
 
-    PassCost dense[3], moe[3], head[3], tail[3];
+    std::vector<std::array<PassCost, 3>> variant(sched.variants.size());
+    PassCost head[3], tail[3];
     const Pass passes[3] = {Pass::F, Pass::B, Pass::W};
     for (int i = 0; i < 3; ++i) {
-      dense[i] = cost(sched.dense_layer.work(passes[i]));
-      if (s.model.moe) moe[i] = cost(sched.moe_layer.work(passes[i]));
+      for (size_t v = 0; v < sched.variants.size(); ++v) variant[v][static_cast<size_t>(i)] = cost(sched.variants[v].work.work(passes[i]));
       head[i] = cost(sched.head.work(passes[i]));
       tail[i] = cost(sched.tail.work(passes[i]));
     }
@@ -109,8 +122,8 @@ class AnalyticEngine final : public Engine {
       const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
       PassCost pass[3];
       for (int i = 0; i < 3; ++i) {
-        pass[i].add(dense[i], stage.dense_layers);
-        pass[i].add(moe[i], stage.moe_layers);
+        for (size_t v = 0; v < stage.variant_count.size(); ++v)
+          pass[i].add(variant[v][static_cast<size_t>(i)], stage.variant_count[v]);
         if (st == 0) pass[i].add(head[i], 1);
         if (st == pp - 1) pass[i].add(tail[i], 1);
         per_stage[static_cast<size_t>(st)].add(pass[i], 1);
@@ -175,9 +188,10 @@ class AnalyticEngine final : public Engine {
       if (s.training.overlap.dp_comm) {
         // Buckets fill during the last microbatch's backward; the parameter
         // all-gather overlaps the next step's forward but for its first bucket.
-        exposed = std::max(t_dp - b[static_cast<size_t>(st)], t_dp / buckets) + t_after / buckets;
+        exposed = std::max(t_dp - b[static_cast<size_t>(st)], t_dp / buckets) + t_after / buckets +
+                  slowdown * std::min(t_dp, b[static_cast<size_t>(st)]);
       }
-      double t_opt = compute_time(stage.optimizer, acc, prec);
+      double t_opt = op_time(stage.optimizer, kc);
       double drain = st * mean([&](size_t i) { return b[i]; }) / v;
       double end = t_pipe + pp_exposed - drain + exposed + t_opt;
       if (end > t_end) t_end = end, dp_exposed = exposed, opt = t_opt;

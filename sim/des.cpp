@@ -52,13 +52,14 @@ namespace {
 namespace sg = simgrid::s4u;
 using Json = nlohmann::json;
 
-// A GPU host's speed is its achievable matmul rate in the run's precision
-// (peak x kMatmulEfficiency, FLOP/s). An op's time comes from the roofline the
-// analytic engine uses (memory-bound ops and bf16-only matmuls included); it
-// executes as the work that rate does in that time, and the DES decides when.
+// A GPU host's speed is its achievable large-GEMM rate in the run's
+// precision (FLOP/s). An op's time comes from the compute model the analytic
+// engine uses (models/kernels.hpp); it executes as the work that rate does
+// in that time, and the DES decides when.
 double host_speed(const Accelerator& acc, Precision p) {
   double peak = acc.peak(p);
-  return kMatmulEfficiency * (peak > 0 ? peak : acc.peak(Precision::bf16));
+  if (peak <= 0) p = Precision::bf16;
+  return acc.peak(p) * acc.kernels.gemm(p);
 }
 
 enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kOptimizer, kCategories };
@@ -92,6 +93,7 @@ struct Sim {
   const Network& net;
   const bool full;
   const Accelerator& acc;
+  const KernelContext kc;
   const double speed;  // FLOP/s of every GPU host
   const Layout layout;
   std::array<int, 5> kind_stride{};
@@ -142,6 +144,7 @@ struct Sim {
         net(n),
         full(f),
         acc(sc.cluster.accelerator),
+        kc(kernel_context(sc)),
         speed(host_speed(acc, sc.training.precision)),
         layout(sc.training.par) {
     const Parallelism& p = s.training.par;
@@ -371,37 +374,65 @@ struct Sim {
       if (ph.bytes > 0) start_phase(me, g, ph, pending);
   }
 
-  // The items of one pass: consecutive compute merges into one execution.
+  // The items of one pass: consecutive compute merges into one execution,
+  // as long as the host can launch its kernels (else the launches set the
+  // pace). Overlapped collectives slow the compute they run under: at the
+  // wait, the compute done since the first of them started is stretched by
+  // overlap_slowdown over the part their planned time covers.
   void run_items(const RankState& me, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
     std::vector<sg::CommPtr> pending;
     Category pending_cat = kCommTp;  // the kind of the first overlapped collective
-    double compute_t = 0, mm_t = 0;
+    double compute_t = 0, mm_t = 0, host_t = 0, copies_t = 0, pass_compute_t = 0;
+    double overlapped_comm_t = 0, compute_under_comm = 0;
     auto flush = [&]() {
       if (compute_t <= 0) return;
+      const double t = std::max(compute_t, host_t);
       double t0 = sg::Engine::get_clock();
-      sg::this_actor::execute(compute_t * speed);
+      sg::this_actor::execute(t * speed);
       rec.add(t0, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
       matmul_s += mm_t;
-      compute_t = mm_t = 0;
+      if (!pending.empty()) compute_under_comm += t;
+      pass_compute_t += t;
+      compute_t = mm_t = host_t = 0;
     };
     for (const WorkItem& w : items) {
+      if (!w.is_comm && w.compute.kind == OpKind::host_transfer) {
+        copies_t += op_time(w.compute, kc);
+        continue;
+      }
       if (!w.is_comm) {
-        double t = compute_time(w.compute, acc, s.training.precision);
+        double t = op_time(w.compute, kc);
         compute_t += t;
-        if (w.compute.matmul && w.compute.flops > 0) mm_t += t;
+        host_t += w.compute.kernels * kc.launch_s;
+        if (w.compute.on_matrix_units()) mm_t += t;
         continue;
       }
       if (w.comm.overlappable) {
         flush();
         if (pending.empty()) pending_cat = comm_category(w.comm.kind);
         collective_async(me, w.comm, pending);
+        overlapped_comm_t += plan_time(net, plans.at(&w.comm));
       } else {
         flush();
         collective(me, w.comm, rec);
       }
     }
     flush();
+    // Host copies run on copy engines beside the pass's compute; the GPU
+    // waits for what the compute did not cover.
+    if (copies_t > pass_compute_t) {
+      double t0 = sg::Engine::get_clock();
+      sg::this_actor::execute((copies_t - pass_compute_t) * speed);
+      rec.add(t0, kMemory, "waiting for host copies");
+    }
     if (!pending.empty()) {
+      const double slowed = s.constants.overlap_slowdown * std::min(overlapped_comm_t, compute_under_comm);
+      if (slowed > 0) {
+        double t0 = sg::Engine::get_clock();
+        sg::this_actor::execute(slowed * speed);
+        rec.add(t0, kMatmul, "compute slowed by overlapped comm");
+        matmul_s += slowed;
+      }
       double t0 = sg::Engine::get_clock();
       sg::Comm::wait_all(pending);
       rec.add(t0, pending_cat, "overlapped comm tail");
@@ -474,6 +505,7 @@ struct Sim {
       if (stage.order[i].pass == Pass::B) last_b = i;
     sg::ActorPtr reducer;
     std::vector<Interval> reducer_log;
+    double last_backward_s = 0;
     auto reduce = [this, &me, &stage](std::vector<Interval>* log) {
       Recorder r{*log};
       for (const Buckets& b : stage.dp_comm)
@@ -496,7 +528,9 @@ struct Sim {
         if (i == last_b && s.training.overlap.dp_comm && !stage.dp_comm.empty())
           reducer = sg::Actor::create(fmt::format("reducer{}", rank), me.host, [reduce, &reducer_log]() { reduce(&reducer_log); });
         if (!last_virtual) recv('b', slot.microbatch, slot.chunk);
+        const double b0 = sg::Engine::get_clock();
         run_items(me, chunk.backward, rec, matmul_s);
+        if (i == last_b) last_backward_s = sg::Engine::get_clock() - b0;
         if (!first_virtual) {
           int to = st == 0 ? layout.with(rank, 3, pp - 1) : layout.with(rank, 3, st - 1);
           send('b', to, slot.microbatch, st == 0 ? slot.chunk - 1 : slot.chunk);
@@ -507,13 +541,23 @@ struct Sim {
     }
     double t0 = sg::Engine::get_clock();
     if (reducer) {
+      // The reduction's kernels slowed the backward they ran under.
+      double planned = 0;
+      for (const Buckets& b : stage.dp_comm) planned += b.count * plan_time(net, plans.at(&b.bucket));
+      const double slowed = s.constants.overlap_slowdown * std::min(planned, last_backward_s);
+      if (slowed > 0) {
+        sg::this_actor::execute(slowed * speed);
+        rec.add(t0, kMatmul, "backward slowed by the gradient reduction");
+        matmul_s += slowed;
+        t0 = sg::Engine::get_clock();
+      }
       reducer->join();
       rec.add(t0, kCommDp, "gradient reduction (overlapped) tail");
     } else {
       reduce(&me.timeline);
     }
     t0 = sg::Engine::get_clock();
-    sg::this_actor::execute(compute_time(stage.optimizer, acc, s.training.precision) * speed);
+    sg::this_actor::execute(op_time(stage.optimizer, kc) * speed);
     rec.add(t0, kOptimizer, "optimizer");
     // ZeRO's parameter all-gather: with overlap only its first bucket is
     // exposed (the rest runs under the next step's forward).

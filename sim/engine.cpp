@@ -32,16 +32,4 @@ std::vector<std::string> engine_names() {
   return out;
 }
 
-double compute_time(const ComputeOp& op, const Accelerator& acc, Precision precision) {
-  double t_mem = op.bytes / (kHbmEfficiency * acc.hbm_bytes_per_s);
-  if (!op.matmul || op.flops <= 0) return t_mem + kOpOverhead_s;
-  Precision p = precision;
-  // Recipes keep some matmuls in bf16 under fp8/fp4 (attention scores, logits).
-  if (op.bf16_only && (p == Precision::fp8 || p == Precision::fp4 || p == Precision::fp6)) p = Precision::bf16;
-  double peak = acc.peak(p);
-  if (peak <= 0) peak = acc.peak(Precision::bf16);
-  double t_flops = op.flops / (kMatmulEfficiency * peak);
-  return std::max(t_flops, t_mem) + kOpOverhead_s;
-}
-
 }  // namespace danlu

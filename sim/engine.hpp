@@ -14,22 +14,11 @@
 
 namespace danlu {
 
-// Calibration constants of the compute model, one value for every run and chip.
-// Isolated large GEMMs reach 75-85% of the dense peak in cuBLAS and rocBLAS
-// measurements; a transformer layer's sequence of GEMMs with their epilogues
-// (bias, gradient accumulation into fp32) runs a little lower. 0.72 is the one
-// value that best fits the 19 Selene runs of scenarios/calibration (mean
-// absolute error 3.2%, worst 7.9%); 0.68-0.76 all stay under 5% mean error.
-inline constexpr double kMatmulEfficiency = 0.72;
-// Memory-bound kernels reach ~85% of the HBM bandwidth (STREAM-like copies).
-inline constexpr double kHbmEfficiency = 0.85;
-// Each compute op pays a fixed cost for launch, tail effects and wave
-// quantisation; it is what makes small ops inefficient.
-inline constexpr double kOpOverhead_s = 6e-6;
-
-// Time of one compute op on `acc` at `precision` (roofline plus overhead).
-double compute_time(const ComputeOp& op, const Accelerator& acc, Precision precision);
-
+// The kernel context of a scenario's run: its accelerator, precision
+// recipe, launch mode and the compute model's constants.
+inline KernelContext kernel_context(const Scenario& s) {
+  return make_kernel_context(s.cluster.accelerator, s.training, s.constants, s.cluster.system.host_bytes_per_s);
+}
 
 struct StepResult {
   double time_s = 0;

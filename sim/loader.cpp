@@ -138,6 +138,7 @@ std::int64_t product(const Parallelism& p) {
 Scenario build_scenario(const Node& input, const Catalog& catalog) {
   Scenario s;
   s.file = input.loc.file;
+  s.constants = catalog.constants();
   // Model presets merge under `model:` before reading, so every field can be
   // overridden and still reports the preset file as its origin.
   Node tree = input;
@@ -307,6 +308,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     std::string rc = t.choice("recompute", "selective", {"none", "selective", "full"});
     s.training.recompute = rc == "none" ? Recompute::none : rc == "full" ? Recompute::full : Recompute::selective;
     s.training.flash_attention = t.boolean("flash_attention", true);
+    if (t.has("recompute_layers") && s.training.recompute != Recompute::full)
+      throw InputError(t.loc_of("recompute_layers"), t.path_of("recompute_layers"),
+                       "limits full recomputation; set recompute: full").as_constraint();
+    s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1, 0));
+    t.note_default("recompute_layers", "every layer (-1)");
     std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b",
                                  {"gpipe", "1f1b", "interleaved", "zero-bubble"});
     t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");

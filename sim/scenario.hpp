@@ -11,6 +11,7 @@
 #include "core/node.hpp"
 #include "core/reader.hpp"
 #include "models/hardware.hpp"
+#include "models/kernels.hpp"
 #include "models/cost.hpp"
 #include "models/power.hpp"
 #include "models/reliability.hpp"
@@ -57,6 +58,7 @@ struct Scenario {
   SimSpec sim;
   std::vector<SweepAxis> sweep;
   std::optional<Measured> measured;
+  ComputeConstants constants;         // the compute model's global constants (calibration profile)
 
   Explain explain;                    // every effective value and its origin
   std::vector<std::string> warnings;  // accepted but worth saying (replicated KV heads, ...)

@@ -71,13 +71,19 @@ constexpr double kActBytes = 2.0;  // activations travel and rest in bf16
 // Megatron's gradient buckets: 40M parameters of bf16 gradients.
 constexpr double kBucketBytes = 40e6 * 2.0;
 
-WorkItem compute(const char* name, double flops, double bytes, bool matmul = true, bool bf16_only = false) {
+WorkItem memory_op(const char* name, double bytes, int kernels = 1) {
   WorkItem w;
   w.compute.name = name;
-  w.compute.flops = flops;
+  w.compute.kind = OpKind::memory;
   w.compute.bytes = bytes;
-  w.compute.matmul = matmul;
-  w.compute.bf16_only = bf16_only;
+  w.compute.kernels = kernels;
+  return w;
+}
+
+WorkItem host_copy(const char* name, double bytes) {
+  WorkItem w = memory_op(name, bytes);
+  w.compute.kind = OpKind::host_transfer;
+  w.compute.kernels = 0;
   return w;
 }
 
@@ -97,6 +103,16 @@ void stamp(std::vector<WorkItem>& items, int layer) {
   for (auto& w : items) w.compute.layer = w.comm.layer = layer;
 }
 
+// One linear layer Y[m x n] = X[m x k] W[k x n], `count` of them (experts),
+// and its backward: dX = dY W^T (m x k x n) and dW = X^T dY (k x n x m).
+struct Linear {
+  const char* fwd;
+  const char* dgrad;
+  const char* wgrad;
+  double m, n, k, count = 1;
+  bool low_precision = true;  // in the recipe's fp8/fp4 (the output layer and router are not)
+};
+
 // Everything about one scenario that the per-layer builders need.
 struct Builder {
   const ModelSpec& m;
@@ -109,13 +125,19 @@ struct Builder {
   const bool sp;
   const double rep;         // divisor of tensors outside the TP region
   const bool zb;
+  const bool lowp;          // the training precision is below 16 bits
+  const QuantizeCost quant;
+  const Recompute recompute;  // what the layers built here recompute
+  const bool offload;         // their saved activations go to host memory and back
 
-  explicit Builder(const Scenario& s)
+  Builder(const Scenario& s, Recompute rc, bool off = false)
       : m(s.model), t(s.training), pc(count_params(s.model)), tp(s.training.par.tp), cp(s.training.par.cp),
         ep(s.training.par.ep), seq(static_cast<double>(s.model.seq_len)),
         tokens(static_cast<double>(s.model.seq_len) / s.training.par.cp * s.training.micro_batch),
         h(static_cast<double>(s.model.hidden)), sp(s.training.sequence_parallel && s.training.par.tp > 1),
-        rep(sp ? tp : 1.0), zb(s.training.schedule == PipelineSchedule::zero_bubble) {}
+        rep(sp ? tp : 1.0), zb(s.training.schedule == PipelineSchedule::zero_bubble),
+        lowp(bytes_per_element(s.training.precision) < 2.0), quant(quantize_cost(s.training)), recompute(rc),
+        offload(off) {}
 
   double act() const { return tokens * h * kActBytes; }  // one full activation tensor
   bool tp_on() const { return tp > 1; }
@@ -145,44 +167,160 @@ struct Builder {
 
   double kv_width_per_gpu() const { return m.head_dim * std::max(1.0, m.kv_heads / tp); }
   double q_width_per_gpu() const { return static_cast<double>(m.heads) * m.head_dim / tp; }
+  double ffn_inputs() const { return m.activation == Activation::swiglu ? 2.0 : 1.0; }  // gate and up, or up
 
-  // HBM traffic of the attention projections: their weights, and the
-  // activations they read and write.
-  double projection_bytes() const {
-    double weights = (2.0 * h * q_width_per_gpu() + 2.0 * h * kv_width_per_gpu()) * kActBytes;
-    double acts = tokens * kActBytes * (h + 2 * (q_width_per_gpu() + 2 * kv_width_per_gpu()) + q_width_per_gpu() + h);
-    return weights + acts;
+  // A GEMM op; a low-precision one also quantises the tensor it reads
+  // (`quantised` elements) for this product and the weight gradient's.
+  WorkItem gemm(const char* name, double gm, double gn, double gk, double count, bool low, double quantised) const {
+    WorkItem w;
+    ComputeOp& c = w.compute;
+    c.name = name;
+    c.kind = OpKind::gemm;
+    c.m = gm;
+    c.n = gn;
+    c.k = gk;
+    c.count = count;
+    c.flops = 2.0 * gm * gn * gk * count;
+    c.low_precision = low && lowp;
+    if (c.low_precision && quantised > 0) {
+      c.bytes = quantised * quant.bytes_per_element;
+      c.kernels += quant.kernels;
+    }
+    return w;
   }
-  // Fused attention reads Q, K, V and writes the output. Without it the score
-  // matrix (heads x s x s per sequence) is written by QK^T, read and written by
-  // the softmax, by dropout (plus its 1-byte mask) and read by the product with
-  // V: 13 bytes per score with dropout, 8 without.
-  double core_bytes() const {
-    double qkvo = tokens * kActBytes * (2 * q_width_per_gpu() + 2 * kv_width_per_gpu() * cp);
-    if (t.flash_attention) return qkvo;
-    double scores = m.heads / tp * tokens * seq;
-    return qkvo + scores * (m.dropout ? 13.0 : 8.0);
+  void linear_forward(std::vector<WorkItem>& w, const Linear& l) const {
+    w.push_back(gemm(l.fwd, l.m, l.n, l.k, l.count, l.low_precision, l.m * l.k * l.count));
   }
-  double mlp_bytes(double f, double experts_local) const {
-    double mats = m.activation == Activation::swiglu ? 3.0 : 2.0;
-    double weights = experts_local * mats * h * f / tp * kActBytes;
-    double acts = tokens * kActBytes * (h + mats * f / tp + h);
-    return weights + acts;
+  // The input gradient stays on the critical path; the weight gradient goes
+  // to the W pass under zero-bubble.
+  void linear_backward(PassWork& p, const Linear& l) const {
+    p.backward.push_back(gemm(l.dgrad, l.m, l.k, l.n, l.count, l.low_precision, l.m * l.n * l.count));
+    (zb ? p.weight_grad : p.backward).push_back(gemm(l.wgrad, l.k, l.n, l.m, l.count, l.low_precision, 0));
   }
-  // Memory-bound work outside the matmuls: two norms (read+write), two residual
-  // adds (2 reads, 1 write), the activation function (reads gate/up, writes the
-  // product), rotary embeddings on Q/K, and dropout masks when used.
-  double elementwise_bytes(bool moe) const {
-    double f = moe ? static_cast<double>(m.moe->expert_ffn_hidden) *
-                         (m.moe->top_k * m.moe->capacity_factor + m.moe->shared_experts)
-                   : static_cast<double>(m.ffn_hidden);
-    double act_fn = (m.activation == Activation::swiglu ? 3.0 : 2.0) * f / tp;
-    double per_token = 10.0 * h / rep + act_fn + 2.0 * (q_width_per_gpu() + kv_width_per_gpu()) +
-                       (m.dropout ? 4.0 * h / rep : 0.0);
-    return tokens * per_token * kActBytes;
+
+  Linear qkv() const {
+    return {"qkv projection", "qkv projection dgrad", "qkv projection wgrad", tokens,
+            q_width_per_gpu() + 2 * kv_width_per_gpu(), h};
   }
+  Linear out_proj() const {
+    return {"output projection", "output projection dgrad", "output projection wgrad", tokens, h, q_width_per_gpu()};
+  }
+  // Dense FFN, shared experts (`width` = their summed FFN width), or the
+  // routed experts: each of the E/ep local experts receives the tokens routed
+  // to it from every EP rank (top_k x capacity_factor of them per token).
+  Linear fc1(double width, double count, double rows) const {
+    return {"mlp fc1", "mlp fc1 dgrad", "mlp fc1 wgrad", rows, ffn_inputs() * width / tp, h, count};
+  }
+  Linear fc2(double width, double count, double rows) const {
+    return {"mlp fc2", "mlp fc2 dgrad", "mlp fc2 wgrad", rows, h, width / tp, count};
+  }
+  double routed_rows() const { return tokens * m.moe->top_k * m.moe->capacity_factor * ep / m.moe->experts; }
+  double local_experts() const { return m.moe->experts / ep; }
+
+  // Attention for one microbatch on this GPU: per sequence and local head,
+  // queries against the keys they see (causal: half of them on average; with
+  // CP, Megatron's load-balanced split keeps that true on every rank).
+  WorkItem attention(const char* name, bool forward, double report_flops) const {
+    WorkItem w;
+    ComputeOp& c = w.compute;
+    c.name = name;
+    c.kind = forward ? OpKind::attention_forward : OpKind::attention_backward;
+    c.flops = report_flops;
+    c.m = seq / cp;
+    c.n = seq / 2;
+    c.k = m.head_dim;
+    c.count = t.micro_batch * m.heads / tp;
+    // Q, K, V and O (and their gradients in the backward) through HBM once.
+    const double qkvo = tokens * kActBytes * (2 * q_width_per_gpu() + 2 * kv_width_per_gpu() * cp);
+    c.bytes = forward ? qkvo : 2.0 * qkvo;
+    return w;
+  }
+  // Without a fused kernel (Megatron before 2023) the s x s scores are GEMM
+  // outputs, written, softmaxed (read + write), dropped out (read + write +
+  // a 1-byte mask) and read again: batched GEMMs plus that traffic.
+  double scores() const { return t.micro_batch * m.heads / tp * (seq / cp) * seq; }
+  void unfused_attention_forward(std::vector<WorkItem>& w, const char* prefix_scores, const char* prefix_ctx) const {
+    const double b = t.micro_batch * m.heads / tp, s = seq / cp;
+    w.push_back(gemm(prefix_scores, s, seq, m.head_dim, b, false, 0));
+    w.push_back(memory_op("softmax+dropout", scores() * (m.dropout ? 9.0 : 4.0), m.dropout ? 2 : 1));
+    w.push_back(gemm(prefix_ctx, s, m.head_dim, seq, b, false, 0));
+  }
+  void unfused_attention_backward(std::vector<WorkItem>& w) const {
+    const double b = t.micro_batch * m.heads / tp, s = seq / cp, d = m.head_dim;
+    w.push_back(gemm("attention context dgrad", s, seq, d, b, false, 0));   // dP = dO V^T
+    w.push_back(gemm("attention context vgrad", seq, d, s, b, false, 0));   // dV = P^T dO
+    w.push_back(memory_op("softmax+dropout backward", scores() * (m.dropout ? 9.0 : 6.0), m.dropout ? 2 : 1));
+    w.push_back(gemm("attention scores qgrad", s, d, seq, b, false, 0));    // dQ = dS K
+    w.push_back(gemm("attention scores kgrad", seq, d, s, b, false, 0));    // dK = dS^T Q
+  }
+
   double layer_params(bool moe) const { return pc.attention_per_layer + (moe ? 0.0 : pc.dense_mlp_per_layer); }
   double a2a_bytes() const { return tokens / rep * m.moe->top_k * m.moe->capacity_factor * h * kActBytes; }
+  // Bytes of the memory-bound work per token outside the TP region (norms,
+  // residual adds; dropout masks when used), per GPU.
+  double outside(double per_h) const { return tokens * per_h * h / rep; }
+  // Gate x up (SwiGLU: read 2 f, write f) or the GeLU (read f, write f), on
+  // `width` of FFN per token.
+  double activation_bytes(double rows, double width) const {
+    return rows * width / tp * kActBytes * (m.activation == Activation::swiglu ? 3.0 : 2.0);
+  }
+  double rope_bytes() const { return tokens * 2.0 * (q_width_per_gpu() + kv_width_per_gpu()) * kActBytes; }
+
+  // The MLP (or MoE) block's forward, inside the TP region.
+  void mlp_forward(std::vector<WorkItem>& w, bool moe) const {
+    if (!moe) {
+      const double f = static_cast<double>(m.ffn_hidden);
+      linear_forward(w, fc1(f, 1, tokens));
+      w.push_back(memory_op("activation", activation_bytes(tokens, f)));
+      linear_forward(w, fc2(f, 1, tokens));
+      return;
+    }
+    const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
+    w.push_back(gemm("router", tokens, m.moe->experts, h, 1, false, 0));
+    // Permuting tokens into expert order and back: read and write each copy.
+    const double copies = tokens * m.moe->top_k * m.moe->capacity_factor * h * kActBytes;
+    w.push_back(memory_op("permute", 2.0 * copies, 2));
+    if (ep > 1) w.push_back(comm("ep dispatch", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
+    linear_forward(w, fc1(fe, local_experts(), routed_rows()));
+    w.push_back(memory_op("expert activation", activation_bytes(routed_rows() * local_experts(), fe)));
+    linear_forward(w, fc2(fe, local_experts(), routed_rows()));
+    if (ep > 1) w.push_back(comm("ep combine", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
+    w.push_back(memory_op("unpermute", 2.0 * copies, 2));
+    if (m.moe->shared_experts > 0) {
+      const double shared = fe * m.moe->shared_experts;
+      linear_forward(w, fc1(shared, 1, tokens));
+      w.push_back(memory_op("shared expert activation", activation_bytes(tokens, shared)));
+      linear_forward(w, fc2(shared, 1, tokens));
+    }
+  }
+  void mlp_backward(PassWork& p, bool moe) const {
+    std::vector<WorkItem>& w = p.backward;
+    if (!moe) {
+      const double f = static_cast<double>(m.ffn_hidden);
+      linear_backward(p, fc2(f, 1, tokens));
+      w.push_back(memory_op("activation backward", 2.0 * activation_bytes(tokens, f)));
+      linear_backward(p, fc1(f, 1, tokens));
+      return;
+    }
+    const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
+    const double copies = tokens * m.moe->top_k * m.moe->capacity_factor * h * kActBytes;
+    if (m.moe->shared_experts > 0) {
+      const double shared = fe * m.moe->shared_experts;
+      linear_backward(p, fc2(shared, 1, tokens));
+      w.push_back(memory_op("shared expert activation backward", 2.0 * activation_bytes(tokens, shared)));
+      linear_backward(p, fc1(shared, 1, tokens));
+    }
+    w.push_back(memory_op("unpermute backward", 2.0 * copies, 2));
+    if (ep > 1) w.push_back(comm("ep combine backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
+    linear_backward(p, fc2(fe, local_experts(), routed_rows()));
+    w.push_back(memory_op("expert activation backward", 2.0 * activation_bytes(routed_rows() * local_experts(), fe)));
+    linear_backward(p, fc1(fe, local_experts(), routed_rows()));
+    if (ep > 1) w.push_back(comm("ep dispatch backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
+    w.push_back(memory_op("permute backward", 2.0 * copies, 2));
+    // The router's gradient (bf16).
+    p.backward.push_back(gemm("router dgrad", tokens, h, m.moe->experts, 1, false, 0));
+    (zb ? p.weight_grad : p.backward).push_back(gemm("router wgrad", h, m.moe->experts, tokens, 1, false, 0));
+  }
 
   // One layer's forward for one microbatch. `recompute` marks the repeat that
   // full recomputation runs before the backward (ZeRO-3 gathers once).
@@ -193,73 +331,77 @@ struct Builder {
     if (t.zero == 3 && !recompute)
       w.push_back(comm("zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
                        layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
+    w.push_back(memory_op("input norm", outside(4.0)));
     tp_enter(w, false);
-    w.push_back(compute(recompute ? "recompute qkv projection" : "qkv projection", f.qkv / split,
-                        projection_bytes() * 0.75));
+    linear_forward(w, qkv());
+    w.push_back(memory_op("rotary embedding", rope_bytes()));
     if (cp > 1)
       w.push_back(comm("cp kv all-gather", CommKind::cp, Collective::all_gather,
                        2.0 * seq * t.micro_batch * kv_width_per_gpu() * kActBytes, t.par.cp, true));
-    w.push_back(compute(recompute ? "recompute attention core" : "attention core", f.attn_core / split, core_bytes(),
-                        true, true));
-    w.push_back(compute(recompute ? "recompute output projection" : "output projection", f.out_proj / split,
-                        projection_bytes() * 0.25));
+    if (t.flash_attention)
+      w.push_back(attention(recompute ? "recompute attention" : "attention", true, f.attn_core / split));
+    else
+      unfused_attention_forward(w, "attention scores", "attention context");
+    linear_forward(w, out_proj());
     tp_exit(w, false);
-    w.push_back(compute(recompute ? "recompute norms+elementwise" : "norms+elementwise", 0, elementwise_bytes(moe), false));
+    w.push_back(memory_op("residual add + norm", outside(10.0 + (m.dropout ? 4.0 : 0.0)), 2));
     tp_enter(w, false);
-    if (moe) {
-      if (ep > 1) w.push_back(comm("ep dispatch", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-      double local = m.moe->experts / ep + m.moe->shared_experts;
-      w.push_back(compute(recompute ? "recompute experts" : "experts", (f.mlp + f.router) / split,
-                          mlp_bytes(static_cast<double>(m.moe->expert_ffn_hidden), local)));
-      if (ep > 1) w.push_back(comm("ep combine", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-    } else {
-      w.push_back(compute(recompute ? "recompute mlp" : "mlp", f.mlp / split, mlp_bytes(static_cast<double>(m.ffn_hidden), 1.0)));
-    }
+    mlp_forward(w, moe);
     tp_exit(w, false);
+    w.push_back(memory_op("residual add", outside(6.0 + (m.dropout ? 4.0 : 0.0))));
     return w;
   }
 
-  // One layer's backward: the forward's communication mirrored, matmuls at
-  // twice the forward FLOPs (input and weight gradients; under zero-bubble the
-  // weight half goes to the W pass). Full recomputation first repeats the
-  // layer's forward, selective only the attention core.
+  // One layer's backward: the forward's communication mirrored, each linear
+  // layer's input and weight gradients (the weight half in the W pass under
+  // zero-bubble). Full recomputation first repeats the layer's forward,
+  // selective only the attention core.
   PassWork layer(bool moe) const {
     PassWork p;
     p.forward = forward(moe, false);
     std::vector<WorkItem>& w = p.backward;
-    if (t.recompute == Recompute::full) w = forward(moe, true);
+    // Offloaded activations leave during the forward and come back before
+    // the backward needs them, beside the compute.
+    if (offload) {
+      TrainingSpec as_run = t;
+      as_run.recompute = recompute;
+      const double bytes = layer_activation_bytes(m, as_run, moe ? m.moe->dense_layers : 0);
+      p.forward.push_back(host_copy("activation offload", bytes));
+      w.push_back(host_copy("activation reload", bytes));
+    }
+    if (recompute == Recompute::full) {
+      std::vector<WorkItem> again = forward(moe, true);
+      w.insert(w.end(), again.begin(), again.end());
+    }
     LayerFlops f = layer_forward_flops(m, moe ? m.moe->dense_layers : 0, seq * t.micro_batch);
     const double split = tp * cp;
-    auto matmul_bwd = [&](const char* name, const char* wname, double fwd_flops, double bytes) {
-      w.push_back(compute(name, zb ? fwd_flops : 2.0 * fwd_flops, zb ? bytes : 2.0 * bytes));
-      if (zb) p.weight_grad.push_back(compute(wname, fwd_flops, bytes));
-    };
     if (t.zero == 3)
       w.push_back(comm("zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
                        layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
+    w.push_back(memory_op("residual add backward", outside(6.0)));
     tp_exit(w, true);
-    if (moe) {
-      if (ep > 1) w.push_back(comm("ep combine backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-      double local = m.moe->experts / ep + m.moe->shared_experts;
-      matmul_bwd("experts backward", "experts weight-grad", (f.mlp + f.router) / split,
-                 mlp_bytes(static_cast<double>(m.moe->expert_ffn_hidden), local));
-      if (ep > 1) w.push_back(comm("ep dispatch backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-    } else {
-      matmul_bwd("mlp backward", "mlp weight-grad", f.mlp / split, mlp_bytes(static_cast<double>(m.ffn_hidden), 1.0));
-    }
+    mlp_backward(p, moe);
     tp_enter(w, true);
-    w.push_back(compute("norms+elementwise backward", 0, 2.0 * elementwise_bytes(moe), false));
+    w.push_back(memory_op("norm backward + residual", outside(12.0 + (m.dropout ? 4.0 : 0.0)), 2));
     tp_exit(w, true);
-    matmul_bwd("output projection backward", "output projection weight-grad", f.out_proj / split, projection_bytes() * 0.25);
-    if (t.recompute == Recompute::selective)
-      w.push_back(compute("recompute attention core", f.attn_core / split, core_bytes(), true, true));
-    // The score matmuls have no weights: their backward is all input gradients.
-    w.push_back(compute("attention core backward", 2.0 * f.attn_core / split, 2.0 * core_bytes(), true, true));
+    linear_backward(p, out_proj());
+    if (t.flash_attention) {
+      if (recompute == Recompute::selective)
+        w.push_back(attention("recompute attention", true, f.attn_core / split));
+      // The score matmuls have no weights: their backward is all input gradients.
+      w.push_back(attention("attention backward", false, 2.0 * f.attn_core / split));
+    } else {
+      if (recompute == Recompute::selective)
+        unfused_attention_forward(w, "recompute attention scores", "recompute attention context");
+      unfused_attention_backward(w);
+    }
     if (cp > 1)
       w.push_back(comm("cp kv reduce-scatter", CommKind::cp, Collective::reduce_scatter,
                        2.0 * seq * t.micro_batch * kv_width_per_gpu() * kActBytes, t.par.cp, true));
-    matmul_bwd("qkv projection backward", "qkv projection weight-grad", f.qkv / split, projection_bytes() * 0.75);
+    w.push_back(memory_op("rotary embedding backward", rope_bytes()));
+    linear_backward(p, qkv());
     tp_enter(w, true);
+    w.push_back(memory_op("input norm backward", outside(6.0)));
     if (t.zero == 3)
       w.push_back(comm("zero-3 gradient reduce-scatter", CommKind::dp, Collective::reduce_scatter,
                        layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
@@ -269,33 +411,40 @@ struct Builder {
   // Vocabulary-parallel embedding: a lookup, then a reduction over TP.
   PassWork head() const {
     PassWork p;
-    p.forward.push_back(compute("embedding", 0, act() * 2 / rep, false));
+    p.forward.push_back(memory_op("embedding", act() * 2 / rep));
     if (tp_on())
       p.forward.push_back(comm(sp ? "tp reduce-scatter" : "tp all-reduce", CommKind::tp,
                                sp ? Collective::reduce_scatter : Collective::all_reduce, act(), t.par.tp,
                                t.overlap.tp_comm));
-    p.backward.push_back(compute("embedding backward", 0, act() * 2 / rep, false));
+    p.backward.push_back(memory_op("embedding backward", act() * 2 / rep));
     return p;
   }
 
-  // Final norm, logits (fp32 for the loss) and the loss; fp8 recipes keep the
-  // output layer in bf16.
+  // Final norm, the output layer (bf16 in every recipe) and the loss over
+  // fp32 logits.
   PassWork tail() const {
     PassWork p;
-    const double flops = logits_forward_flops(m, tokens) / tp;
+    const Linear out{"logits", "logits dgrad", "logits wgrad", tokens, static_cast<double>(m.vocab) / tp, h, 1, false};
     const double logits = 4.0 * tokens * static_cast<double>(m.vocab) / tp;
-    const double weights = h * static_cast<double>(m.vocab) / tp * kActBytes;
+    p.forward.push_back(memory_op("final norm", outside(4.0)));
     tp_enter(p.forward, false);
-    p.forward.push_back(compute("logits", flops, logits + weights, true, true));
-    p.forward.push_back(compute("loss", 0, 3.0 * logits, false));
-    p.backward.push_back(compute("logits backward", zb ? flops : 2.0 * flops, 2.0 * logits + weights, true, true));
-    if (zb) p.weight_grad.push_back(compute("logits weight-grad", flops, logits + weights, true, true));
+    linear_forward(p.forward, out);
+    p.forward.push_back(memory_op("loss", 3.0 * logits, 3));
+    p.backward.push_back(memory_op("loss backward", 2.0 * logits));
+    linear_backward(p, out);
     tp_enter(p.backward, true);
+    p.backward.push_back(memory_op("final norm backward", outside(6.0)));
     return p;
   }
 };
 
 }  // namespace
+
+const PassWork& StepSchedule::layer(bool moe) const {
+  for (const auto& v : variants)
+    if (v.moe == moe) return v.work;
+  throw std::logic_error("no layer variant of that kind");
+}
 
 double stage_flops(const StageSchedule& st) {
   double total = 0;
@@ -318,17 +467,25 @@ double pass_flops(const PassWork& p) {
 StepSchedule build_schedule(const Scenario& s, bool expand) {
   const TrainingSpec& t = s.training;
   const Parallelism& p = t.par;
-  Builder b(s);
+  Builder b(s, t.recompute);
   StepSchedule out;
   out.microbatches = static_cast<int>(t.microbatches());
   out.pp_send_bytes = b.act() / b.rep;  // with SP only this GPU's slice crosses
   out.tokens = static_cast<double>(t.global_batch) * static_cast<double>(s.model.seq_len);
   out.model_flops = model_flops_per_token(s.model, b.pc) * out.tokens;
-  out.dense_layer = b.layer(false);
-  if (s.model.moe) out.moe_layer = b.layer(true);
   out.head = b.head();
   out.tail = b.tail();
-
+  // Each distinct kind of layer is built once; stages count theirs.
+  auto variant = [&](bool moe, Recompute rc, bool offload) {
+    for (size_t i = 0; i < out.variants.size(); ++i) {
+      const auto& v = out.variants[i];
+      if (v.moe == moe && v.recompute == rc && v.offload == offload) return i;
+    }
+    out.variants.push_back({moe, rc, offload, Builder(s, rc, offload).layer(moe)});
+    return out.variants.size() - 1;
+  };
+  variant(false, t.recompute, false);
+  if (s.model.moe) variant(true, t.recompute, false);
   auto map = layer_map(t);
   const double grad_bytes = 2.0;  // bf16 gradient buckets
   const double d = static_cast<double>(p.dp) * p.cp;
@@ -336,17 +493,27 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
   for (int st = 0; st < p.pp; ++st) {
     StageSchedule stage;
     stage.stage = st;
+    // The stage's first offload_activations layers (in chunk order) offload.
+    int local_layer = 0;
+    std::vector<std::vector<size_t>> chunk_variants(static_cast<size_t>(p.vpp));
     for (int c = 0; c < p.vpp; ++c) {
       const LayerRange range = map.at(st, c);
+      for (int l = range.first; l < range.end(); ++l, ++local_layer) {
+        const size_t v = variant(s.model.is_moe_layer(l), layer_recompute(t, l - range.first),
+                                 local_layer < t.offload_activation_layers);
+        chunk_variants[static_cast<size_t>(c)].push_back(v);
+        if (stage.variant_count.size() <= v) stage.variant_count.resize(v + 1, 0);
+        stage.variant_count[v] += 1;
+      }
+    }
+    for (int c = 0; expand && c < p.vpp; ++c) {
+      const LayerRange range = map.at(st, c);
       const bool head = st == 0 && c == 0, tail = st == p.pp - 1 && c == p.vpp - 1;
-      for (int l = range.first; l < range.end(); ++l) (s.model.is_moe_layer(l) ? stage.moe_layers : stage.dense_layers) += 1;
-      if (!expand) continue;
       ChunkWork chunk;
       for (int l = range.first; l < range.end(); ++l) chunk.layers.push_back(l);
-      const std::vector<int>& layers = chunk.layers;
       if (head) chunk.append(out.head);  // its backward stays last as layers go in front
-      for (int l : layers) {
-        PassWork lw = s.model.is_moe_layer(l) ? out.moe_layer : out.dense_layer;
+      for (int l : chunk.layers) {
+        PassWork lw = out.variants[chunk_variants[static_cast<size_t>(c)][static_cast<size_t>(l - range.first)]].work;
         stamp(lw.forward, l);
         stamp(lw.backward, l);
         stamp(lw.weight_grad, l);
@@ -363,8 +530,8 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
       stage.chunks.push_back(std::move(chunk));
     }
     if (expand) stage.order = pipeline_order(t.schedule, p.pp, p.vpp, out.microbatches, st);
-    per_microbatch_flops += stage.dense_layers * pass_flops(out.dense_layer) +
-                            stage.moe_layers * (s.model.moe ? pass_flops(out.moe_layer) : 0.0);
+    for (size_t v = 0; v < stage.variant_count.size(); ++v)
+      per_microbatch_flops += stage.variant_count[v] * pass_flops(out.variants[v].work);
 
     StageParams params = stage_params(s.model, t, st, map, b.pc);
     if (t.zero < 3) {
@@ -395,7 +562,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     // 4+4+4 read and written, 2 read, 2 written = 28 bytes per local parameter.
     // Memory-bound: its few vector FLOPs are not counted.
     double local = params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? d / p.ep : 1.0);
-    stage.optimizer = {"optimizer", -1, 0.0, 28.0 * local, false, false};
+    stage.optimizer = memory_op("optimizer", 28.0 * local).compute;
     out.stages.push_back(std::move(stage));
   }
   per_microbatch_flops += pass_flops(out.head) + pass_flops(out.tail);

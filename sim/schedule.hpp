@@ -28,25 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "models/kernels.hpp"
 #include "sim/scenario.hpp"
 #include "topologies/collective.hpp"
 
 namespace danlu {
 
 enum class Pass { F, B, W };
-// Names are static strings (the analytic engine builds ops in a hot loop);
-// `layer` says which model layer an op belongs to (-1: none).
-struct ComputeOp {
-  const char* name = "";
-  int layer = -1;
-  double flops = 0;   // executed, per GPU
-  double bytes = 0;   // HBM read + written, per GPU
-  bool matmul = true; // on the matrix units (else vector / memory-bound)
-  // Matmuls run at the training precision, except those that recipes keep in
-  // bf16 under fp8/fp4 (attention scores, logits): `bf16_only`.
-  bool bf16_only = false;
-};
-
 
 struct WorkItem {
   bool is_comm = false;
@@ -82,7 +70,9 @@ struct Buckets {
 
 struct StageSchedule {
   int stage = 0;
-  int dense_layers = 0, moe_layers = 0;  // layers of each kind on this stage (all chunks)
+  // How many of this stage's layers (all chunks) are of each of
+  // StepSchedule::variants, by index.
+  std::vector<int> variant_count;
   std::vector<ChunkWork> chunks;  // [vpp]; empty unless the schedule was expanded
   std::vector<Slot> order;
   std::vector<Buckets> dp_comm;   // gradient reduction (dense, then expert parameters)
@@ -91,10 +81,22 @@ struct StageSchedule {
 };
 
 struct StepSchedule {
-  // One layer's work for one microbatch, by kind; the first virtual stage's
-  // head (embedding) and the last one's tail (logits, loss). Every chunk is
-  // the concatenation of these, so engines may cost them once.
-  PassWork dense_layer, moe_layer, head, tail;
+  // One layer's work for one microbatch, for each distinct kind of layer
+  // (dense or MoE, what it recomputes, whether its activations go to host
+  // memory); the first virtual stage's head (embedding) and the last one's
+  // tail (logits, loss). Every chunk is the concatenation of these, so
+  // engines may cost each once.
+  struct LayerVariant {
+    bool moe = false;
+    Recompute recompute = Recompute::none;
+    bool offload = false;
+    PassWork work;
+  };
+  std::vector<LayerVariant> variants;
+  PassWork head, tail;
+  // The variant of a dense (false) or MoE (true) layer as the schedule built
+  // it; the first one of that kind without recompute_layers or offload.
+  const PassWork& layer(bool moe) const;
   std::vector<StageSchedule> stages;  // [pp]
   int microbatches = 0;
   double pp_send_bytes = 0;           // one activation (or its gradient) across a stage boundary

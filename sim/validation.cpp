@@ -79,6 +79,7 @@ std::vector<ValidationCase> load_validation_cases(const std::vector<std::string>
       c.name = s->name;
       c.system = s->cluster.system.name;
       c.accelerator = s->cluster.accelerator.name;
+      c.vendor = s->cluster.accelerator.vendor;
       c.precision = precision_label(s->training);
       c.moe = s->model.moe.has_value();
       c.gpus = s->cluster.gpus;
@@ -88,6 +89,12 @@ std::vector<ValidationCase> load_validation_cases(const std::vector<std::string>
     } catch (const InputError& e) {
       describe_raw(tree, c);
       c.refusal = e.what();
+      try {
+        const Accelerator& a = catalog.accelerator(catalog.system(c.system).accelerator);
+        c.accelerator = a.name;
+        c.vendor = a.vendor;
+      } catch (const InputError&) {
+      }
     }
     out.push_back(std::move(c));
   }

@@ -20,6 +20,7 @@ struct ValidationCase {
   std::string name;
   std::string system;      // catalog system name
   std::string accelerator;
+  std::string vendor;
   std::string precision;   // "bf16", "fp8-tensorwise", "fp8-mxfp8", "fp4-nvfp4", ...
   bool moe = false;
   int gpus = 0;

@@ -114,7 +114,7 @@ TEST_CASE("expert parallelism: all-to-all sizes follow tokens, top-k and hidden 
       "training: {global_batch: 64, parallelism: {tp: 1, pp: 1, dp: 64, ep: 8}}\n");
   StepSchedule st = build_schedule(s, false);
   int a2a = 0;
-  for (const auto& w : st.moe_layer.forward)
+  for (const auto& w : st.layer(true).forward)
     if (w.is_comm && w.comm.op == Collective::all_to_all) {
       ++a2a;
       CHECK(w.comm.group == 8);

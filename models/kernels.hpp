@@ -1,0 +1,121 @@
+// The compute model: the time of one kernel (or a short run of kernels) on
+// one accelerator, from the accelerator's own physical figures.
+//
+// - GEMMs run at the chip's achievable large-GEMM throughput for their
+//   precision (a fraction of the dense peak, from public cuBLAS, hipBLASLt and
+//   XLA measurements) times a shape efficiency: the output is cut into tiles
+//   that fill the chip's compute units in waves, so a GEMM whose tiles leave
+//   the last wave part-empty, or whose inner dimension is short, runs below
+//   the large-GEMM figure. The operands' HBM traffic bounds it from below.
+// - Attention is a FlashAttention-class fused kernel with its own achieved
+//   fraction of the 16-bit peak, forward and backward apart; causal masking
+//   halves its work; short sequences and narrow heads run below the figure.
+// - Memory-bound kernels (norms, activations, casts, transposes, the loss,
+//   the optimizer) are costed by their bytes at the achievable HBM bandwidth.
+// - Every kernel leaves a gap on the GPU before the next one, and the host
+//   must launch it; a kernel shorter than its launch waits for the host unless
+//   CUDA graphs (or an XLA program) replay it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "models/hardware.hpp"
+#include "models/training.hpp"
+
+namespace danlu {
+
+// host_transfer: activations copied to or from host memory by a copy engine
+// (offloading); it runs beside the compute of its pass, and only what the
+// compute cannot cover delays the pass.
+enum class OpKind : std::uint8_t { gemm, attention_forward, attention_backward, memory, host_transfer };
+
+// One compute op of the schedule, per GPU. `flops` is the report convention's
+// count (full, not causal, attention; what HFU counts); the time comes from
+// the kind-specific fields.
+struct ComputeOp {
+  const char* name = "";  // a static string: ops are built in the analytic engine's hot loop
+  int layer = -1;         // the model layer it belongs to (-1: none)
+  OpKind kind = OpKind::memory;
+  double flops = 0;       // executed, report convention
+  double bytes = 0;       // memory ops: HBM bytes read + written; others: extra traffic (casts fused in)
+  // gemm: `count` independent products of [m x k] by [k x n] (experts run
+  // `count` per GPU); attention: m = query tokens per sequence on this GPU,
+  // n = key tokens they see on average (causal: about half), k = head_dim,
+  // count = sequences x heads on this GPU.
+  double m = 0, n = 0, k = 0, count = 1;
+  // gemm: runs in the recipe's low precision (fp8/fp4) when training in one;
+  // otherwise (attention scores, the output layer, the router) in bf16.
+  bool low_precision = false;
+  int kernels = 1;        // launches this op stands for
+
+  bool on_matrix_units() const { return kind != OpKind::memory && kind != OpKind::host_transfer; }
+};
+
+// Global constants of the compute model: the same for every chip and run,
+// each a physical quantity with a documented range; the calibration profile
+// may refit them (models/calibration.hpp).
+struct ComputeConstants {
+  // Fraction of a microbenchmark's large-GEMM rate that a training step's
+  // GEMMs sustain: clocks held lower under the power cap through a long
+  // step than in a short benchmark burst, L2 and HBM shared with the other
+  // kernels, operands arriving cold.
+  double gemm_sustained = 1.0;
+  // The same for GEMMs below 16 bits, on top of gemm_sustained: an fp8 or
+  // fp4 GEMM draws more power per second than a bf16 one, so under the same
+  // cap its clocks fall further, and its shorter run pays a larger share of
+  // fixed per-GEMM costs (scaling epilogues, wave tails).
+  double gemm_sustained_low = 1.0;
+  // Inner dimension at which a GEMM's fixed per-tile cost (prologue, epilogue,
+  // the pipeline filling) equals its main loop: efficiency falls as k/(k+k0).
+  double gemm_k_half = 64;
+  // Sequence length at which a fused attention kernel reaches half its
+  // long-sequence rate (per-tile setup and the softmax rescaling).
+  double attention_seq_half = 256;
+  // Head dimension at which attention reaches half its asymptotic rate
+  // (FlashAttention-3: hd 64 runs at ~0.77 of hd 128).
+  double attention_head_dim_half = 64;
+  // GPU-side gap between dependent kernels (drain, launch latency, tail).
+  double kernel_gap_s = 2e-6;
+  // Fraction by which compute slows while an overlapped collective shares
+  // the chip (its kernels take SMs and HBM bandwidth).
+  double overlap_slowdown = 0.1;
+};
+
+// How the run uses its kernels: the training precision and the recipe's
+// matmul precision, and whether launches are replayed from a graph.
+struct KernelContext {
+  const Accelerator* acc = nullptr;
+  const ComputeConstants* constants = nullptr;
+  Precision low = Precision::bf16;   // the precision of low-precision GEMMs
+  Precision high = Precision::bf16;  // everything else on the matrix units
+  double launch_s = 0;               // host launch cost per kernel after graphs
+  double host_bytes_per_s = 0;       // per GPU and direction, to host memory
+};
+
+KernelContext make_kernel_context(const Accelerator& acc, const TrainingSpec& t, const ComputeConstants& c,
+                                  double host_bytes_per_s);
+
+// What a low-precision recipe adds to each tensor a GEMM reads: HBM bytes per
+// element to quantise it for both GEMMs it feeds (the forward and, transposed
+// or column-wise, the weight gradient), and the kernels that takes.
+// tensorwise: amax pass (read 2) + cast (read 2, write 1 + transposed 1) = 6;
+// delayed: no amax pass = 4; mxfp8 / blockwise: read 2, write row- and
+// column-wise copies with a scale per 32 (128) = 4.06; nvfp4: amax pass +
+// read + two 4-bit copies with a scale per 16 + the Hadamard transform of the
+// column-wise copy = 6.1; mxfp4: 3.1. bf16 and wider: nothing.
+struct QuantizeCost {
+  double bytes_per_element = 0;
+  int kernels = 0;
+};
+QuantizeCost quantize_cost(const TrainingSpec& t);
+
+// The shape efficiency of one GEMM: tile and wave quantisation times the
+// inner-dimension term (1 for a large square GEMM).
+double gemm_shape_efficiency(const KernelFigures& f, const ComputeConstants& c, double m, double n, double k);
+
+// Time of one compute op, the gap after it included; a host transfer's time
+// is the copy's own (engines overlap it with the pass's compute).
+double op_time(const ComputeOp& op, const KernelContext& ctx);
+
+}  // namespace danlu

@@ -1,0 +1,273 @@
+#include "sim/calibrate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "sim/engine.hpp"
+#include "sim/schedule.hpp"
+#include "topologies/network.hpp"
+
+namespace danlu {
+
+namespace {
+
+// A case ready to be predicted again and again: its scenario (whose kernel
+// figures and constants the fit rewrites), schedule and network, which the
+// fitted parameters do not change.
+struct Working {
+  const ValidationCase* c;
+  Scenario s;
+  StepSchedule sched;
+  Network net;
+};
+
+std::vector<Working> prepare(const std::vector<ValidationCase>& cases, const std::set<std::string>& skip_systems) {
+  std::vector<Working> out;
+  for (const auto& c : cases) {
+    if (!c.scenario || skip_systems.count(c.system)) continue;
+    Working w{&c, *c.scenario, {}, {}};
+    w.sched = build_schedule(w.s, false);
+    w.net = make_network(w.s.cluster);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+double predict(const Working& w, const Engine& engine) {
+  StepResult r = engine.run(w.s, w.sched, w.net);
+  return w.c->throughput ? w.sched.tokens / r.time_s / w.s.cluster.gpus : r.time_s;
+}
+
+// The parameters a fit moves: where each lives and its range.
+struct FreeParam {
+  std::string accelerator;  // "" = a global constant
+  std::string name;
+  double lo, hi, start;
+};
+
+std::vector<FreeParam> free_params(const std::vector<Working>& work, const Catalog& base) {
+  std::vector<FreeParam> out;
+  for (const auto& info : constant_params())
+    out.push_back({"", info.name, info.lo, info.hi, get_param(base.constants(), info.name)});
+  // Per accelerator: the GEMM efficiency of each precision trained in (and of
+  // the 16-bit path), attention when a case uses a fused kernel, and HBM.
+  std::map<std::string, std::set<std::string>> names;
+  for (const auto& w : work) {
+    auto& n = names[w.s.cluster.accelerator.name];
+    const KernelContext kc = kernel_context(w.s);
+    n.insert("gemm." + std::string(to_string(kc.low)));
+    if (kc.high != kc.low && w.c->precision == std::string(to_string(kc.high))) n.insert("gemm." + std::string(to_string(kc.high)));
+    if (w.s.training.flash_attention) n.insert({"attention.forward", "attention.backward"});
+    n.insert("hbm");
+  }
+  for (const auto& [acc, ns] : names)
+    for (const auto& name : ns) {
+      const ParamInfo* info = find_accelerator_param(name);
+      double start = get_param(base.accelerator(acc).kernels, name);
+      if (start <= 0) start = base.accelerator(acc).kernels.gemm(precision_from(name.substr(5)));
+      out.push_back({acc, name, info->lo, info->hi, start});
+    }
+  return out;
+}
+
+double sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
+double to_value(const FreeParam& p, double u) { return p.lo + (p.hi - p.lo) * sigmoid(u); }
+double to_u(const FreeParam& p, double v) {
+  double x = std::clamp((v - p.lo) / (p.hi - p.lo), 1e-4, 1 - 1e-4);
+  return std::log(x / (1 - x));
+}
+
+// Writes the parameter values into every working scenario.
+void apply(std::vector<Working>& work, const Catalog& base, const std::vector<FreeParam>& params,
+           const std::vector<double>& u) {
+  ComputeConstants constants = base.constants();
+  std::map<std::string, KernelFigures> figures;
+  for (size_t j = 0; j < params.size(); ++j) {
+    const FreeParam& p = params[j];
+    if (p.accelerator.empty()) {
+      set_param(constants, p.name, to_value(p, u[j]));
+    } else {
+      auto it = figures.try_emplace(p.accelerator, base.accelerator(p.accelerator).kernels).first;
+      set_param(it->second, p.name, to_value(p, u[j]));
+    }
+  }
+  for (auto& w : work) {
+    w.s.constants = constants;
+    auto it = figures.find(w.s.cluster.accelerator.name);
+    w.s.cluster.accelerator.kernels = it != figures.end() ? it->second : base.accelerator(w.s.cluster.accelerator.name).kernels;
+  }
+}
+
+// Solves A x = b (A symmetric positive definite after damping) by Gaussian
+// elimination with partial pivoting.
+std::vector<double> solve(std::vector<std::vector<double>> a, std::vector<double> b) {
+  const size_t n = b.size();
+  for (size_t i = 0; i < n; ++i) {
+    size_t piv = i;
+    for (size_t r = i + 1; r < n; ++r)
+      if (std::fabs(a[r][i]) > std::fabs(a[piv][i])) piv = r;
+    std::swap(a[i], a[piv]);
+    std::swap(b[i], b[piv]);
+    if (std::fabs(a[i][i]) < 1e-300) continue;
+    for (size_t r = i + 1; r < n; ++r) {
+      const double f = a[r][i] / a[i][i];
+      for (size_t c = i; c < n; ++c) a[r][c] -= f * a[i][c];
+      b[r] -= f * b[i];
+    }
+  }
+  std::vector<double> x(n, 0.0);
+  for (size_t i = n; i-- > 0;) {
+    double sum = b[i];
+    for (size_t c = i + 1; c < n; ++c) sum -= a[i][c] * x[c];
+    x[i] = std::fabs(a[i][i]) < 1e-300 ? 0.0 : sum / a[i][i];
+  }
+  return x;
+}
+
+}  // namespace
+
+FitResult fit_profile(const std::vector<ValidationCase>& cases, const Catalog& base, const FitOptions& options) {
+  std::set<std::string> skip(options.hold_out_systems.begin(), options.hold_out_systems.end());
+  std::vector<Working> work = prepare(cases, skip);
+  if (work.empty()) throw InputError("calibrate", "no case with a measured figure to fit on");
+  const auto engine = make_analytic_engine({});
+  const std::vector<FreeParam> params = free_params(work, base);
+  const size_t P = params.size(), N = work.size();
+  const double prior = std::sqrt(options.prior);
+
+  auto residuals = [&](const std::vector<double>& u) {
+    apply(work, base, params, u);
+    std::vector<double> r(N + P);
+    for (size_t i = 0; i < N; ++i) {
+      double pred = predict(work[i], *engine);
+      r[i] = std::isfinite(pred) && pred > 0 ? std::log(pred / work[i].c->measured) : 10.0;
+    }
+    for (size_t j = 0; j < P; ++j) r[N + j] = prior * (to_value(params[j], u[j]) - params[j].start) / (params[j].hi - params[j].lo);
+    return r;
+  };
+  auto cost = [](const std::vector<double>& r) {
+    double c = 0;
+    for (double x : r) c += x * x;
+    return c;
+  };
+
+  std::vector<double> u(P);
+  for (size_t j = 0; j < P; ++j) u[j] = to_u(params[j], params[j].start);
+  std::vector<double> r = residuals(u);
+  double c = cost(r), mu = 1e-2;
+  int it = 0;
+  for (; it < options.max_iterations; ++it) {
+    // Jacobian by forward differences in the unbounded coordinates.
+    std::vector<std::vector<double>> J(N + P, std::vector<double>(P));
+    const double h = 1e-4;
+    for (size_t j = 0; j < P; ++j) {
+      std::vector<double> uj = u;
+      uj[j] += h;
+      std::vector<double> rj = residuals(uj);
+      for (size_t i = 0; i < N + P; ++i) J[i][j] = (rj[i] - r[i]) / h;
+    }
+    std::vector<std::vector<double>> A(P, std::vector<double>(P, 0.0));
+    std::vector<double> g(P, 0.0);
+    for (size_t i = 0; i < N + P; ++i)
+      for (size_t a = 0; a < P; ++a) {
+        if (J[i][a] == 0) continue;
+        g[a] += J[i][a] * r[i];
+        for (size_t b = 0; b < P; ++b) A[a][b] += J[i][a] * J[i][b];
+      }
+    bool improved = false;
+    for (int tries = 0; tries < 10 && !improved; ++tries) {
+      std::vector<std::vector<double>> D = A;
+      std::vector<double> minus_g(P);
+      for (size_t a = 0; a < P; ++a) {
+        D[a][a] += mu * std::max(A[a][a], 1e-9);
+        minus_g[a] = -g[a];
+      }
+      std::vector<double> step = solve(D, minus_g);
+      std::vector<double> trial = u;
+      for (size_t a = 0; a < P; ++a) trial[a] += std::clamp(step[a], -3.0, 3.0);
+      std::vector<double> rt = residuals(trial);
+      double ct = cost(rt);
+      if (ct < c) {
+        improved = true;
+        const double gain = (c - ct) / c;
+        u = trial, r = rt, c = ct;
+        mu = std::max(mu / 3, 1e-7);
+        if (gain < 1e-7) it = options.max_iterations;
+      } else {
+        mu *= 4;
+      }
+    }
+    if (!improved) break;
+  }
+  apply(work, base, params, u);
+
+  FitResult out;
+  out.cases = static_cast<int>(N);
+  out.parameters = static_cast<int>(P);
+  out.iterations = it;
+  double sq = 0;
+  for (size_t i = 0; i < N; ++i) sq += r[i] * r[i];
+  out.rms_log_error = std::sqrt(sq / N);
+  for (size_t j = 0; j < P; ++j) {
+    const double v = to_value(params[j], u[j]);
+    if (params[j].accelerator.empty()) out.profile.constants[params[j].name] = v;
+    else out.profile.accelerators[params[j].accelerator][params[j].name] = v;
+  }
+  return out;
+}
+
+std::vector<ValidationRow> predict_cases(const std::vector<ValidationCase>& cases, const Catalog& base,
+                                         const Profile& profile) {
+  Catalog cat = base;
+  cat.apply_profile(profile, "profile");
+  const auto engine = make_analytic_engine({});
+  std::vector<ValidationRow> rows;
+  for (const auto& c : cases) {
+    ValidationRow row;
+    row.c = &c;
+    if (c.scenario) {
+      std::vector<Working> one = prepare({c}, {});
+      Working& w = one.front();
+      w.c = &c;
+      w.s.constants = cat.constants();
+      w.s.cluster.accelerator.kernels = cat.accelerator(w.s.cluster.accelerator.name).kernels;
+      row.predicted = predict(w, *engine);
+      row.error = row.predicted / c.measured - 1;
+      row.abs_error = std::min(1.0, std::fabs(row.error));
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+CrossValidation leave_one_system_out(const std::vector<ValidationCase>& cases, const Catalog& base,
+                                     const FitOptions& options) {
+  std::set<std::string> systems;
+  for (const auto& c : cases) systems.insert(c.system);
+  CrossValidation cv;
+  cv.rows.resize(cases.size());
+  std::map<std::string, std::pair<double, int>> sq;
+  for (const auto& system : systems) {
+    FitOptions o = options;
+    o.hold_out_systems.push_back(system);
+    FitResult fit = fit_profile(cases, base, o);
+    // The held-out system's accelerator keeps its microbenchmark figures.
+    for (const auto& c : cases)
+      if (c.system == system && c.scenario) fit.profile.accelerators.erase(c.accelerator);
+    std::vector<ValidationRow> rows = predict_cases(cases, base, fit.profile);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      if (cases[i].system != system) continue;
+      cv.rows[i] = rows[i];
+      if (cases[i].scenario) {
+        auto& [sum, n] = sq[cases[i].vendor];
+        sum += std::pow(std::log1p(rows[i].error), 2);
+        ++n;
+      }
+    }
+  }
+  for (const auto& [vendor, sn] : sq) cv.rms_by_vendor[vendor] = std::sqrt(sn.first / sn.second);
+  return cv;
+}
+
+}  // namespace danlu

@@ -1,0 +1,179 @@
+// Calibration profiles and `danlu calibrate`: ranges, the fitter, and the
+// accuracy the built-in profile reaches on published runs.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "sim/calibrate.hpp"
+#include "tests/util.hpp"
+
+using namespace danlu;
+using doctest::Approx;
+
+TEST_CASE("the built-in profile's constants lie inside their documented ranges") {
+  const Profile& p = test::catalog().profile();
+  REQUIRE(!p.constants.empty());
+  for (const auto& [name, v] : p.constants) {
+    CAPTURE(name);
+    const ParamInfo* info = find_constant_param(name);
+    REQUIRE(info);
+    CHECK(v >= info->lo);
+    CHECK(v <= info->hi);
+  }
+  int figures = 0;
+  for (const auto& [acc, values] : p.accelerators)
+    for (const auto& [name, v] : values) {
+      CAPTURE(acc);
+      CAPTURE(name);
+      const ParamInfo* info = find_accelerator_param(name);
+      REQUIRE(info);
+      CHECK(v >= info->lo);
+      CHECK(v <= info->hi);
+      ++figures;
+    }
+  // Few constants: a handful per measured accelerator, not one per run.
+  CHECK(p.constants.size() + figures < 40);
+  CHECK(p.uncertainty.count("nvidia") == 1);
+}
+
+TEST_CASE("a profile round-trips through its YAML, and bad values are refused with their location") {
+  Profile p;
+  p.constants["overlap_slowdown"] = 0.2;
+  p.accelerators["h100-sxm"]["gemm.fp8"] = 0.6;
+  p.accelerators["h100-sxm"]["launch"] = 4e-6;
+  p.uncertainty["nvidia"] = 0.1;
+  Profile q = parse_profile(render_profile(p), "p.yaml");
+  CHECK(q.constants.at("overlap_slowdown") == Approx(0.2));
+  CHECK(q.accelerators.at("h100-sxm").at("gemm.fp8") == Approx(0.6));
+  CHECK(q.accelerators.at("h100-sxm").at("launch") == Approx(4e-6));
+  CHECK(q.uncertainty.at("nvidia") == Approx(0.1));
+
+  try {
+    parse_profile("constants:\n  overlap_slowdown: 0.9\n", "p.yaml");
+    FAIL("accepted a value out of its range");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("p.yaml:2:21: constants.overlap_slowdown: expected a value from 0 to 0.5") == 0);
+  }
+  CHECK_THROWS_AS(parse_profile("constants:\n  overlap_slowdwn: 0.1\n", "p.yaml"), InputError);
+  Catalog c = Catalog::builtin(false);
+  Profile bad;
+  bad.accelerators["h100-sxn"]["hbm"] = 0.8;
+  CHECK_THROWS_AS(c.apply_profile(bad, "p.yaml"), InputError);
+  Profile no_fp4;
+  no_fp4.accelerators["h100-sxm"]["gemm.fp4"] = 0.5;
+  CHECK_THROWS_AS(c.apply_profile(no_fp4, "p.yaml"), InputError);
+}
+
+TEST_CASE("the fitter recovers constants that generated the measurements") {
+  // Measurements made by a known profile from three scenarios on two chips;
+  // fitting from the microbenchmark figures must find that profile's values
+  // again (the pull toward the microbenchmarks off).
+  const Catalog base = Catalog::builtin(false);
+  Profile truth;
+  truth.constants["overlap_slowdown"] = 0.25;
+  truth.accelerators["h100-sxm"]["gemm.fp8"] = 0.55;
+  truth.accelerators["b200"]["gemm.fp8"] = 0.5;
+  std::vector<ValidationCase> cases;
+  const char* layouts[] = {"{tp: 8}", "{tp: 4, pp: 2}", "{tp: 2, pp: 4}"};
+  for (const char* system : {"dgx-h100", "dgx-b200"})
+    for (const char* par : layouts) {
+      ValidationCase c;
+      auto s = std::make_shared<Scenario>(build_scenario(
+          parse_yaml(fmt::format("name: t\nmodel: {{preset: llama3-70b}}\ncluster: {{system: {}, gpus: 64}}\n"
+                                 "training: {{precision: fp8, global_batch: 128, parallelism: {}, recompute: none,"
+                                 " overlap: {{tp_comm: true}}}}\n",
+                                 system, par),
+                     "t.yaml"),
+          base));
+      c.name = fmt::format("{}-{}", system, par);
+      c.system = system;
+      c.accelerator = s->cluster.accelerator.name;
+      c.vendor = "nvidia";
+      c.throughput = true;
+      c.gpus = 64;
+      c.scenario = s;
+      cases.push_back(c);
+    }
+  std::vector<ValidationRow> truth_rows = predict_cases(cases, base, truth);
+  for (size_t i = 0; i < cases.size(); ++i) cases[i].measured = truth_rows[i].predicted;
+  FitOptions o;
+  o.prior = 0;
+  FitResult fit = fit_profile(cases, base, o);
+  CHECK(fit.rms_log_error < 0.005);
+  for (const auto& r : predict_cases(cases, base, fit.profile)) CHECK(std::fabs(r.error) < 0.01);
+  // Three layouts per chip cannot tell the global factors from the chips'
+  // own figures, but they pin the chips against each other: the ratio of
+  // their fp8 GEMM efficiencies is the one that made the data.
+  const double h100 = fit.profile.accelerators.at("h100-sxm").at("gemm.fp8");
+  const double b200 = fit.profile.accelerators.at("b200").at("gemm.fp8");
+  CHECK(h100 / b200 == Approx(0.55 / 0.5).epsilon(0.02));
+}
+
+namespace {
+std::vector<ValidationCase> published() {
+  return load_validation_cases({test::source("scenarios/calibration"), test::source("scenarios/validation/modern")},
+                               test::catalog());
+}
+}  // namespace
+
+TEST_CASE("accuracy on published runs with the built-in profile") {
+  const auto cases = published();
+  const auto rows = validate_cases(cases, "analytic");
+  std::vector<ValidationRow> selene, modern_dense;
+  for (const auto& r : rows) {
+    if (r.c->file.find("/calibration/") != std::string::npos) selene.push_back(r);
+    else if (!r.c->moe) modern_dense.push_back(r);
+  }
+  const ErrorSummary s = summarize(selene), d = summarize(modern_dense);
+  MESSAGE("Selene: " << s.n << " runs, MAPE " << 100 * s.mape << "%; modern dense: " << d.n << " rows, MAPE "
+                     << 100 * d.mape << "%");
+  CHECK(s.n == 19);
+  CHECK(s.mape <= 0.05);
+  CHECK(d.n == 80);
+  CHECK(d.refused == 0);
+  CHECK(d.mape <= 0.08);
+  for (const auto& [system, g] : summarize_by(modern_dense, "system")) {
+    CAPTURE(system);
+    CHECK(g.mape <= 0.15);
+  }
+}
+
+TEST_CASE("leave-one-system-out on the dense runs stays within 15%") {
+  auto cases = published();
+  std::erase_if(cases, [](const ValidationCase& c) { return c.moe; });
+  const CrossValidation cv = leave_one_system_out(cases, Catalog::builtin(false), FitOptions{});
+  const ErrorSummary all = summarize(cv.rows);
+  MESSAGE("leave-one-system-out, dense: MAPE " << 100 * all.mape << "%");
+  CHECK(all.mape <= 0.15);
+  CHECK(cv.rms_by_vendor.count("nvidia") == 1);
+  CHECK(cv.rms_by_vendor.count("google") == 1);
+}
+
+TEST_CASE("calibrate and --calibration from the command line") {
+  namespace fs = std::filesystem;
+  const fs::path out = fs::temp_directory_path() / ("danlu-profile-" + std::to_string(::getpid()) + ".yaml");
+  auto r = test::run_danlu("calibrate scenarios/calibration -o " + out.string());
+  CHECK(r.status == 0);
+  CHECK(r.output.find("After (fitted, in-sample):") != std::string::npos);
+  REQUIRE(fs::exists(out));
+  Profile p = load_profile(out.string());
+  CHECK(p.accelerators.count("a100-sxm-80gb") == 1);
+  // The written profile is read back by every command.
+  r = test::run_danlu("--calibration " + out.string() + " run scenarios/calibration/k22-175b.yaml --format json");
+  CHECK(r.status == 0);
+  r = test::run_danlu("run scenarios/calibration/k22-175b.yaml --calibration none");
+  CHECK(r.status == 0);
+  fs::remove(out);
+
+  std::ofstream(out) << "constants:\n  kernel_gap_s: 1s\n";
+  r = test::run_danlu("run scenarios/calibration/k22-175b.yaml --calibration " + out.string());
+  CHECK(r.status == 2);
+  CHECK(r.output.find(out.string() + ":2:17: constants.kernel_gap_s: expected a value from") != std::string::npos);
+  fs::remove(out);
+  r = test::run_danlu("calibrate tests/bad");
+  CHECK(r.status == 2);
+}
