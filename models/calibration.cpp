@@ -20,7 +20,12 @@ const std::vector<ParamInfo>& constant_params() {
        "key length at which a fused attention kernel reaches half its long-sequence rate"},
       {"attention_head_dim_half", 16, 256, "",
        "head dimension at which attention reaches half its asymptotic rate (FA3: hd 64 at ~0.77 of hd 128)"},
-      {"kernel_gap_s", 0.3e-6, 6e-6, "s", "GPU-side gap between dependent kernels (launch latency, drain, tail)"},
+      {"kernel_gap_s", 0.5e-6, 3e-6, "s",
+       "GPU-side gap between dependent kernels (launch latency, drain, tail; ~0.9 us inside a CUDA graph)"},
+      {"grouped_gemm", 0.4, 1.0, "",
+       "fraction of a dense GEMM's rate that a grouped GEMM over experts reaches at the same shape"},
+      {"host_sync_s", 5e-6, 300e-6, "s",
+       "round trip of a host sync (MoE token counts): the queue drains, the host reads and launches again"},
       {"overlap_slowdown", 0, 0.5, "",
        "fraction by which compute slows while an overlapped collective shares the chip's SMs and HBM"},
   };
@@ -69,6 +74,8 @@ double* field(ComputeConstants& c, const std::string& name) {
   if (name == "attention_head_dim_half") return &c.attention_head_dim_half;
   if (name == "kernel_gap_s") return &c.kernel_gap_s;
   if (name == "overlap_slowdown") return &c.overlap_slowdown;
+  if (name == "host_sync_s") return &c.host_sync_s;
+  if (name == "grouped_gemm") return &c.grouped_gemm;
   throw std::logic_error("unknown constant " + name);
 }
 double* field(KernelFigures& f, const std::string& name) {

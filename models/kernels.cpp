@@ -49,7 +49,8 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
     case OpKind::gemm: {
       const Precision p = op.low_precision ? ctx.low : ctx.high;
       const double sustained = c.gemm_sustained * (bytes_per_element(p) < 2.0 ? c.gemm_sustained_low : 1.0);
-      const double rate = a.peak(p) * f.gemm(p) * sustained * gemm_shape_efficiency(f, c, op.m, op.n, op.k);
+      const double grouped = op.grouped ? c.grouped_gemm : 1.0;
+      const double rate = a.peak(p) * f.gemm(p) * sustained * grouped * gemm_shape_efficiency(f, c, op.m, op.n, op.k);
       const double flops = 2.0 * op.m * op.n * op.k * op.count;
       // Operands in the GEMM's precision, the output in 16 bits.
       const double in = bytes_per_element(p);
@@ -72,6 +73,8 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       break;
     case OpKind::host_transfer:
       return op.bytes / ctx.host_bytes_per_s;
+    case OpKind::host_sync:
+      return c.host_sync_s;
   }
   return t + op.kernels * c.kernel_gap_s;
 }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 #include "models/hardware.hpp"
@@ -28,7 +29,9 @@ namespace danlu {
 // host_transfer: activations copied to or from host memory by a copy engine
 // (offloading); it runs beside the compute of its pass, and only what the
 // compute cannot cover delays the pass.
-enum class OpKind : std::uint8_t { gemm, attention_forward, attention_backward, memory, host_transfer };
+// host_sync: the host waits for the GPU (a device-to-host copy the next
+// launches depend on, such as MoE token counts): the launch queue drains.
+enum class OpKind : std::uint8_t { gemm, attention_forward, attention_backward, memory, host_transfer, host_sync };
 
 // One compute op of the schedule, per GPU. `flops` is the report convention's
 // count (full, not causal, attention; what HFU counts); the time comes from
@@ -47,9 +50,12 @@ struct ComputeOp {
   // gemm: runs in the recipe's low precision (fp8/fp4) when training in one;
   // otherwise (attention scores, the output layer, the router) in bf16.
   bool low_precision = false;
+  bool grouped = false;   // gemm: one grouped GEMM over experts (not a batched one)
   int kernels = 1;        // launches this op stands for
 
-  bool on_matrix_units() const { return kind != OpKind::memory && kind != OpKind::host_transfer; }
+  bool on_matrix_units() const {
+    return kind == OpKind::gemm || kind == OpKind::attention_forward || kind == OpKind::attention_backward;
+  }
 };
 
 // Global constants of the compute model: the same for every chip and run,
@@ -80,6 +86,14 @@ struct ComputeConstants {
   // Fraction by which compute slows while an overlapped collective shares
   // the chip (its kernels take SMs and HBM bandwidth).
   double overlap_slowdown = 0.1;
+  // Grouped GEMMs (one launch over many experts' small GEMMs) reach this
+  // fraction of a dense GEMM's rate at the same shape: per-group setup and
+  // scheduling, uneven groups (DeepGEMM contiguous: ~0.93 of dense on H800;
+  // torchao MXFP8 on B200: ~0.6; cuBLAS grouped on GB200: ~0.74).
+  double grouped_gemm = 0.8;
+  // A host sync's round trip: the GPU finishes its queue, the host reads the
+  // result and launches again (cudaStreamSynchronize and a launch, ~20-50 us).
+  double host_sync_s = 30e-6;
 };
 
 // How the run uses its kernels: the training precision and the recipe's
@@ -113,6 +127,15 @@ QuantizeCost quantize_cost(const TrainingSpec& t);
 // The shape efficiency of one GEMM: tile and wave quantisation times the
 // inner-dimension term (1 for a large square GEMM).
 double gemm_shape_efficiency(const KernelFigures& f, const ComputeConstants& c, double m, double n, double k);
+
+// A run of kernels that the host launches while the GPU executes them takes
+// about the longer of the two; near the crossover launch jitter makes it a
+// little longer than either (a smooth maximum, 12% over at equal times).
+inline double launch_bound(double gpu_s, double host_s) {
+  if (host_s <= 0) return gpu_s;
+  const double a = gpu_s * gpu_s * gpu_s, b = host_s * host_s * host_s;
+  return std::cbrt(std::sqrt(a * a + b * b));
+}
 
 // Time of one compute op, the gap after it included; a host transfer's time
 // is the copy's own (engines overlap it with the pass's compute).

@@ -64,6 +64,16 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   const double q_per_gpu = static_cast<double>(m.heads) * m.head_dim / tp;
   const double kv_per_gpu = m.head_dim * std::max(1.0, m.kv_heads / tp);
   double attention = sb * q_per_gpu * (4.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) + 2.0 * sb * kv_per_gpu * 2.0;
+  if (m.mla) {
+    // MLA: the latent queries and keys/values (norm input and the up-
+    // projections' inputs), the shared rotary key, then per head Q and K at
+    // the query-key width, V and O at the value width.
+    const MlaSpec& a = *m.mla;
+    const double heads = m.heads / tp;
+    attention = sb * ((2.0 + gemm_in) * (a.q_lora_rank + a.kv_lora_rank) + 2.0 * a.qk_rope_head_dim +
+                      heads * (4.0 * a.qk_head_dim() + 2.0 * a.v_head_dim +
+                               (2.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) * a.v_head_dim));
+  }
   if (recompute == Recompute::none && !t.flash_attention) {
     // softmax output (2 bytes), plus dropout mask (1) and output (2) when used
     double per_score = m.dropout ? 5.0 : 2.0;
@@ -76,11 +86,15 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   auto ffn = [&](double f) { return ((m.activation == Activation::swiglu ? 4.0 : 2.0) + gemm_in) * sb * f / tp; };
   double mlp;
   if (m.is_moe_layer(layer)) {
-    // Each GPU processes its local tokens' top_k expert assignments (times the
-    // capacity factor), plus the dispatched copy of each token's hidden state.
-    double routed = m.moe->top_k * m.moe->capacity_factor;
-    mlp = routed * (ffn(static_cast<double>(m.moe->expert_ffn_hidden)) + 2.0 * sb * h / rep) +
-          m.moe->shared_experts * ffn(static_cast<double>(m.moe->expert_ffn_hidden));
+    // The routed copies this GPU's experts process: its tokens' top_k
+    // assignments (times the capacity factor), gathered over the expert-
+    // tensor group; each keeps the dispatched hidden state (the expert FC1's
+    // input) and its share of the expert's FFN width.
+    const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
+    const double etp = t.par.etp;
+    const double rows = sb / rep * m.moe->top_k * m.moe->capacity_factor * etp;
+    const double per_row = gemm_in * h + ((m.activation == Activation::swiglu ? 4.0 : 2.0) + gemm_in) * fe / etp;
+    mlp = rows * per_row + m.moe->shared_experts * ffn(fe);
   } else {
     mlp = ffn(static_cast<double>(m.ffn_hidden));
   }
@@ -96,25 +110,40 @@ StageParams stage_params(const ModelSpec& m, const TrainingSpec& t, int stage, c
   const double tp = t.par.tp;
   const double h = static_cast<double>(m.hidden);
   // K and V projections are replicated when there are fewer KV heads than tp.
-  const double kv_replicated = 2.0 * h * m.head_dim * std::max(1.0, m.kv_heads / tp);
-  const double q_o = 2.0 * h * static_cast<double>(m.heads) * m.head_dim / tp;
-  const double attention = q_o + kv_replicated;
+  // MLA's down-projections are not split; its up- and output projections are.
+  double attention;
+  if (m.mla) {
+    const MlaSpec& a = *m.mla;
+    const double down = h * (a.q_lora_rank + a.kv_lora_rank + a.qk_rope_head_dim);
+    attention = down + (pc.attention_per_layer - down) / tp;
+  } else {
+    const double kv_replicated = 2.0 * h * m.head_dim * std::max(1.0, m.kv_heads / tp);
+    const double q_o = 2.0 * h * static_cast<double>(m.heads) * m.head_dim / tp;
+    attention = q_o + kv_replicated;
+  }
+  const double experts_split = static_cast<double>(t.par.etp) * t.par.ep;
   StageParams p;
-  for (int c = 0; c < map.vpp; ++c)
-    for (int layer = map.at(stage, c).first; layer < map.at(stage, c).end(); ++layer) {
-      p.dense += attention + pc.norms_per_layer;
-      if (m.is_moe_layer(layer)) {
-        p.dense += m.moe->shared_experts * pc.expert_per_expert / tp + pc.router_per_layer;
-        p.expert += m.moe->experts * pc.expert_per_expert / (tp * t.par.ep);
-      } else {
-        p.dense += pc.dense_mlp_per_layer / tp;
-      }
+  auto add_layer = [&](bool moe) {
+    p.dense += attention + pc.norms_per_layer;
+    if (moe) {
+      p.dense += m.moe->shared_experts * pc.expert_per_expert / tp + pc.router_per_layer;
+      p.expert += m.moe->experts * pc.expert_per_expert / experts_split;
+    } else {
+      p.dense += pc.dense_mlp_per_layer / tp;
     }
+  };
+  for (int c = 0; c < map.vpp; ++c)
+    for (int layer = map.at(stage, c).first; layer < map.at(stage, c).end(); ++layer) add_layer(m.is_moe_layer(layer));
   const bool first = stage == 0, last = stage == t.par.pp - 1;
   if (first) p.dense += pc.embedding / tp;
   if (last) {
     // A tied output layer on another stage needs its own copy of the embedding.
     p.dense += (m.tied_embeddings ? (first ? 0.0 : pc.embedding) : pc.output) / tp + pc.final_norm;
+    // MTP modules: a layer each, and the 2h x h projection.
+    for (int i = 0; i < m.mtp_layers; ++i) {
+      add_layer(m.moe.has_value());
+      p.dense += 2 * h * h / tp + 3 * h;
+    }
   }
   return p;
 }
@@ -130,7 +159,7 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   mb.capacity_bytes = a.hbm_usable_bytes;
   StageParams p = stage_params(m, t, stage, map, pc);
   const double d = static_cast<double>(t.par.dp) * t.par.cp;  // ZeRO shards over dp x cp
-  const double d_expert = d / t.par.ep;
+  const double d_expert = t.par.expert_data_parallel();  // ranks holding the same experts
   auto shard = [&](double per_param, int from_stage) {
     bool sharded = t.zero >= from_stage;
     return per_param * (p.dense / (sharded ? d : 1.0) + p.expert / (sharded ? d_expert : 1.0));
@@ -160,8 +189,12 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   const double sb = s * t.micro_batch;
   const double rep = (t.sequence_parallel && t.par.tp > 1) ? t.par.tp : 1.0;
   if (stage == t.par.pp - 1) {
-    // fp32 logits for the loss of the microbatch in flight, and the final norm's input.
-    acts += 4.0 * sb * static_cast<double>(m.vocab) / t.par.tp + 2.0 * sb * m.hidden / rep;
+    // fp32 logits for the loss of the microbatch in flight, and the final norm's
+    // input; each MTP module keeps a layer's activations and its own logits
+    // (the last virtual stage holds one microbatch at a time).
+    const double head = 4.0 * sb * static_cast<double>(m.vocab) / t.par.tp + 2.0 * sb * m.hidden / rep;
+    const double mtp_layer = m.mtp_layers > 0 ? layer_activation_bytes(m, t, m.layers - 1) : 0.0;
+    acts += head + m.mtp_layers * (head + mtp_layer);
   }
   if (stage == 0 && m.dropout) acts += sb * m.hidden / rep * std::min(in_flight, static_cast<double>(t.par.pp));
   mb.activations_bytes = acts;

@@ -28,6 +28,64 @@ int Parallelism::stride(const std::string& dim) const {
   return stride;
 }
 
+int Parallelism::coord(int rank, const std::string& dim) const {
+  const int size = dim == "tp" ? tp : dim == "cp" ? cp : dim == "dp" ? dp : pp;
+  return rank / stride(dim) % size;
+}
+
+int Parallelism::with(int rank, const std::string& dim, int value) const {
+  return rank + (value - coord(rank, dim)) * stride(dim);
+}
+
+namespace {
+// The tp, cp and dp coordinates of a rank flattened in rank order (pp left
+// out), and back: the index Megatron-Core splits into etp, ep and edp.
+int flat_index(const Parallelism& p, int rank) {
+  int f = 0, scale = 1;
+  for (const auto& d : split(p.rank_order, '-')) {
+    if (d == "pp") continue;
+    f += p.coord(rank, d) * scale;
+    scale *= d == "tp" ? p.tp : d == "cp" ? p.cp : p.dp;
+  }
+  return f;
+}
+int from_flat(const Parallelism& p, int rank, int f) {
+  for (const auto& d : split(p.rank_order, '-')) {
+    if (d == "pp") continue;
+    const int size = d == "tp" ? p.tp : d == "cp" ? p.cp : p.dp;
+    rank = p.with(rank, d, f % size);
+    f /= size;
+  }
+  return rank;
+}
+}  // namespace
+
+std::vector<int> Parallelism::expert_group(int rank) const {
+  const int f = flat_index(*this, rank);
+  const int inner = f % etp, outer = f / (etp * ep);
+  std::vector<int> out;
+  for (int e = 0; e < ep; ++e) out.push_back(from_flat(*this, rank, inner + etp * (e + ep * outer)));
+  return out;
+}
+
+std::vector<int> Parallelism::expert_data_group(int rank) const {
+  const int f = flat_index(*this, rank);
+  const int within = f % (etp * ep);
+  std::vector<int> out;
+  for (int d = 0; d < expert_data_parallel(); ++d) out.push_back(from_flat(*this, rank, within + etp * ep * d));
+  return out;
+}
+
+int Parallelism::expert_stride() const {
+  const auto g = expert_group(0);
+  return g.size() > 1 ? g[1] - g[0] : 1;
+}
+
+int Parallelism::expert_data_stride() const {
+  const auto g = expert_data_group(0);
+  return g.size() > 1 ? g[1] - g[0] : 1;
+}
+
 std::vector<int> even_stage_layers(int layers, int pp) {
   // As even as possible; stages short of a layer are taken from the ends
   // inwards, since the first stage also carries the embedding and the last the

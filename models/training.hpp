@@ -45,6 +45,11 @@ struct NameTable<CudaGraphs> {
 
 struct Parallelism {
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
+  // Expert tensor parallelism: how many ranks split each expert's weights.
+  // Megatron-Core folds expert parallelism over the same tp x cp x dp ranks
+  // as attention: ep x etp must divide them, and the expert-data-parallel
+  // size is tp x cp x dp / (ep x etp). Default: tp (Megatron's default).
+  int etp = 1;
   // How ranks are numbered, innermost first (Megatron's default tp-cp-dp-pp;
   // expert groups are consecutive data-parallel ranks). Decides which groups
   // share a scale-up domain.
@@ -53,6 +58,21 @@ struct Parallelism {
   // Distance in rank numbers between neighbours of one group of `dim`
   // ("tp", "cp", "dp", "pp"): the product of the dimensions inside it.
   int stride(const std::string& dim) const;
+  // A rank's coordinate along `dim`, and the rank with that coordinate
+  // changed.
+  int coord(int rank, const std::string& dim) const;
+  int with(int rank, const std::string& dim, int value) const;
+  // The ranks of `rank`'s expert-parallel group, and of its expert-data-
+  // parallel group (the ranks holding the same experts), in Megatron-Core's
+  // folded order: inside a pipeline stage, the tp, cp and dp coordinates
+  // flattened in rank order, then split as etp (innermost), ep, edp.
+  std::vector<int> expert_group(int rank) const;
+  std::vector<int> expert_data_group(int rank) const;
+  int expert_data_parallel() const { return tp * cp * dp / (ep * etp); }
+  // Rank distance between neighbours of an expert group (and of an
+  // expert-data group) where they are evenly spaced, as in the default order.
+  int expert_stride() const;
+  int expert_data_stride() const;
 };
 
 struct Overlap {

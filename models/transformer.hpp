@@ -21,6 +21,18 @@ struct MoeSpec {
   double capacity_factor = 1.0;  // expert buffers relative to perfectly even routing
 };
 
+// Multi-head latent attention (DeepSeek-V2/V3, Kimi K2): queries and keys/
+// values pass through low-rank projections; each head's query and key are a
+// no-position part and a rotary part, and its value has its own width.
+struct MlaSpec {
+  int q_lora_rank = 0;   // 0: queries projected directly from the hidden state
+  int kv_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+  int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+};
+
 struct ModelSpec {
   std::string preset;  // "" when none
   int layers = 0;
@@ -36,6 +48,20 @@ struct ModelSpec {
   bool learned_positions = false;
   bool dropout = false;  // GPT-2/3-era training stores dropout masks
   std::optional<MoeSpec> moe;
+  std::optional<MlaSpec> mla;  // absent: grouped-query attention (heads, kv_heads, head_dim)
+  // Multi-token prediction modules (DeepSeek-V3): each adds a projection, one
+  // more transformer layer and another pass through the shared output head,
+  // on the last pipeline stage. Left out of the parameter totals, as the
+  // published figures leave them out.
+  int mtp_layers = 0;
+  // Sliding-window attention: layers attend to the last `sliding_window`
+  // tokens, except every `global_every`-th layer, which sees the whole
+  // sequence (GPT-OSS: 128 and 2; Gemma 3: 1024 and 6). 0 = every layer global.
+  std::int64_t sliding_window = 0;
+  int global_every = 1;
+  bool windowed_layer(int layer) const {
+    return sliding_window > 0 && global_every > 0 && (layer + 1) % global_every != 0;
+  }
 
   bool is_moe_layer(int layer) const { return moe && layer >= moe->dense_layers; }
   int moe_layers() const { return moe ? layers - moe->dense_layers : 0; }
@@ -52,6 +78,8 @@ struct ParamCounts {
   double expert_per_expert = 0;  // one routed or shared expert's MLP
   double router_per_layer = 0;
   double final_norm = 0;
+
+  double mtp = 0;      // multi-token prediction modules (not in total or active)
 
   double total = 0;   // all parameters
   double active = 0;  // touched by one token (top_k + shared experts)

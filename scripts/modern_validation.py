@@ -48,17 +48,38 @@ def cuda_graphs(recipe):
     return "full" if scope == "full_iteration" else "partial"
 
 
+# Models whose catalog preset describes them better than modern-models.yaml's
+# shape can (MLA, MTP, sliding windows): the preset, with the row's sequence.
+PRESETS = {"deepseek-v3", "kimi-k2", "qwen3-30b-a3b", "qwen3-235b-a22b", "gpt-oss-120b"}
+
+
+def mtp_layers(row):
+    notes = " ".join(row.get("notes") or [])
+    if "'w/o MTP'" in notes:
+        return 0
+    if "'w/ MTP'" in notes or "MTP inferred" in notes:
+        return 1
+    return None
+
+
 def scenario(row, shape):
     tpu = row["system"].startswith("TPU")
     gpus = row.get("gpus") or row.get("chips")
     prec, recipe_key, recipe = PRECISIONS[row["precision"]]
-    model = dict(shape)
+    if row["model"] in PRESETS:
+        model = {"preset": row["model"]}
+        if mtp_layers(row) is not None:
+            model["mtp_layers"] = mtp_layers(row)
+    else:
+        model = dict(shape)
     model["seq_len"] = row["seq_len"]
     par = {"tp": row["tp"], "pp": row["pp"]}
     if row.get("cp", 1) > 1:
         par["cp"] = row["cp"]
     if row.get("ep") and row["ep"] > 1:
         par["ep"] = row["ep"]
+        if not tpu and row["tp"] > 1:
+            par["etp"] = 1  # the Megatron-Bridge MoE recipes: expert_tensor_parallel_size 1
     if row.get("vpp") and row["vpp"] > 1:
         par["vpp"] = row["vpp"]
     training = {"precision": prec}
@@ -90,7 +111,10 @@ def scenario(row, shape):
         training["cuda_graphs"] = graphs
     if recipe_block.get("cpu_offloading_num_layers"):
         training["offload_activations"] = int(recipe_block["cpu_offloading_num_layers"])
-    if any("account_for_embedding_in_pipeline_split" in n for n in row.get("notes") or []):
+    # Megatron's account-for-embedding/loss, or a custom layout that gives
+    # the embedding and the MTP + loss their own places ("Et|(tt|)*30mL").
+    if any("account_for_embedding_in_pipeline_split" in n for n in row.get("notes") or []) or \
+            str(recipe_block.get("pp_layout", "")).startswith("E"):
         training["pipeline_split"] = {"embedding": True, "loss": True}
     cluster = {"system": SYSTEMS[row["system"]], "gpus": gpus}
     slice_note = [n for n in row.get("notes") or [] if "slice(s)" in n]

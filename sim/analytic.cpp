@@ -34,11 +34,11 @@ struct PassCost {
 };
 
 // Rank distance between group neighbours, by CommKind (tp, cp, ep, pp, dp);
-// expert groups are consecutive data-parallel ranks.
+// expert groups fold over the attention ranks (Parallelism::expert_group).
 struct Strides {
   int of[5];
   explicit Strides(const Parallelism& p)
-      : of{p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp"), p.stride("dp")} {}
+      : of{p.stride("tp"), p.stride("cp"), p.expert_stride(), p.stride("pp"), p.stride("dp")} {}
 };
 
 class AnalyticEngine final : public Engine {
@@ -62,8 +62,9 @@ class AnalyticEngine final : public Engine {
     } last[5][5];
     auto comm_time = [&](const CommOp& op) {
       Last& l = last[static_cast<int>(op.kind)][static_cast<int>(op.op)];
-      if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group) return l.time_s;
-      CollectiveCost c = collective_cost(net, op, strides.of[static_cast<int>(op.kind)]);
+      if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride)
+        return l.time_s;
+      CollectiveCost c = collective_cost(net, op, op.stride ? op.stride : strides.of[static_cast<int>(op.kind)]);
       chosen[static_cast<int>(op.kind)][static_cast<int>(op.op)] = c.algorithm;
       l = {op, c.time_s};
       return c.time_s;
@@ -75,23 +76,29 @@ class AnalyticEngine final : public Engine {
     auto cost = [&](const std::vector<WorkItem>& items) {
       PassCost pc;
       double hideable[5] = {0, 0, 0, 0, 0};
-      double host = 0, copies = 0;
+      // Between host syncs the host launches ahead of the GPU; a segment
+      // takes its kernels' GPU time or its launches', whichever is longer.
+      double seg_gpu = 0, seg_host = 0, copies = 0;
       for (const WorkItem& w : items) {
         if (w.is_comm) {
           double t = comm_time(w.comm);
           (w.comm.overlappable ? hideable : pc.exposed)[static_cast<int>(w.comm.kind)] += t;
         } else if (w.compute.kind == OpKind::host_transfer) {
           copies += op_time(w.compute, kc);
+        } else if (w.compute.kind == OpKind::host_sync) {
+          pc.compute += launch_bound(seg_gpu, seg_host) + op_time(w.compute, kc);
+          seg_gpu = seg_host = 0;
         } else {
           double t = op_time(w.compute, kc);
-          pc.compute += t;
-          host += w.compute.kernels * kc.launch_s;
+          seg_gpu += t;
+          seg_host += w.compute.kernels * kc.launch_s;
           if (w.compute.on_matrix_units()) pc.matmul += t;
         }
       }
+      pc.compute += launch_bound(seg_gpu, seg_host);
       // Copies to and from host memory run on copy engines beside the
       // compute; the GPU waits only for what the compute does not cover.
-      pc.compute = std::max({pc.compute, host, copies});
+      pc.compute = std::max(pc.compute, copies);
       double hidden_total = 0;
       for (double h : hideable) hidden_total += h;
       const double compute = pc.compute;

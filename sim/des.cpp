@@ -148,7 +148,7 @@ struct Sim {
         speed(host_speed(acc, sc.training.precision)),
         layout(sc.training.par) {
     const Parallelism& p = s.training.par;
-    kind_stride = {p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp"), p.stride("dp")};
+    kind_stride = {p.stride("tp"), p.stride("cp"), p.expert_stride(), p.stride("pp"), p.stride("dp")};
     if (full) {
       for (int r = 0; r < s.cluster.gpus; ++r) ranks.push_back(r);
     } else {
@@ -245,11 +245,9 @@ struct Sim {
         for (int i = 0; i < layout.size[static_cast<size_t>(d)]; ++i) out.push_back(layout.with(rank, d, i));
         break;
       }
-      case CommKind::ep: {
-        int ep = s.training.par.ep, base = layout.coord(rank, 2) / ep * ep;
-        for (int i = 0; i < ep; ++i) out.push_back(layout.with(rank, 2, base + i));
+      case CommKind::ep:
+        out = s.training.par.expert_group(rank);
         break;
-      }
       default:
         for (int c = 0; c < layout.size[1]; ++c)
           for (int d = 0; d < layout.size[2]; ++d) out.push_back(layout.with(layout.with(rank, 1, c), 2, d));
@@ -386,7 +384,7 @@ struct Sim {
     double overlapped_comm_t = 0, compute_under_comm = 0;
     auto flush = [&]() {
       if (compute_t <= 0) return;
-      const double t = std::max(compute_t, host_t);
+      const double t = launch_bound(compute_t, host_t);
       double t0 = sg::Engine::get_clock();
       sg::this_actor::execute(t * speed);
       rec.add(t0, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
@@ -398,6 +396,13 @@ struct Sim {
     for (const WorkItem& w : items) {
       if (!w.is_comm && w.compute.kind == OpKind::host_transfer) {
         copies_t += op_time(w.compute, kc);
+        continue;
+      }
+      if (!w.is_comm && w.compute.kind == OpKind::host_sync) {
+        flush();
+        double t0 = sg::Engine::get_clock();
+        sg::this_actor::execute(op_time(w.compute, kc) * speed);
+        rec.add(t0, kIdle, "host sync");
         continue;
       }
       if (!w.is_comm) {
@@ -458,7 +463,7 @@ struct Sim {
       }
     }
     auto plan = [this](const CommOp& op) {
-      plans.try_emplace(&op, collective_plan(net, op, kind_stride[static_cast<size_t>(op.kind)]));
+      plans.try_emplace(&op, collective_plan(net, op, op.stride ? op.stride : kind_stride[static_cast<size_t>(op.kind)]));
     };
     for (const StageSchedule& st : sched.stages) {
       for (const ChunkWork& c : st.chunks)

@@ -125,6 +125,24 @@ ModelSpec read_model(Fields f) {
   } else {
     f.raw("moe");
   }
+  if (f.has("mla")) {
+    Fields a = f.sub("mla");
+    MlaSpec mla;
+    mla.q_lora_rank = static_cast<int>(a.integer("q_lora_rank", 0, 0));
+    a.note_default("q_lora_rank", "0 = queries projected directly");
+    mla.kv_lora_rank = static_cast<int>(a.integer("kv_lora_rank", std::nullopt));
+    mla.qk_nope_head_dim = static_cast<int>(a.integer("qk_nope_head_dim", std::nullopt));
+    mla.qk_rope_head_dim = static_cast<int>(a.integer("qk_rope_head_dim", std::nullopt));
+    mla.v_head_dim = static_cast<int>(a.integer("v_head_dim", std::nullopt));
+    a.finish();
+    m.mla = mla;
+  } else {
+    f.raw("mla");
+  }
+  m.mtp_layers = static_cast<int>(f.integer("mtp_layers", 0, 0, 8));
+  m.sliding_window = f.integer("sliding_window", 0, 0);
+  f.note_default("sliding_window", "0 = full attention in every layer");
+  m.global_every = static_cast<int>(f.integer("global_every", m.sliding_window > 0 ? 2 : 1, 1, m.layers));
   f.finish();
   return m;
 }
@@ -232,6 +250,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
     par.note_default("dp", "gpus / (tp*pp*cp)");
     p.ep = static_cast<int>(par.integer("ep", 1));
+    p.etp = static_cast<int>(par.integer("etp", p.tp));
+    par.note_default("etp", "tp (Megatron-Core's default)");
     p.vpp = static_cast<int>(par.integer("vpp", 1));
     p.rank_order = par.text("rank_order", "tp-cp-dp-pp");
     {
@@ -247,9 +267,14 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       throw InputError(par.loc(), par.path(),
                        fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp,
                                    p.cp, product(p), s.cluster.gpus)).as_constraint();
-    if ((static_cast<std::int64_t>(p.dp) * p.cp) % p.ep != 0)
+    // Megatron-Core folds expert parallelism over the attention ranks of a
+    // pipeline stage: ep x etp must divide tp x cp x dp.
+    const std::int64_t attention_ranks = static_cast<std::int64_t>(p.tp) * p.cp * p.dp;
+    if (attention_ranks % (static_cast<std::int64_t>(p.ep) * p.etp) != 0)
       throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                       fmt::format("ep = {} must divide dp*cp = {}", p.ep, p.dp * p.cp)).as_constraint();
+                       fmt::format("ep*etp = {}*{} = {} must divide tp*cp*dp = {}*{}*{} = {}", p.ep, p.etp,
+                                   static_cast<std::int64_t>(p.ep) * p.etp, p.tp, p.cp, p.dp, attention_ranks))
+          .as_constraint();
     if (p.ep > 1 && !s.model.moe)
       throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)").as_constraint();
     if (s.model.moe && s.model.moe->experts % p.ep != 0)

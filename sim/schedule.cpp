@@ -111,6 +111,7 @@ struct Linear {
   const char* wgrad;
   double m, n, k, count = 1;
   bool low_precision = true;  // in the recipe's fp8/fp4 (the output layer and router are not)
+  bool grouped = false;       // the experts' grouped GEMM
 };
 
 // Everything about one scenario that the per-layer builders need.
@@ -129,15 +130,16 @@ struct Builder {
   const QuantizeCost quant;
   const Recompute recompute;  // what the layers built here recompute
   const bool offload;         // their saved activations go to host memory and back
+  const bool windowed;        // their attention sees a sliding window
 
-  Builder(const Scenario& s, Recompute rc, bool off = false)
+  Builder(const Scenario& s, Recompute rc, bool off = false, bool window = false)
       : m(s.model), t(s.training), pc(count_params(s.model)), tp(s.training.par.tp), cp(s.training.par.cp),
         ep(s.training.par.ep), seq(static_cast<double>(s.model.seq_len)),
         tokens(static_cast<double>(s.model.seq_len) / s.training.par.cp * s.training.micro_batch),
         h(static_cast<double>(s.model.hidden)), sp(s.training.sequence_parallel && s.training.par.tp > 1),
         rep(sp ? tp : 1.0), zb(s.training.schedule == PipelineSchedule::zero_bubble),
         lowp(bytes_per_element(s.training.precision) < 2.0), quant(quantize_cost(s.training)), recompute(rc),
-        offload(off) {}
+        offload(off), windowed(window) {}
 
   double act() const { return tokens * h * kActBytes; }  // one full activation tensor
   bool tp_on() const { return tp > 1; }
@@ -190,32 +192,56 @@ struct Builder {
   }
   void linear_forward(std::vector<WorkItem>& w, const Linear& l) const {
     w.push_back(gemm(l.fwd, l.m, l.n, l.k, l.count, l.low_precision, l.m * l.k * l.count));
+    w.back().compute.grouped = l.grouped;
   }
   // The input gradient stays on the critical path; the weight gradient goes
   // to the W pass under zero-bubble.
   void linear_backward(PassWork& p, const Linear& l) const {
     p.backward.push_back(gemm(l.dgrad, l.m, l.k, l.n, l.count, l.low_precision, l.m * l.n * l.count));
-    (zb ? p.weight_grad : p.backward).push_back(gemm(l.wgrad, l.k, l.n, l.m, l.count, l.low_precision, 0));
+    p.backward.back().compute.grouped = l.grouped;
+    auto& wg = zb ? p.weight_grad : p.backward;
+    wg.push_back(gemm(l.wgrad, l.k, l.n, l.m, l.count, l.low_precision, 0));
+    wg.back().compute.grouped = l.grouped;
   }
 
-  Linear qkv() const {
-    return {"qkv projection", "qkv projection dgrad", "qkv projection wgrad", tokens,
-            q_width_per_gpu() + 2 * kv_width_per_gpu(), h};
+  // The projections into attention: one fused QKV GEMM, or MLA's low-rank
+  // paths (the down-projections are small and not split over TP; the up-
+  // projections split by heads).
+  std::vector<Linear> attention_inputs() const {
+    if (!m.mla)
+      return {{"qkv projection", "qkv projection dgrad", "qkv projection wgrad", tokens,
+               q_width_per_gpu() + 2 * kv_width_per_gpu(), h}};
+    const MlaSpec& a = *m.mla;
+    const double heads = m.heads / tp;
+    std::vector<Linear> out;
+    if (a.q_lora_rank > 0) {
+      out.push_back({"q down-projection", "q down-projection dgrad", "q down-projection wgrad", tokens,
+                     static_cast<double>(a.q_lora_rank), h});
+      out.push_back({"q up-projection", "q up-projection dgrad", "q up-projection wgrad", tokens,
+                     heads * a.qk_head_dim(), static_cast<double>(a.q_lora_rank)});
+    } else {
+      out.push_back({"q projection", "q projection dgrad", "q projection wgrad", tokens, heads * a.qk_head_dim(), h});
+    }
+    out.push_back({"kv down-projection", "kv down-projection dgrad", "kv down-projection wgrad", tokens,
+                   static_cast<double>(a.kv_lora_rank + a.qk_rope_head_dim), h});
+    out.push_back({"kv up-projection", "kv up-projection dgrad", "kv up-projection wgrad", tokens,
+                   heads * (a.qk_nope_head_dim + a.v_head_dim), static_cast<double>(a.kv_lora_rank)});
+    return out;
   }
+  // Per-head widths on this GPU: what attention reads and writes per token.
+  double v_width_per_gpu() const { return m.mla ? m.heads / tp * m.mla->v_head_dim : q_width_per_gpu(); }
+  double qk_width_per_gpu() const { return m.mla ? m.heads / tp * m.mla->qk_head_dim() : q_width_per_gpu(); }
   Linear out_proj() const {
-    return {"output projection", "output projection dgrad", "output projection wgrad", tokens, h, q_width_per_gpu()};
+    return {"output projection", "output projection dgrad", "output projection wgrad", tokens, h, v_width_per_gpu()};
   }
-  // Dense FFN, shared experts (`width` = their summed FFN width), or the
-  // routed experts: each of the E/ep local experts receives the tokens routed
-  // to it from every EP rank (top_k x capacity_factor of them per token).
+  // Dense FFN, or shared experts (`width` = their summed FFN width), split
+  // over tensor parallelism.
   Linear fc1(double width, double count, double rows) const {
     return {"mlp fc1", "mlp fc1 dgrad", "mlp fc1 wgrad", rows, ffn_inputs() * width / tp, h, count};
   }
   Linear fc2(double width, double count, double rows) const {
     return {"mlp fc2", "mlp fc2 dgrad", "mlp fc2 wgrad", rows, h, width / tp, count};
   }
-  double routed_rows() const { return tokens * m.moe->top_k * m.moe->capacity_factor * ep / m.moe->experts; }
-  double local_experts() const { return m.moe->experts / ep; }
 
   // Attention for one microbatch on this GPU: per sequence and local head,
   // queries against the keys they see (causal: half of them on average; with
@@ -227,11 +253,17 @@ struct Builder {
     c.kind = forward ? OpKind::attention_forward : OpKind::attention_backward;
     c.flops = report_flops;
     c.m = seq / cp;
-    c.n = seq / 2;
-    c.k = m.head_dim;
+    // Causal: a query sees half the keys on average; in a sliding window, at
+    // most the window (less the ramp at the sequence start).
+    c.n = windowed ? std::min(seq / 2, static_cast<double>(m.sliding_window) * (1 - m.sliding_window / (2 * seq)))
+                   : seq / 2;
+    // QK^T over the query-key head width, PV over the value width: k is
+    // their mean (4 m n k counts both products).
+    c.k = m.mla ? (m.mla->qk_head_dim() + m.mla->v_head_dim) / 2.0 : m.head_dim;
     c.count = t.micro_batch * m.heads / tp;
     // Q, K, V and O (and their gradients in the backward) through HBM once.
-    const double qkvo = tokens * kActBytes * (2 * q_width_per_gpu() + 2 * kv_width_per_gpu() * cp);
+    const double kv = m.mla ? qk_width_per_gpu() + v_width_per_gpu() : 2 * kv_width_per_gpu();
+    const double qkvo = tokens * kActBytes * (qk_width_per_gpu() + v_width_per_gpu() + kv * cp);
     c.bytes = forward ? qkvo : 2.0 * qkvo;
     return w;
   }
@@ -255,71 +287,123 @@ struct Builder {
   }
 
   double layer_params(bool moe) const { return pc.attention_per_layer + (moe ? 0.0 : pc.dense_mlp_per_layer); }
-  double a2a_bytes() const { return tokens / rep * m.moe->top_k * m.moe->capacity_factor * h * kActBytes; }
   // Bytes of the memory-bound work per token outside the TP region (norms,
   // residual adds; dropout masks when used), per GPU.
   double outside(double per_h) const { return tokens * per_h * h / rep; }
   // Gate x up (SwiGLU: read 2 f, write f) or the GeLU (read f, write f), on
-  // `width` of FFN per token.
+  // `width` of FFN per token on this GPU.
   double activation_bytes(double rows, double width) const {
-    return rows * width / tp * kActBytes * (m.activation == Activation::swiglu ? 3.0 : 2.0);
+    return rows * width * kActBytes * (m.activation == Activation::swiglu ? 3.0 : 2.0);
   }
-  double rope_bytes() const { return tokens * 2.0 * (q_width_per_gpu() + kv_width_per_gpu()) * kActBytes; }
+  double rope_bytes() const {
+    const double width = m.mla ? (m.heads / tp + 1.0) * m.mla->qk_rope_head_dim : q_width_per_gpu() + kv_width_per_gpu();
+    return tokens * 2.0 * width * kActBytes;
+  }
 
-  // The MLP (or MoE) block's forward, inside the TP region.
-  void mlp_forward(std::vector<WorkItem>& w, bool moe) const {
-    if (!moe) {
-      const double f = static_cast<double>(m.ffn_hidden);
-      linear_forward(w, fc1(f, 1, tokens));
-      w.push_back(memory_op("activation", activation_bytes(tokens, f)));
-      linear_forward(w, fc2(f, 1, tokens));
-      return;
-    }
+  // The dense MLP's forward, inside the TP region.
+  void mlp_forward(std::vector<WorkItem>& w, double f) const {
+    linear_forward(w, fc1(f, 1, tokens));
+    w.push_back(memory_op("activation", activation_bytes(tokens, f / tp)));
+    linear_forward(w, fc2(f, 1, tokens));
+  }
+  void mlp_backward(PassWork& p, double f) const {
+    linear_backward(p, fc2(f, 1, tokens));
+    p.backward.push_back(memory_op("activation backward", 2.0 * activation_bytes(tokens, f / tp)));
+    linear_backward(p, fc1(f, 1, tokens));
+  }
+
+  // The MoE block as Megatron-Core runs it (alltoall dispatcher): the router
+  // on this GPU's tokens (sequence-parallel: 1/tp of them), a permute into
+  // expert order, the dispatch all-to-all over the expert-parallel group, an
+  // all-gather over the expert-tensor group when experts are split etp ways,
+  // the local experts' grouped GEMMs, and the way back. The dispatcher needs
+  // each expert's token count on the host before it can size the grouped
+  // GEMMs: a device-to-host sync that drains the launch queue. Shared
+  // experts are an MLP over the tensor-parallel group.
+  double etp() const { return t.par.etp; }
+  double moe_tokens() const { return tokens / rep; }
+  double routed_copies() const { return moe_tokens() * m.moe->top_k * m.moe->capacity_factor; }
+  double local_experts() const { return m.moe->experts / ep; }
+  // Rows each local expert's GEMM sees: the routed copies of the EP group,
+  // gathered over the expert-tensor group, spread over the experts.
+  double expert_rows() const { return routed_copies() * etp() * ep / m.moe->experts; }
+  Linear expert_fc1() const {
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
-    w.push_back(gemm("router", tokens, m.moe->experts, h, 1, false, 0));
-    // Permuting tokens into expert order and back: read and write each copy.
-    const double copies = tokens * m.moe->top_k * m.moe->capacity_factor * h * kActBytes;
-    w.push_back(memory_op("permute", 2.0 * copies, 2));
-    if (ep > 1) w.push_back(comm("ep dispatch", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-    linear_forward(w, fc1(fe, local_experts(), routed_rows()));
-    w.push_back(memory_op("expert activation", activation_bytes(routed_rows() * local_experts(), fe)));
-    linear_forward(w, fc2(fe, local_experts(), routed_rows()));
-    if (ep > 1) w.push_back(comm("ep combine", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-    w.push_back(memory_op("unpermute", 2.0 * copies, 2));
+    return {"expert fc1", "expert fc1 dgrad", "expert fc1 wgrad", expert_rows(), ffn_inputs() * fe / etp(), h,
+            local_experts(), true, true};
+  }
+  Linear expert_fc2() const {
+    const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
+    return {"expert fc2", "expert fc2 dgrad", "expert fc2 wgrad", expert_rows(), h, fe / etp(), local_experts(), true,
+            true};
+  }
+  double dispatch_bytes() const { return routed_copies() * h * kActBytes; }
+  void expert_tp(std::vector<WorkItem>& w, bool gather) const {
+    if (etp() <= 1) return;
+    w.push_back(comm(gather ? "etp all-gather" : "etp reduce-scatter", CommKind::ep,
+                     gather ? Collective::all_gather : Collective::reduce_scatter, dispatch_bytes() * etp(),
+                     t.par.etp, false));
+    w.back().comm.stride = 1;
+  }
+  WorkItem host_sync(const char* name) const {
+    WorkItem w = memory_op(name, 0, 0);
+    w.compute.kind = OpKind::host_sync;
+    return w;
+  }
+  // Kernel counts of the MoE block's small ops, as Megatron-Core's router
+  // and alltoall dispatcher launch them (each a PyTorch op the host must
+  // dispatch): scores, top-k, normalisation and the load-balancing loss;
+  // token counts and split sizes; the permutation's sort and gathers; the
+  // sort into expert order after the all-to-all and its undoing; the
+  // probability-weighted unpermute.
+  static constexpr int kRouterKernels = 10, kPreprocessKernels = 4, kPermuteKernels = 4, kSortKernels = 2,
+                       kUnpermuteKernels = 4;
+  void moe_forward(std::vector<WorkItem>& w) const {
+    const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
+    w.push_back(gemm("router", moe_tokens(), m.moe->experts, h, 1, false, 0));
+    w.push_back(memory_op("router scores and top-k", moe_tokens() * m.moe->experts * 4.0 * 3, kRouterKernels));
+    w.push_back(memory_op("dispatch preprocessing", moe_tokens() * m.moe->top_k * 8.0, kPreprocessKernels));
+    w.push_back(host_sync("token counts to the host"));
+    w.push_back(memory_op("permute", 2.0 * dispatch_bytes(), kPermuteKernels));
+    if (ep > 1) w.push_back(comm("ep dispatch", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    expert_tp(w, true);
+    w.push_back(memory_op("sort by expert", 2.0 * dispatch_bytes() * etp(), kSortKernels));
+    linear_forward(w, expert_fc1());
+    w.push_back(memory_op("expert activation", activation_bytes(expert_rows() * local_experts(), fe / etp())));
+    linear_forward(w, expert_fc2());
+    w.push_back(memory_op("unsort", 2.0 * dispatch_bytes() * etp(), kSortKernels));
+    expert_tp(w, false);
+    if (ep > 1) w.push_back(comm("ep combine", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    w.push_back(memory_op("unpermute", 2.0 * dispatch_bytes(), kUnpermuteKernels));
     if (m.moe->shared_experts > 0) {
-      const double shared = fe * m.moe->shared_experts;
-      linear_forward(w, fc1(shared, 1, tokens));
-      w.push_back(memory_op("shared expert activation", activation_bytes(tokens, shared)));
-      linear_forward(w, fc2(shared, 1, tokens));
+      tp_enter(w, false);
+      mlp_forward(w, fe * m.moe->shared_experts);
+      tp_exit(w, false);
     }
   }
-  void mlp_backward(PassWork& p, bool moe) const {
+  void moe_backward(PassWork& p) const {
     std::vector<WorkItem>& w = p.backward;
-    if (!moe) {
-      const double f = static_cast<double>(m.ffn_hidden);
-      linear_backward(p, fc2(f, 1, tokens));
-      w.push_back(memory_op("activation backward", 2.0 * activation_bytes(tokens, f)));
-      linear_backward(p, fc1(f, 1, tokens));
-      return;
-    }
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
-    const double copies = tokens * m.moe->top_k * m.moe->capacity_factor * h * kActBytes;
     if (m.moe->shared_experts > 0) {
-      const double shared = fe * m.moe->shared_experts;
-      linear_backward(p, fc2(shared, 1, tokens));
-      w.push_back(memory_op("shared expert activation backward", 2.0 * activation_bytes(tokens, shared)));
-      linear_backward(p, fc1(shared, 1, tokens));
+      tp_exit(w, true);
+      mlp_backward(p, fe * m.moe->shared_experts);
+      tp_enter(w, true);
     }
-    w.push_back(memory_op("unpermute backward", 2.0 * copies, 2));
-    if (ep > 1) w.push_back(comm("ep combine backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-    linear_backward(p, fc2(fe, local_experts(), routed_rows()));
-    w.push_back(memory_op("expert activation backward", 2.0 * activation_bytes(routed_rows() * local_experts(), fe)));
-    linear_backward(p, fc1(fe, local_experts(), routed_rows()));
-    if (ep > 1) w.push_back(comm("ep dispatch backward", CommKind::ep, Collective::all_to_all, a2a_bytes(), t.par.ep, false));
-    w.push_back(memory_op("permute backward", 2.0 * copies, 2));
-    // The router's gradient (bf16).
-    p.backward.push_back(gemm("router dgrad", tokens, h, m.moe->experts, 1, false, 0));
-    (zb ? p.weight_grad : p.backward).push_back(gemm("router wgrad", h, m.moe->experts, tokens, 1, false, 0));
+    w.push_back(memory_op("unpermute backward", 2.0 * dispatch_bytes(), kUnpermuteKernels));
+    if (ep > 1) w.push_back(comm("ep combine backward", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    expert_tp(w, true);
+    w.push_back(memory_op("unsort backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
+    linear_backward(p, expert_fc2());
+    w.push_back(memory_op("expert activation backward", 2.0 * activation_bytes(expert_rows() * local_experts(), fe / etp())));
+    linear_backward(p, expert_fc1());
+    w.push_back(memory_op("sort by expert backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
+    expert_tp(w, false);
+    if (ep > 1) w.push_back(comm("ep dispatch backward", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    w.push_back(memory_op("permute backward", 2.0 * dispatch_bytes(), kPermuteKernels));
+    // The router's gradient (bf16), through the top-k and scores.
+    w.push_back(memory_op("router scores backward", moe_tokens() * m.moe->experts * 4.0 * 3, kRouterKernels));
+    p.backward.push_back(gemm("router dgrad", moe_tokens(), h, m.moe->experts, 1, false, 0));
+    (zb ? p.weight_grad : p.backward).push_back(gemm("router wgrad", h, m.moe->experts, moe_tokens(), 1, false, 0));
   }
 
   // One layer's forward for one microbatch. `recompute` marks the repeat that
@@ -333,7 +417,7 @@ struct Builder {
                        layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
     w.push_back(memory_op("input norm", outside(4.0)));
     tp_enter(w, false);
-    linear_forward(w, qkv());
+    for (const Linear& l : attention_inputs()) linear_forward(w, l);
     w.push_back(memory_op("rotary embedding", rope_bytes()));
     if (cp > 1)
       w.push_back(comm("cp kv all-gather", CommKind::cp, Collective::all_gather,
@@ -345,9 +429,13 @@ struct Builder {
     linear_forward(w, out_proj());
     tp_exit(w, false);
     w.push_back(memory_op("residual add + norm", outside(10.0 + (m.dropout ? 4.0 : 0.0)), 2));
-    tp_enter(w, false);
-    mlp_forward(w, moe);
-    tp_exit(w, false);
+    if (moe) {
+      moe_forward(w);
+    } else {
+      tp_enter(w, false);
+      mlp_forward(w, static_cast<double>(m.ffn_hidden));
+      tp_exit(w, false);
+    }
     w.push_back(memory_op("residual add", outside(6.0 + (m.dropout ? 4.0 : 0.0))));
     return w;
   }
@@ -379,9 +467,13 @@ struct Builder {
       w.push_back(comm("zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
                        layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
     w.push_back(memory_op("residual add backward", outside(6.0)));
-    tp_exit(w, true);
-    mlp_backward(p, moe);
-    tp_enter(w, true);
+    if (moe) {
+      moe_backward(p);
+    } else {
+      tp_exit(w, true);
+      mlp_backward(p, static_cast<double>(m.ffn_hidden));
+      tp_enter(w, true);
+    }
     w.push_back(memory_op("norm backward + residual", outside(12.0 + (m.dropout ? 4.0 : 0.0)), 2));
     tp_exit(w, true);
     linear_backward(p, out_proj());
@@ -399,7 +491,8 @@ struct Builder {
       w.push_back(comm("cp kv reduce-scatter", CommKind::cp, Collective::reduce_scatter,
                        2.0 * seq * t.micro_batch * kv_width_per_gpu() * kActBytes, t.par.cp, true));
     w.push_back(memory_op("rotary embedding backward", rope_bytes()));
-    linear_backward(p, qkv());
+    const std::vector<Linear> inputs = attention_inputs();
+    for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) linear_backward(p, *it);
     tp_enter(w, true);
     w.push_back(memory_op("input norm backward", outside(6.0)));
     if (t.zero == 3)
@@ -426,14 +519,43 @@ struct Builder {
     PassWork p;
     const Linear out{"logits", "logits dgrad", "logits wgrad", tokens, static_cast<double>(m.vocab) / tp, h, 1, false};
     const double logits = 4.0 * tokens * static_cast<double>(m.vocab) / tp;
-    p.forward.push_back(memory_op("final norm", outside(4.0)));
-    tp_enter(p.forward, false);
-    linear_forward(p.forward, out);
-    p.forward.push_back(memory_op("loss", 3.0 * logits, 3));
-    p.backward.push_back(memory_op("loss backward", 2.0 * logits));
-    linear_backward(p, out);
-    tp_enter(p.backward, true);
-    p.backward.push_back(memory_op("final norm backward", outside(6.0)));
+    auto head = [&](PassWork& q) {
+      q.forward.push_back(memory_op("final norm", outside(4.0)));
+      tp_enter(q.forward, false);
+      linear_forward(q.forward, out);
+      q.forward.push_back(memory_op("loss", 3.0 * logits, 3));
+      std::vector<WorkItem> back;
+      back.push_back(memory_op("loss backward", 2.0 * logits));
+      PassWork lin;
+      linear_backward(lin, out);
+      back.insert(back.end(), lin.backward.begin(), lin.backward.end());
+      q.weight_grad.insert(q.weight_grad.end(), lin.weight_grad.begin(), lin.weight_grad.end());
+      tp_enter(back, true);
+      back.push_back(memory_op("final norm backward", outside(6.0)));
+      q.backward.insert(q.backward.begin(), back.begin(), back.end());
+    };
+    head(p);
+    // Multi-token prediction: each module norms the hidden state and the next
+    // token's embedding, projects their concatenation, runs one more layer and
+    // the shared head again; its backward runs first.
+    for (int i = 0; i < m.mtp_layers; ++i) {
+      PassWork mtp;
+      mtp.forward.push_back(memory_op("mtp norms", outside(8.0), 2));
+      linear_forward(mtp.forward, {"mtp projection", "mtp projection dgrad", "mtp projection wgrad", tokens, h / tp, 2 * h});
+      PassWork layer_work = layer(m.moe.has_value());
+      mtp.forward.insert(mtp.forward.end(), layer_work.forward.begin(), layer_work.forward.end());
+      head(mtp);
+      std::vector<WorkItem> back = mtp.backward;
+      back.insert(back.end(), layer_work.backward.begin(), layer_work.backward.end());
+      PassWork proj;
+      linear_backward(proj, {"mtp projection", "mtp projection dgrad", "mtp projection wgrad", tokens, h / tp, 2 * h});
+      back.insert(back.end(), proj.backward.begin(), proj.backward.end());
+      p.forward.insert(p.forward.end(), mtp.forward.begin(), mtp.forward.end());
+      p.backward.insert(p.backward.begin(), back.begin(), back.end());
+      p.weight_grad.insert(p.weight_grad.end(), layer_work.weight_grad.begin(), layer_work.weight_grad.end());
+      p.weight_grad.insert(p.weight_grad.end(), mtp.weight_grad.begin(), mtp.weight_grad.end());
+      p.weight_grad.insert(p.weight_grad.end(), proj.weight_grad.begin(), proj.weight_grad.end());
+    }
     return p;
   }
 };
@@ -476,16 +598,16 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
   out.head = b.head();
   out.tail = b.tail();
   // Each distinct kind of layer is built once; stages count theirs.
-  auto variant = [&](bool moe, Recompute rc, bool offload) {
+  auto variant = [&](bool moe, Recompute rc, bool offload, bool windowed) {
     for (size_t i = 0; i < out.variants.size(); ++i) {
       const auto& v = out.variants[i];
-      if (v.moe == moe && v.recompute == rc && v.offload == offload) return i;
+      if (v.moe == moe && v.recompute == rc && v.offload == offload && v.windowed == windowed) return i;
     }
-    out.variants.push_back({moe, rc, offload, Builder(s, rc, offload).layer(moe)});
+    out.variants.push_back({moe, rc, offload, windowed, Builder(s, rc, offload, windowed).layer(moe)});
     return out.variants.size() - 1;
   };
-  variant(false, t.recompute, false);
-  if (s.model.moe) variant(true, t.recompute, false);
+  variant(false, t.recompute, false, false);
+  if (s.model.moe) variant(true, t.recompute, false, false);
   auto map = layer_map(t);
   const double grad_bytes = 2.0;  // bf16 gradient buckets
   const double d = static_cast<double>(p.dp) * p.cp;
@@ -500,7 +622,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
       const LayerRange range = map.at(st, c);
       for (int l = range.first; l < range.end(); ++l, ++local_layer) {
         const size_t v = variant(s.model.is_moe_layer(l), layer_recompute(t, l - range.first),
-                                 local_layer < t.offload_activation_layers);
+                                 local_layer < t.offload_activation_layers, s.model.windowed_layer(l));
         chunk_variants[static_cast<size_t>(c)].push_back(v);
         if (stage.variant_count.size() <= v) stage.variant_count.resize(v + 1, 0);
         stage.variant_count[v] += 1;
@@ -537,7 +659,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     if (t.zero < 3) {
       // Gradient reduction in buckets: all-reduce, or reduce-scatter for ZeRO
       // 1/2 followed by the parameter all-gather after the optimizer.
-      auto buckets = [&](double params_n, int group, const char* what, const char* after) {
+      auto buckets = [&](double params_n, int group, const char* what, const char* after, int stride = 0) {
         double bytes = params_n * grad_bytes;
         int n = std::max(1, static_cast<int>(std::ceil(bytes / kBucketBytes)));
         CommOp c;
@@ -546,6 +668,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
         c.op = t.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter;
         c.bytes = bytes / n;
         c.group = group;
+        c.stride = stride;
         c.overlappable = t.overlap.dp_comm;
         stage.dp_comm.push_back({c, n});
         if (t.zero >= 1) {
@@ -555,13 +678,14 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
         }
       };
       if (d > 1) buckets(params.dense, p.dp * p.cp, "dense gradient bucket", "dense parameter all-gather");
-      if (params.expert > 0 && d / p.ep > 1)
-        buckets(params.expert, p.dp * p.cp / p.ep, "expert gradient bucket", "expert parameter all-gather");
+      if (params.expert > 0 && p.expert_data_parallel() > 1)
+        buckets(params.expert, p.expert_data_parallel(), "expert gradient bucket", "expert parameter all-gather",
+                p.expert_data_stride());
     }
     // Adam touches master weights, two moments, the gradient and the bf16 copy:
     // 4+4+4 read and written, 2 read, 2 written = 28 bytes per local parameter.
     // Memory-bound: its few vector FLOPs are not counted.
-    double local = params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? d / p.ep : 1.0);
+    double local = params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? p.expert_data_parallel() : 1.0);
     stage.optimizer = memory_op("optimizer", 28.0 * local).compute;
     out.stages.push_back(std::move(stage));
   }

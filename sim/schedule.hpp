@@ -90,6 +90,7 @@ struct StepSchedule {
     bool moe = false;
     Recompute recompute = Recompute::none;
     bool offload = false;
+    bool windowed = false;  // sliding-window attention
     PassWork work;
   };
   std::vector<LayerVariant> variants;

@@ -46,8 +46,13 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
       if (m.seq_len % cp != 0) continue;
       for (int pp : divisors(gpus / tp / cp, m.layers)) {
         const int dp = gpus / tp / cp / pp;
-        for (int ep : divisors(static_cast<long>(dp) * cp, m.moe ? m.moe->experts : 1)) {
+        // Expert parallelism folds over the tp x cp x dp ranks (Megatron-Core),
+        // with experts whole (etp 1) or split like attention (etp = tp).
+        const std::vector<int> etps = m.moe && tp > 1 ? std::vector<int>{1, tp} : std::vector<int>{tp};
+        for (int ep : divisors(static_cast<long>(dp) * cp * tp, m.moe ? m.moe->experts : 1))
+        for (int etp : etps) {
           if (m.moe && m.moe->experts % ep != 0) continue;
+          if ((static_cast<long>(dp) * cp * tp) % (static_cast<long>(ep) * etp) != 0) continue;
           for (int mb : {1, 2, 4, 8}) {
             if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
             const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
@@ -57,6 +62,7 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
                 for (int zero = 0; zero <= 3; ++zero) {
                   TrainingSpec& t = s.training;
                   t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
+                  t.par.etp = m.moe ? etp : tp;
                   t.micro_batch = mb;
                   t.recompute = rc;
                   t.zero = zero;

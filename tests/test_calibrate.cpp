@@ -123,32 +123,45 @@ std::vector<ValidationCase> published() {
 TEST_CASE("accuracy on published runs with the built-in profile") {
   const auto cases = published();
   const auto rows = validate_cases(cases, "analytic");
-  std::vector<ValidationRow> selene, modern_dense;
+  std::vector<ValidationRow> selene, modern, modern_dense, modern_moe;
   for (const auto& r : rows) {
-    if (r.c->file.find("/calibration/") != std::string::npos) selene.push_back(r);
-    else if (!r.c->moe) modern_dense.push_back(r);
+    if (r.c->file.find("/calibration/") != std::string::npos) {
+      selene.push_back(r);
+      continue;
+    }
+    modern.push_back(r);
+    (r.c->moe ? modern_moe : modern_dense).push_back(r);
   }
-  const ErrorSummary s = summarize(selene), d = summarize(modern_dense);
-  MESSAGE("Selene: " << s.n << " runs, MAPE " << 100 * s.mape << "%; modern dense: " << d.n << " rows, MAPE "
-                     << 100 * d.mape << "%");
+  const ErrorSummary s = summarize(selene), d = summarize(modern_dense), m = summarize(modern_moe),
+                     all = summarize(modern);
+  MESSAGE("Selene: " << s.n << " runs, MAPE " << 100 * s.mape << "%; modern: " << all.n << " rows, MAPE "
+                     << 100 * all.mape << "% (dense " << 100 * d.mape << "%, MoE " << 100 * m.mape << "%)");
   CHECK(s.n == 19);
   CHECK(s.mape <= 0.05);
   CHECK(d.n == 80);
-  CHECK(d.refused == 0);
+  CHECK(m.n == 43);
+  CHECK(all.refused == 0);  // every public row loads and runs
   CHECK(d.mape <= 0.08);
   for (const auto& [system, g] : summarize_by(modern_dense, "system")) {
     CAPTURE(system);
     CHECK(g.mape <= 0.15);
   }
+  // Issue targets not met yet (MoE 15%, all 10%): these bounds hold what the
+  // model reaches today, so that a regression shows.
+  CHECK(m.mape <= 0.25);
+  CHECK(all.mape <= 0.13);
 }
 
-TEST_CASE("leave-one-system-out on the dense runs stays within 15%") {
-  auto cases = published();
-  std::erase_if(cases, [](const ValidationCase& c) { return c.moe; });
+TEST_CASE("leave-one-system-out stays within 15%") {
+  const auto cases = published();
   const CrossValidation cv = leave_one_system_out(cases, Catalog::builtin(false), FitOptions{});
   const ErrorSummary all = summarize(cv.rows);
-  MESSAGE("leave-one-system-out, dense: MAPE " << 100 * all.mape << "%");
+  std::vector<ValidationRow> dense;
+  for (const auto& r : cv.rows)
+    if (!r.c->moe) dense.push_back(r);
+  MESSAGE("leave-one-system-out: MAPE " << 100 * all.mape << "%, dense " << 100 * summarize(dense).mape << "%");
   CHECK(all.mape <= 0.15);
+  CHECK(summarize(dense).mape <= 0.10);
   CHECK(cv.rms_by_vendor.count("nvidia") == 1);
   CHECK(cv.rms_by_vendor.count("google") == 1);
 }

@@ -19,6 +19,7 @@ struct CommOp {
   Collective op = Collective::all_reduce;
   double bytes = 0;
   int group = 1;             // ranks taking part
+  int stride = 0;            // rank distance between members; 0 = that of the kind's group
   bool overlappable = false; // may run under compute (per training.overlap and the algorithm)
 };
 

@@ -1,0 +1,123 @@
+// MoE as Megatron-Core runs it: expert-parallel folding, MLA, MTP, sliding
+// windows and the presets' parameter counts, each against a hand count.
+#include <doctest/doctest.h>
+
+#include "sim/evaluate.hpp"
+#include "tests/util.hpp"
+
+using namespace danlu;
+using doctest::Approx;
+
+namespace {
+ParamCounts preset(const std::string& name) {
+  Scenario s = test::scenario("name: t\nmodel: {preset: " + name + "}\ncluster: {system: dgx-h100, gpus: 8}\n");
+  return count_params(s.model);
+}
+}  // namespace
+
+TEST_CASE("MoE presets match their published parameter counts") {
+  // DeepSeek-V3: 671B total, 37B active (the report's rounded figures; MTP left out).
+  ParamCounts ds = preset("deepseek-v3");
+  CHECK(ds.total == Approx(671e9).epsilon(0.01));
+  CHECK(ds.active == Approx(37e9).epsilon(0.02));  // 37.6B by count: "37B" is rounded down
+  // Its MTP module (one MoE layer and a 2h x h projection) is the 14B the
+  // Hugging Face checkpoint adds (685B).
+  CHECK(ds.total + ds.mtp == Approx(685e9).epsilon(0.01));
+  // Qwen3: 30.5B / 3.3B and 235B / 22B (model cards).
+  CHECK(preset("qwen3-30b-a3b").total == Approx(30.5e9).epsilon(0.01));
+  CHECK(preset("qwen3-30b-a3b").active == Approx(3.3e9).epsilon(0.03));
+  CHECK(preset("qwen3-235b-a22b").total == Approx(235e9).epsilon(0.01));
+  CHECK(preset("qwen3-235b-a22b").active == Approx(22e9).epsilon(0.01));
+  // gpt-oss-120b: 116.8B total, 5.13B active without the input embedding.
+  ParamCounts oss = preset("gpt-oss-120b");
+  CHECK(oss.total == Approx(116.8e9).epsilon(0.01));
+  CHECK(oss.active - oss.embedding == Approx(5.13e9).epsilon(0.01));
+  // Kimi K2: 1T / 32B on its card; 1.04T where one MTP-sized layer is counted.
+  ParamCounts k2 = preset("kimi-k2");
+  CHECK(k2.total == Approx(1.026e12).epsilon(0.01));
+  CHECK(k2.active == Approx(32.6e9).epsilon(0.015));
+}
+
+TEST_CASE("MLA: DeepSeek-V3's attention has 187M parameters per layer, by hand") {
+  ParamCounts ds = preset("deepseek-v3");
+  const double h = 7168, heads = 128;
+  const double q = h * 1536 + 1536 * heads * (128 + 64);
+  const double kv = h * (512 + 64) + 512 * heads * (128 + 128);
+  const double o = heads * 128 * h;
+  CHECK(ds.attention_per_layer == Approx(q + kv + o));
+  CHECK(ds.attention_per_layer == Approx(187.1e6).epsilon(0.001));
+}
+
+TEST_CASE("expert parallelism folds over tp x cp x dp, as Megatron-Core allows") {
+  // Qwen3-235B on 256 H100: tp 2, pp 8, dp 16, ep 32 with etp 1: ep exceeds
+  // dp*cp = 16, but ep*etp = 32 divides tp*cp*dp = 32.
+  const char* yaml = R"(name: t
+model: {preset: qwen3-235b-a22b}
+cluster: {system: dgx-h100, gpus: 256}
+training: {global_batch: 2048, precision: fp8, parallelism: {tp: 2, pp: 8, ep: 32, etp: 1, vpp: 4}})";
+  Scenario s = test::scenario(yaml);
+  const Parallelism& p = s.training.par;
+  CHECK(p.expert_data_parallel() == 1);
+  // The expert group: the 32 attention ranks of the stage, consecutive.
+  std::vector<int> g = p.expert_group(0);
+  REQUIRE(g.size() == 32);
+  for (int i = 0; i < 32; ++i) CHECK(g[static_cast<size_t>(i)] == i);
+  CHECK(p.expert_stride() == 1);
+  // With etp = tp (the default) the same ep no longer fits: 32 x 2 > 32.
+  CHECK_THROWS_AS(test::scenario(yaml, {"training.parallelism.etp=null"}), InputError);
+  // Mixtral with tp 8, dp 4, ep 4 and etp = tp: the expert groups are the
+  // old ones, consecutive data-parallel ranks, 8 apart.
+  Scenario mx = test::scenario(R"(name: t
+model: {preset: mixtral-8x7b}
+cluster: {system: dgx-h100, gpus: 64}
+training: {global_batch: 512, parallelism: {tp: 8, pp: 2, ep: 4}})");
+  CHECK(mx.training.par.expert_group(3) == std::vector<int>{3, 11, 19, 27});
+  CHECK(mx.training.par.expert_data_group(3) == std::vector<int>{3});
+  // Each GPU holds experts / ep of them, split etp ways.
+  StageParams sp = stage_params(s.model, s.training, 0);
+  ParamCounts pc = count_params(s.model);
+  CHECK(sp.expert == Approx(pc.expert_per_expert * 128 / 32 * s.training.stage_layers[0]).epsilon(1e-9));
+}
+
+TEST_CASE("sliding-window layers attend to the window; MTP adds a layer and a head on the last stage") {
+  Scenario oss = test::scenario(R"(name: t
+model: {preset: gpt-oss-120b}
+cluster: {system: dgx-h100, gpus: 64}
+training: {global_batch: 256, parallelism: {tp: 1, ep: 8}})");
+  StepSchedule sched = build_schedule(oss, false);
+  // Two layer kinds: global (every second layer) and windowed.
+  int windowed = 0, global = 0;
+  for (const auto& v : sched.variants)
+    for (const auto& w : v.moe ? v.work.forward : std::vector<WorkItem>{})
+      if (!w.is_comm && w.compute.kind == OpKind::attention_forward) {
+        if (v.windowed) {
+          // A query sees at most 128 keys (fewer near the sequence start).
+          CHECK(w.compute.n == Approx(128 * (1 - 128.0 / (2 * 4096))));
+          ++windowed;
+        } else {
+          CHECK(w.compute.n == Approx(4096 / 2));
+          ++global;
+        }
+      }
+  CHECK(windowed == 1);
+  CHECK(global == 1);
+  for (const auto& st : sched.stages) {
+    int count = 0;
+    for (int c : st.variant_count) count += c;
+    CHECK(count == 36);
+  }
+
+  const char* ds = R"(name: t
+model: {preset: deepseek-v3}
+cluster: {system: gb200-nvl72, gpus: 256}
+training: {global_batch: 1024, precision: fp8, fp8_recipe: mxfp8, parallelism: {tp: 1, pp: 4, ep: 64}})";
+  Result with = evaluate(test::scenario(ds), "analytic");
+  Result without = evaluate(test::scenario(ds, {"model.mtp_layers=0"}), "analytic");
+  // The MTP module: one more MoE layer of 61 (with the projection and a
+  // second pass through the output head): about 1/61 more executed work.
+  const double extra = with.executed_flops_per_step / without.executed_flops_per_step - 1;
+  CHECK(extra > 1.0 / 61);
+  CHECK(extra < 2.5 / 61);
+  CHECK(with.step.time_s > without.step.time_s);
+  CHECK(with.params.total == without.params.total);  // left out of the totals
+}
