@@ -106,14 +106,7 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       fmt::print(stderr, "cross-validating: one fit per system...\n");
       CrossValidation cv = leave_one_system_out(cases, base, fo);
       print_summary("Leave-one-system-out (each system predicted by a fit without it):", cv.rows, opt->format);
-      double worst = 0;
-      for (const auto& [vendor, rms] : cv.rms_by_vendor) {
-        fit.profile.uncertainty[vendor] = rms;
-        worst = std::max(worst, rms);
-      }
-      // A vendor with no measured system is at least as uncertain as the
-      // worst measured one.
-      fit.profile.uncertainty["unmeasured"] = worst;
+      fit.profile.uncertainty.insert(cv.error_by_class.begin(), cv.error_by_class.end());
     }
     if (!opt->out.empty()) {
       std::ofstream out(opt->out);

@@ -42,6 +42,7 @@ Json result_json(const Scenario& s, const Result& r) {
                {"tflops_per_gpu", r.tflops_per_gpu},
                {"mfu", r.mfu},
                {"hfu", r.hfu},
+               {"uncertainty", s.uncertainty},
                {"algorithms", st.algorithms}};
   j["training"] = {{"tokens", s.training.tokens}, {"steps", r.steps},         {"days", r.days},
                    {"gpu_hours", r.gpu_hours},    {"goodput", r.goodput}};
@@ -126,7 +127,8 @@ std::string result_text(const Scenario& s, const Result& r) {
                      m.fits() ? "fits" : fmt::format("DOES NOT FIT, {} GB short", gb(m.shortfall_bytes())),
                      gb(m.weights_bytes), gb(m.gradients_bytes), gb(m.optimizer_bytes), gb(m.activations_bytes),
                      gb(m.other_bytes));
-  out += fmt::format("step      {:.3f} s  {}\n", st.time_s, bar(st, 40));
+  out += fmt::format("step      {:.3f} s{}  {}\n", st.time_s,
+                     s.uncertainty > 0 ? fmt::format(" ± {:.0f}%", 100 * s.uncertainty) : "", bar(st, 40));
   auto pct = [&](double x) { return fmt::format("{:.1f}%", 100 * x / st.time_s); };
   out += fmt::format("          █ compute {:.3f} s ({})  ▓ exposed comm {:.3f} s ({})  ░ bubble {:.3f} s ({})  ▒ optimizer {:.3f} s\n",
                      st.compute_s, pct(st.compute_s), st.exposed_comm_s, pct(st.exposed_comm_s), st.bubble_s,

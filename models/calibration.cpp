@@ -143,7 +143,12 @@ Profile read_profile(const Node& root) {
   }
   {
     Fields u = top.sub("uncertainty");
-    for (const char* k : {"nvidia", "amd", "google", "intel", "aws", "unmeasured"})
+    for (const char* vendor : {"nvidia", "amd", "google", "intel", "aws"})
+      for (bool moe : {false, true}) {
+        const std::string k = uncertainty_class(vendor, moe);
+        if (u.has(k)) p.uncertainty[k] = u.quantity(k, Quantity::Fraction, std::nullopt, Range::UnitInterval);
+      }
+    for (const char* k : {"unmeasured", "unmeasured-moe"})
       if (u.has(k)) p.uncertainty[k] = u.quantity(k, Quantity::Fraction, std::nullopt, Range::UnitInterval);
     u.finish();
   }
@@ -151,6 +156,8 @@ Profile read_profile(const Node& root) {
   return p;
 }
 }  // namespace
+
+std::string uncertainty_class(const std::string& vendor, bool moe) { return moe ? vendor + "-moe" : vendor; }
 
 Profile parse_profile(const std::string& text, const std::string& file) { return read_profile(parse_yaml(text, file)); }
 Profile load_profile(const std::string& path) { return read_profile(load_yaml_file(path)); }
@@ -200,8 +207,9 @@ std::string render_profile(const Profile& p) {
       }
   }
   if (!p.uncertainty.empty()) {
-    out += "# Relative uncertainty of a prediction (one standard deviation), by accelerator vendor,\n"
-           "# from leave-one-system-out residuals; `unmeasured` for vendors with no measured system.\n";
+    out += "# Relative uncertainty of a prediction by class of system (vendor; -moe for MoE models):\n"
+           "# the mean absolute leave-one-system-out error (classes of 5 rows or more);\n"
+           "# `unmeasured` and `unmeasured-moe`: over every row of that kind.\n";
     out += "uncertainty:\n";
     for (const auto& [k, v] : p.uncertainty) out += fmt::format("  {}: {:.3f}\n", k, v);
   }

@@ -44,14 +44,17 @@ struct Profile {
   std::string description;                                   // provenance, free text
   std::map<std::string, double> constants;                   // name -> value
   std::map<std::string, std::map<std::string, double>> accelerators;  // accelerator -> parameter -> value
-  // Relative uncertainty (one standard deviation of the log error) of a
-  // prediction, by accelerator vendor, from leave-one-system-out residuals;
-  // "unmeasured" for vendors with no measured system.
+  // Relative uncertainty of a prediction by class of system (the vendor,
+  // "-moe" appended for MoE models): the mean absolute error of the leave-
+  // one-system-out predictions; "unmeasured" / "unmeasured-moe" over all rows
+  // of a kind, for a class with too few.
   std::map<std::string, double> uncertainty;
 };
 
 // Reads a profile; values are range-checked, names checked against the
 // parameter table (accelerator names are checked when applied).
+std::string uncertainty_class(const std::string& vendor, bool moe);
+
 Profile parse_profile(const std::string& text, const std::string& file);
 Profile load_profile(const std::string& path);
 // YAML text, each value with its range and meaning as a comment.

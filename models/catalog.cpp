@@ -202,9 +202,11 @@ void Catalog::apply_profile(const Profile& p, const std::string& where) {
   profile_ = p;
 }
 
-double Catalog::uncertainty(const std::string& vendor) const {
-  if (auto it = profile_.uncertainty.find(vendor); it != profile_.uncertainty.end()) return it->second;
-  if (auto it = profile_.uncertainty.find("unmeasured"); it != profile_.uncertainty.end()) return it->second;
+double Catalog::uncertainty(const std::string& vendor, bool moe) const {
+  if (auto it = profile_.uncertainty.find(uncertainty_class(vendor, moe)); it != profile_.uncertainty.end())
+    return it->second;
+  if (auto it = profile_.uncertainty.find(uncertainty_class("unmeasured", moe)); it != profile_.uncertainty.end())
+    return it->second;
   return 0;
 }
 

@@ -24,9 +24,9 @@ class Catalog {
   // InputError at `where` for an accelerator the catalog does not have.
   void apply_profile(const Profile& p, const std::string& where);
   const ComputeConstants& constants() const { return constants_; }
-  // Relative uncertainty of a prediction on a chip of `vendor` (0 when the
-  // profile gives none).
-  double uncertainty(const std::string& vendor) const;
+  // Relative uncertainty of a prediction on a chip of `vendor` for a dense or
+  // MoE model (0 when the profile gives none).
+  double uncertainty(const std::string& vendor, bool moe) const;
   const Profile& profile() const { return profile_; }
 
   // Adds the entries of DIR/{accelerators,systems,fabrics,models}.yaml (any

@@ -305,7 +305,7 @@ CrossValidation leave_one_system_out(const std::vector<ValidationCase>& cases, c
   for (const auto& c : cases) systems.insert(c.system);
   CrossValidation cv;
   cv.rows.resize(cases.size());
-  std::map<std::string, std::pair<double, int>> sq;
+  std::map<std::string, std::pair<double, int>> abs_sum;
   for (const auto& system : systems) {
     FitOptions o = options;
     o.hold_out_systems.push_back(system);
@@ -318,13 +318,19 @@ CrossValidation leave_one_system_out(const std::vector<ValidationCase>& cases, c
       if (cases[i].system != system) continue;
       cv.rows[i] = rows[i];
       if (cases[i].scenario) {
-        auto& [sum, n] = sq[cases[i].vendor];
-        sum += std::pow(std::log1p(rows[i].error), 2);
-        ++n;
+        for (const std::string& key :
+             {uncertainty_class(cases[i].vendor, cases[i].moe), uncertainty_class("unmeasured", cases[i].moe)}) {
+          auto& [sum, n] = abs_sum[key];
+          sum += rows[i].abs_error;
+          ++n;
+        }
       }
     }
   }
-  for (const auto& [vendor, sn] : sq) cv.rms_by_vendor[vendor] = std::sqrt(sn.first / sn.second);
+  // A class needs a few held-out rows to say anything; the rest fall back
+  // to all rows of their kind ("unmeasured", "unmeasured-moe").
+  for (const auto& [key, sn] : abs_sum)
+    if (sn.second >= 5) cv.error_by_class[key] = sn.first / sn.second;
   return cv;
 }
 

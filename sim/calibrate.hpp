@@ -51,8 +51,11 @@ std::vector<ValidationRow> predict_cases(const std::vector<ValidationCase>& case
 // nobody measured).
 struct CrossValidation {
   std::vector<ValidationRow> rows;  // in the order of the cases
-  // RMS log error of the held-out predictions by accelerator vendor.
-  std::map<std::string, double> rms_by_vendor;
+  // Mean absolute error (capped at 100% a row, as the tables count it) of
+  // the held-out predictions by class: the vendor, "-moe" appended for MoE
+  // models (models/calibration.hpp, uncertainty_class), for classes of at
+  // least 5 rows; "unmeasured" and "unmeasured-moe" over all rows of a kind.
+  std::map<std::string, double> error_by_class;
 };
 CrossValidation leave_one_system_out(const std::vector<ValidationCase>& cases, const Catalog& base,
                                      const FitOptions& options);

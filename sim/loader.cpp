@@ -189,6 +189,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     std::string accel = c.text("accelerator", s.cluster.system.accelerator);
     c.note_default("accelerator", "the system's");
     s.cluster.accelerator = catalog.accelerator(accel, c.loc_of("accelerator"), c.path_of("accelerator"));
+    s.uncertainty = catalog.uncertainty(s.cluster.accelerator.vendor, s.model.moe.has_value());
     const System& sys = s.cluster.system;
     int given = int(c.has("gpus")) + int(c.has("nodes")) + int(c.has("racks"));
     if (given != 1)

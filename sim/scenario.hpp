@@ -59,6 +59,10 @@ struct Scenario {
   std::vector<SweepAxis> sweep;
   std::optional<Measured> measured;
   ComputeConstants constants;         // the compute model's global constants (calibration profile)
+  // Relative uncertainty (one standard deviation) of the predicted step for
+  // this accelerator's vendor, from the profile's leave-one-system-out
+  // residuals (0: the profile gives none).
+  double uncertainty = 0;
 
   Explain explain;                    // every effective value and its origin
   std::vector<std::string> warnings;  // accepted but worth saying (replicated KV heads, ...)

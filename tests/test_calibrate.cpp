@@ -162,8 +162,27 @@ TEST_CASE("leave-one-system-out stays within 15%") {
   MESSAGE("leave-one-system-out: MAPE " << 100 * all.mape << "%, dense " << 100 * summarize(dense).mape << "%");
   CHECK(all.mape <= 0.15);
   CHECK(summarize(dense).mape <= 0.10);
-  CHECK(cv.rms_by_vendor.count("nvidia") == 1);
-  CHECK(cv.rms_by_vendor.count("google") == 1);
+  CHECK(cv.error_by_class.count("nvidia") == 1);
+  CHECK(cv.error_by_class.count("nvidia-moe") == 1);
+  CHECK(cv.error_by_class.count("google") == 1);
+}
+
+TEST_CASE("run states its uncertainty from the leave-one-system-out errors of its class") {
+  const Profile& p = test::catalog().profile();
+  Scenario dense = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog());
+  CHECK(dense.uncertainty == Approx(p.uncertainty.at("nvidia")));
+  Scenario moe = load_scenario(test::source("scenarios/validation/modern/mb-26.02-deepseek-v3-gb200-mxfp8.yaml"),
+                               test::catalog());
+  CHECK(moe.uncertainty == Approx(p.uncertainty.at("nvidia-moe")));
+  // AMD has no measured system: the error of all dense rows held out.
+  Scenario amd = load_scenario(test::source("scenarios/compare/mi355x.yaml"), test::catalog());
+  CHECK(amd.uncertainty == Approx(p.uncertainty.at("unmeasured")));
+  auto r = test::run_danlu("run scenarios/llama3-405b-h100.yaml");
+  CHECK(r.output.find(fmt::format(" s ± {:.0f}%", 100 * p.uncertainty.at("nvidia"))) != std::string::npos);
+  r = test::run_danlu("run scenarios/llama3-405b-h100.yaml --format json");
+  CHECK(r.output.find("\"uncertainty\":") != std::string::npos);
+  r = test::run_danlu("run scenarios/llama3-405b-h100.yaml --calibration none");
+  CHECK(r.output.find("±") == std::string::npos);
 }
 
 TEST_CASE("calibrate and --calibration from the command line") {
