@@ -95,7 +95,7 @@ Table summary(const std::string& kind, const Catalog& cat) {
   auto gb = [](double b) { return num(b / 1e9, 3); };
   auto tf = [](const Accelerator& a, Precision p) { return a.peak(p) > 0 ? num(a.peak(p) / 1e12, 4) : "-"; };
   if (kind == "accelerators") {
-    t.header = {"name", "vendor", "fp4", "fp8", "bf16 TFLOP/s", "HBM GB", "HBM TB/s", "scale-up GB/s", "max W", "$/h"};
+    t.header = {"name", "vendor", "fp4", "fp8", "bf16 TFLOP/s", "HBM GB", "HBM TB/s", "scale-up GB/s each way", "max W", "$/h"};
     for (const auto& n : cat.accelerator_names()) {
       const auto& a = cat.accelerator(n);
       t.rows.push_back({n, a.vendor, tf(a, Precision::fp4), tf(a, Precision::fp8), tf(a, Precision::bf16),
@@ -111,7 +111,7 @@ Table summary(const std::string& kind, const Catalog& cat) {
                         s.unit});
     }
   } else if (kind == "fabrics") {
-    t.header = {"name", "kind", "port Gb/s", "radix", "hop ns", "switch W", "optics W/port", "USD/port"};
+    t.header = {"name", "kind", "port Gb/s each way", "radix", "hop ns", "switch W", "optics W/port", "USD/port"};
     for (const auto& n : cat.fabric_names()) {
       const auto& f = cat.fabric(n);
       t.rows.push_back({n, f.kind, num(f.port_bytes_per_s * 8 / 1e9, 4), std::to_string(f.switch_radix),

@@ -115,7 +115,7 @@ std::string result_text(const Scenario& s, const Result& r) {
   const StepResult& st = r.step;
   std::string out;
   out += fmt::format("{}  ({} engine)\n", s.name, r.engine);
-  out += fmt::format("  {} x {} in {} x {}, {} over {} ({}); tp {} pp {} dp {} cp {} ep {}{}, {}, {}, {} recompute\n",
+  out += fmt::format("  {} x {} in {} x {}, {} over {} ({} each way); tp {} pp {} dp {} cp {} ep {}{}, {}, {}, {} recompute\n",
                      s.cluster.gpus, s.cluster.accelerator.name, s.cluster.racks, s.cluster.system.name,
                      s.cluster.topology, s.cluster.fabric.name, format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
                      p.tp, p.pp, p.dp, p.cp, p.ep, p.vpp > 1 ? fmt::format(" vpp {}", p.vpp) : "",

@@ -88,7 +88,13 @@ Accelerator read_accelerator(const std::string& name, Fields f) {
   if (a.hbm_usable_bytes > a.hbm_bytes * 1.0001)
     throw InputError(f.loc_of("hbm_usable"), f.path_of("hbm_usable"), "must not exceed hbm");
   a.hbm_bytes_per_s = f.quantity("hbm_bandwidth", Quantity::ByteRate, std::nullopt);
-  a.scale_up_bytes_per_s = f.quantity("scale_up", Quantity::ByteRate, std::nullopt);
+  // Scale-up bandwidth is per direction; vendors quote NVLink both ways added
+  // (1.8 TB/s), which is accepted only under its own name.
+  if (f.has("scale_up") == f.has("scale_up_bidirectional"))
+    throw InputError(f.loc(), f.path(),
+                     "expected one of scale_up (per direction) or scale_up_bidirectional (both directions added)");
+  a.scale_up_bytes_per_s = f.has("scale_up") ? f.quantity("scale_up", Quantity::ByteRate, std::nullopt)
+                                             : f.quantity("scale_up_bidirectional", Quantity::ByteRate, std::nullopt) / 2;
   a.scale_up_links = static_cast<int>(f.integer("scale_up_links", std::nullopt));
   a.idle_w = f.quantity("idle_w", Quantity::Power, std::nullopt);
   a.max_w = f.quantity("max_w", Quantity::Power, std::nullopt);

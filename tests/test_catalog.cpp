@@ -7,6 +7,7 @@
 #include "tests/util.hpp"
 
 using namespace danlu;
+using doctest::Approx;
 
 TEST_CASE("every name the issue fixes is in the catalog") {
   const Catalog& c = test::catalog();
@@ -37,7 +38,8 @@ TEST_CASE("accelerator figures are complete and physically sane") {
     if (a.peak(Precision::fp8) > 0) CHECK(a.peak(Precision::fp8) >= bf16);
     if (a.peak(Precision::fp4) > 0) CHECK(a.peak(Precision::fp4) >= a.peak(Precision::fp8));
     if (a.peak(Precision::fp32) > 0) CHECK(a.peak(Precision::fp32) < bf16);
-    if (a.peak(Precision::tf32) > 0) CHECK(a.peak(Precision::tf32) < bf16);
+    // Trainium2 runs tf32 at the bf16 rate (AWS Neuron docs).
+    if (a.peak(Precision::tf32) > 0) CHECK(a.peak(Precision::tf32) <= bf16);
     CHECK(a.hbm_bytes >= 16e9);
     CHECK(a.hbm_bytes <= 320e9);
     CHECK(a.hbm_usable_bytes <= a.hbm_bytes);
@@ -122,4 +124,66 @@ TEST_CASE("--catalog adds and replaces entries by name") {
   CHECK_THROWS_AS(d.add_dir(dir.string()), InputError);
   std::filesystem::remove_all(dir);
   CHECK_THROWS_AS(d.add_dir("/nonexistent-danlu"), InputError);
+}
+
+TEST_CASE("HBM capacity is what the devices report, less the runtime's 1 GiB") {
+  const Catalog& c = test::catalog();
+  const double MiB = 1024.0 * 1024, GiB = MiB * 1024;
+  // nvidia-smi / rocm-smi / hl-smi totals in public logs.
+  const std::pair<const char*, double> reported[] = {
+      {"b200", 183359 * MiB},    {"gb200", 189471 * MiB},       {"b300", 275040 * MiB}, {"gb300", 284208 * MiB},
+      {"mi300x", 205822885888.0}, {"mi355x", 309.2e9},          {"mi350x", 309.2e9},    {"gaudi3", 131072 * MiB},
+      {"tpu-v6e", 32 * GiB},      {"mi325x", 256 * GiB}};
+  for (const auto& [name, bytes] : reported) {
+    CAPTURE(name);
+    const Accelerator& a = c.accelerator(name);
+    CHECK(a.hbm_bytes == Approx(bytes).epsilon(1e-6));
+    // Usable: less the CUDA/HIP context and driver (XLA keeps the whole HBM).
+    CHECK(a.hbm_bytes - a.hbm_usable_bytes == Approx(a.vendor == "google" ? 0.0 : GiB).epsilon(0.05));
+  }
+  // GB200 at 198.7 GB and B200 at 192.3 GB: the ~200 GB ceiling of the talk.
+  CHECK(c.accelerator("gb200").hbm_bytes / 1e9 == Approx(198.7).epsilon(0.001));
+  CHECK(c.accelerator("b200").hbm_bytes / 1e9 == Approx(192.3).epsilon(0.001));
+}
+
+TEST_CASE("catalog facts: fp6 on Blackwell Ultra, tf32 on Trainium2, GB200 fp32, DGX B300, TPU v5p slices") {
+  const Catalog& c = test::catalog();
+  // FP6 at the FP8 rate (NVIDIA Blackwell technical brief).
+  CHECK(c.accelerator("b300").peak(Precision::fp6) == c.accelerator("b300").peak(Precision::fp8));
+  CHECK(c.accelerator("gb300").peak(Precision::fp6) == c.accelerator("gb300").peak(Precision::fp8));
+  CHECK_NOTHROW(test::scenario("name: t\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-b300, gpus: 8}\n"
+                               "training: {precision: fp6}\n"));
+  // Trainium2: TF32 667 TFLOP/s (AWS Neuron documentation).
+  CHECK(c.accelerator("trainium2").peak(Precision::tf32) == Approx(667e12));
+  // GB200: 80 TFLOP/s fp32 per GPU, 5,760 per NVL72.
+  CHECK(c.accelerator("gb200").peak(Precision::fp32) * 72 == Approx(5760e12));
+  // DGX B300: air with rear-door heat exchangers; node_max_power is the peak.
+  const System& b300 = c.system("dgx-b300");
+  CHECK(b300.default_cooling == "rear-door");
+  CHECK(b300.node_max_w == Approx(19.7e3));
+  // TPU v5p: the largest documented slice, 16x16x24.
+  const System& v5p = c.system("tpu-v5p-pod");
+  CHECK(v5p.scale_up_domain == 6144);
+  CHECK(v5p.torus_dims == std::vector<int>{16, 16, 24});
+}
+
+TEST_CASE("scale-up bandwidth is per direction; a bidirectional figure only under its own name") {
+  // NVLink5: 1.8 TB/s as NVIDIA quotes it, 900 GB/s each way.
+  CHECK(test::catalog().accelerator("gb200").scale_up_bytes_per_s == Approx(900e9));
+  auto dir = std::filesystem::temp_directory_path() / ("danlu-bidi-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string common =
+      "  vendor: nvidia\n  description: x\n  peak: {bf16: 800TFLOP/s}\n  hbm: 80GB\n  hbm_usable: 79GB\n"
+      "  hbm_bandwidth: 3TB/s\n  scale_up_links: 18\n  idle_w: 90W\n  max_w: 600W\n  launch_year: 2022\n"
+      "  rent_per_hour: 2\n";
+  std::ofstream(dir / "accelerators.yaml") << "x1:\n" << common << "  scale_up_bidirectional: 900GB/s\n";
+  Catalog a = Catalog::builtin();
+  a.add_dir(dir.string());
+  CHECK(a.accelerator("x1").scale_up_bytes_per_s == Approx(450e9));
+  std::ofstream(dir / "accelerators.yaml") << "x1:\n" << common << "  scale_up: 450GB/s\n  scale_up_bidirectional: 900GB/s\n";
+  Catalog b = Catalog::builtin();
+  CHECK_THROWS_AS(b.add_dir(dir.string()), InputError);
+  std::filesystem::remove_all(dir);
+  auto r = test::run_danlu("catalog accelerators");
+  CHECK(r.output.find("scale-up GB/s each way") != std::string::npos);
 }
