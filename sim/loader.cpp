@@ -221,6 +221,17 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     so.note_default("nics_per_gpu", "the system's");
     so.finish();
     c.finish();
+    // What the catalog gives the run, each way: vendors quote NVLink with both
+    // directions added.
+    s.explain.push_back({"[catalog] scale-up bandwidth",
+                         fmt::format("{} each way per GPU",
+                                     format_quantity(s.cluster.accelerator.scale_up_bytes_per_s, Quantity::ByteRate)),
+                         "catalog: accelerator " + s.cluster.accelerator.name});
+    s.explain.push_back({"[catalog] scale-out port rate",
+                         fmt::format("{} each way, {} per GPU",
+                                     format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
+                                     s.cluster.nics_per_gpu),
+                         "catalog: fabric " + s.cluster.fabric.name});
   }
 
   // training

@@ -187,3 +187,11 @@ TEST_CASE("scale-up bandwidth is per direction; a bidirectional figure only unde
   auto r = test::run_danlu("catalog accelerators");
   CHECK(r.output.find("scale-up GB/s each way") != std::string::npos);
 }
+
+TEST_CASE("check --explain states the catalog's rates each way") {
+  auto r = test::run_danlu("check scenarios/llama3-405b-gb200-nvl72.yaml --explain");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("900GB/s each way per GPU") != std::string::npos);
+  CHECK(r.output.find("[catalog] scale-up bandwidth") != std::string::npos);
+  CHECK(r.output.find("400Gb/s each way") != std::string::npos);
+}
