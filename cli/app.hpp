@@ -34,6 +34,12 @@ void add_search_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_calibrate_command(CLI::App& app, Context& ctx);
 
+struct ValidationRow;
+struct Table;
+// Errors against measured runs by group (all, dense/MoE, system, precision):
+// what validate and calibrate print.
+Table error_summary_table(const std::vector<ValidationRow>& rows);
+
 // Output formats accepted by --format, checked by CLI11.
 inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};
 

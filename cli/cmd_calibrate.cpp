@@ -14,21 +14,8 @@ namespace danlu {
 
 namespace {
 
-std::string pct(double x) { return fmt::format("{:.1f}%", 100 * x); }
-
 void print_summary(const char* title, const std::vector<ValidationRow>& rows, const std::string& format) {
-  Table t;
-  t.header = {"group", "value", "runs", "MAPE", "mean error", "worst", "refused"};
-  auto add = [&](const std::string& group, const std::map<std::string, ErrorSummary>& by) {
-    for (const auto& [k, s] : by)
-      t.rows.push_back({group, k, std::to_string(s.n), pct(s.mape), fmt::format("{:+.1f}%", 100 * s.signed_mean),
-                        pct(s.worst), std::to_string(s.refused)});
-  };
-  add("all", {{"all", summarize(rows)}});
-  add("kind", summarize_by(rows, "kind"));
-  add("system", summarize_by(rows, "system"));
-  add("precision", summarize_by(rows, "precision"));
-  fmt::print("\n{}\n{}", title, t.render(format));
+  fmt::print("\n{}\n{}", title, error_summary_table(rows).render(format));
 }
 
 }  // namespace

@@ -17,14 +17,23 @@ Json summary_json(const ErrorSummary& s) {
           {"refused", s.refused}};
 }
 
-void add_summary_rows(Table& t, const std::string& group, const std::map<std::string, ErrorSummary>& by) {
-  for (const auto& [k, s] : by)
-    t.rows.push_back({group, k, std::to_string(s.n), fmt::format("{:.1f}%", 100 * s.mape),
-                      fmt::format("{:+.1f}%", 100 * s.signed_mean), fmt::format("{:.1f}%", 100 * s.worst),
-                      std::to_string(s.refused)});
-}
-
 }  // namespace
+
+Table error_summary_table(const std::vector<ValidationRow>& rows) {
+  Table t;
+  t.header = {"group", "value", "runs", "MAPE", "mean error", "worst", "refused"};
+  auto add = [&](const std::string& group, const std::map<std::string, ErrorSummary>& by) {
+    for (const auto& [k, s] : by)
+      t.rows.push_back({group, k, std::to_string(s.n), fmt::format("{:.1f}%", 100 * s.mape),
+                        fmt::format("{:+.1f}%", 100 * s.signed_mean), fmt::format("{:.1f}%", 100 * s.worst),
+                        std::to_string(s.refused)});
+  };
+  add("all", {{"all", summarize(rows)}});
+  add("kind", summarize_by(rows, "kind"));
+  add("system", summarize_by(rows, "system"));
+  add("precision", summarize_by(rows, "precision"));
+  return t;
+}
 
 void add_validate_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("validate", "Compare predictions with the measured figures scenarios declare");
@@ -86,14 +95,8 @@ void add_validate_command(CLI::App& app, Context& ctx) {
       fmt::print("{}\n", out.dump(2));
       return;
     }
-    Table s;
-    s.header = {"group", "value", "runs", "MAPE", "mean error", "worst", "refused"};
-    add_summary_rows(s, "all", {{"all", all}});
-    add_summary_rows(s, "kind", by_kind);
-    add_summary_rows(s, "system", by_system);
-    add_summary_rows(s, "precision", by_precision);
     if (!opt->summary) fmt::print("{}\n", t.render(opt->format));
-    fmt::print("{}", s.render(opt->format));
+    fmt::print("{}", error_summary_table(rows).render(opt->format));
     fmt::print("\n{} runs: mean absolute error {:.1f}%, worst {:.1f}%{}\n", all.n, 100 * all.mape, 100 * all.worst,
                all.refused ? fmt::format(", {} refused", all.refused) : "");
   });
