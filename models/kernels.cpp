@@ -74,7 +74,9 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
     case OpKind::host_transfer:
       return op.bytes / ctx.host_bytes_per_s;
     case OpKind::host_sync:
-      return c.host_sync_s;
+      // Only a framework that launches kernels from the host waits for it;
+      // a compiled program (XLA) has static shapes and no such sync.
+      return a.kernels.launch_s > 0 ? c.host_sync_s : 0.0;
   }
   return t + op.kernels * c.kernel_gap_s;
 }

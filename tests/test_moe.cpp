@@ -121,3 +121,22 @@ training: {global_batch: 1024, precision: fp8, fp8_recipe: mxfp8, parallelism: {
   CHECK(with.step.time_s > without.step.time_s);
   CHECK(with.params.total == without.params.total);  // left out of the totals
 }
+
+TEST_CASE("a DeepSeek-V3-class MoE in FP8 on four systems: where the all-to-all runs decides the ranking") {
+  auto run = [](const char* name) {
+    return evaluate(load_scenario(test::source(std::string("scenarios/compare/moe/") + name + ".yaml"), test::catalog()),
+                    "analytic");
+  };
+  Result gb200 = run("gb200-nvl72"), tpu = run("tpu-v7"), mi355x = run("mi355x"), gaudi3 = run("gaudi3");
+  const auto ep = [](const Result& r) { return r.step.comm_s[static_cast<int>(CommKind::ep)]; };
+  // Inside a 72-GPU NVLink domain or a 3D torus the expert traffic mostly
+  // hides; over 8-GPU domains 7/8 of it crosses 400G RoCE and dominates.
+  CHECK(ep(gb200) < 0.15 * gb200.step.time_s);
+  CHECK(ep(mi355x) > 0.5 * mi355x.step.time_s);
+  CHECK(ep(mi355x) > 5 * ep(gb200));
+  CHECK(mi355x.step.time_s > 2 * gb200.step.time_s);
+  CHECK(gaudi3.step.time_s > 2 * tpu.step.time_s);
+  // Gaudi 3's 137 GB is a few GB short for this layout.
+  CHECK_FALSE(gaudi3.memory.fits());
+  CHECK(gb200.memory.fits());
+}
