@@ -140,3 +140,43 @@ TEST_CASE("a DeepSeek-V3-class MoE in FP8 on four systems: where the all-to-all 
   CHECK_FALSE(gaudi3.memory.fits());
   CHECK(gb200.memory.fits());
 }
+
+TEST_CASE("ZeRO-3 gathers every layer in every micro-batch: exposed when compute is short, hidden when long") {
+  // Llama 3 8B on 64 H100 (8 DGX nodes), pure data parallelism, 16 micro-
+  // batches of one sequence. Each layer's 218M bf16 parameters (436 MB) are
+  // all-gathered before its forward and again before its backward, and its
+  // gradients reduce-scattered: per layer and micro-batch 3 collectives.
+  const char* yaml = R"(name: z
+model: {preset: llama3-8b, seq_len: 1024}
+cluster: {system: dgx-h100, gpus: 64}
+training: {global_batch: 1024, micro_batch: 1, parallelism: {tp: 1, pp: 1}, recompute: none, zero: 3})";
+  Result z3 = evaluate(test::scenario(yaml), "analytic");
+  Result z1 = evaluate(test::scenario(yaml, {"training.zero=1"}), "analytic");
+  const double m = 16, layers = 32;
+  const double bytes = 2.0 * (4096.0 * (4096 + 2 * 1024) + 4096.0 * 4096 + 3.0 * 4096 * 14336);
+  // By hand: a hierarchical ring, 8 ranks on NVLink (450 GB/s at NCCL's
+  // 80%) then 8 nodes over a 400G NIC (50 GB/s at 92%) carrying 1/8 of it.
+  const double t_ag = 0.875 * bytes / (450e9 * 0.80) + 0.875 * bytes / 8 / (50e9 * 0.92);
+  // The compute each collective can hide under: the layer's forward (a
+  // third of its compute) for the first gather, its backward (two thirds)
+  // for the second gather and the reduce-scatter.
+  const double c = z1.step.compute_s / (m * layers);
+  const double by_hand = m * layers * ((t_ag - c / 3) + (2 * t_ag - 2 * c / 3));
+  const double dp = z3.step.comm_s[static_cast<int>(CommKind::dp)];
+  MESSAGE("ZeRO-3 exposed data-parallel time " << dp << " s, by hand " << by_hand << " s; ZeRO-1 "
+                                              << z1.step.comm_s[static_cast<int>(CommKind::dp)] << " s");
+  CHECK(dp == Approx(by_hand).epsilon(0.10));
+  CHECK(dp > 20 * z1.step.comm_s[static_cast<int>(CommKind::dp)]);
+
+  // 8192-token sequences: a layer's compute (now ~11x, attention growing
+  // with the square) covers the three collectives, and nothing is exposed.
+  Result long3 = evaluate(test::scenario(yaml, {"model.seq_len=8192", "training.global_batch=256"}), "analytic");
+  Result long1 = evaluate(test::scenario(yaml, {"model.seq_len=8192", "training.global_batch=256", "training.zero=1"}),
+                          "analytic");
+  const double c_long = long1.step.compute_s / (4 * layers);
+  CHECK(2 * t_ag < 2 * c_long / 3);  // by hand: the backward covers gather + reduce-scatter
+  CHECK(long3.step.comm_s[static_cast<int>(CommKind::dp)] < 0.01 * long3.step.time_s);
+  // It still costs: the collectives' kernels slow the compute they hide under.
+  CHECK(long3.step.time_s > long1.step.time_s);
+  CHECK(long3.step.time_s < 1.15 * long1.step.time_s);
+}
