@@ -1,7 +1,9 @@
 #include "core/node.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -50,6 +52,10 @@ std::string Node::describe() const {
     case Kind::Map: return "a mapping";
     case Kind::Scalar: break;
   }
+  // A long or multi-line scalar may be a whole file (`extends: /etc/passwd`
+  // parses as one text), which an error message must not echo.
+  if (scalar.size() > 80 || scalar.find_first_of("\n\r") != std::string::npos)
+    return fmt::format("a text of {} characters", scalar.size());
   return fmt::format("\"{}\"", scalar);
 }
 
@@ -60,54 +66,90 @@ Location at(const YAML::Mark& m, const std::string& file) {
   return {file, m.line + 1, m.column + 1};
 }
 
-Node convert(const YAML::Node& y, const std::string& file, const std::string& path) {
-  Node n;
-  n.loc = at(y.Mark(), file);
-  switch (y.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      n.kind = Node::Kind::Null;
-      break;
-    case YAML::NodeType::Scalar:
-      n.kind = Node::Kind::Scalar;
-      n.scalar = y.Scalar();
-      // yaml-cpp marks plain scalars with tag "?" and quoted ones with "!".
-      n.quoted = y.Tag() == "!";
-      break;
-    case YAML::NodeType::Sequence:
-      n.kind = Node::Kind::Seq;
-      for (const auto& item : y) n.items.push_back(convert(item, file, path));
-      break;
-    case YAML::NodeType::Map:
-      n.kind = Node::Kind::Map;
-      for (const auto& kv : y) {
-        Location key_loc = at(kv.first.Mark(), file);
-        if (!kv.first.IsScalar())
-          throw InputError(key_loc, path, "expected a plain key, found a complex key");
-        std::string key = kv.first.Scalar();
-        std::string child = path.empty() ? key : path + "." + key;
-        if (n.find(key)) throw InputError(key_loc, child, "key appears twice in the same mapping");
-        n.map.emplace_back(key, convert(kv.second, file, child));
-        n.key_locs.push_back(key_loc);
+// Aliases make a YAML document a graph: `a: &a [*a]` refers to itself and
+// a few lines of nested aliases expand to billions of nodes. Conversion
+// refuses what no scenario needs: nesting deeper than kMaxDepth, or more
+// than kMaxNodes values in all.
+constexpr int kMaxDepth = 64;
+constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
+constexpr long kMaxNodes = 1'000'000;
+
+struct Converter {
+  const std::string& file;
+  long nodes = 0;
+
+  Node convert(const YAML::Node& y, const std::string& path, int depth) {
+    Node n;
+    n.loc = at(y.Mark(), file);
+    if (depth > kMaxDepth)
+      throw InputError(n.loc, path,
+                       fmt::format("nested more than {} levels deep (a YAML alias that refers to itself?)", kMaxDepth));
+    if (++nodes > kMaxNodes)
+      throw InputError(n.loc, path,
+                       fmt::format("more than {} values once aliases are expanded (an alias bomb?)", kMaxNodes));
+    switch (y.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        n.kind = Node::Kind::Null;
+        break;
+      case YAML::NodeType::Scalar:
+        n.kind = Node::Kind::Scalar;
+        n.scalar = y.Scalar();
+        // yaml-cpp marks plain scalars with tag "?" and quoted ones with "!".
+        n.quoted = y.Tag() == "!";
+        break;
+      case YAML::NodeType::Sequence:
+        n.kind = Node::Kind::Seq;
+        for (const auto& item : y) n.items.push_back(convert(item, path, depth + 1));
+        break;
+      case YAML::NodeType::Map: {
+        n.kind = Node::Kind::Map;
+        // Duplicate keys found with a set: a mapping of 100,000 keys stays linear.
+        std::unordered_set<std::string> seen;
+        for (const auto& kv : y) {
+          Location key_loc = at(kv.first.Mark(), file);
+          if (!kv.first.IsScalar())
+            throw InputError(key_loc, path, "expected a plain key, found a complex key");
+          std::string key = kv.first.Scalar();
+          std::string child = path.empty() ? key : path + "." + key;
+          if (!seen.insert(key).second) throw InputError(key_loc, child, "key appears twice in the same mapping");
+          n.map.emplace_back(key, convert(kv.second, child, depth + 1));
+          n.key_locs.push_back(key_loc);
+        }
+        break;
       }
-      break;
+    }
+    return n;
   }
-  return n;
-}
+};
 
 }  // namespace
 
 Node parse_yaml(const std::string& text, const std::string& name) {
   try {
-    return convert(YAML::Load(text), name, "");
+    Converter c{name};
+    return c.convert(YAML::Load(text), "", 0);
   } catch (const YAML::Exception& e) {
     throw InputError(at(e.mark, name), "", fmt::format("malformed YAML: {}", e.msg));
   }
 }
 
 Node load_yaml_file(const std::string& path) {
+  // Only regular files of a scenario's size: a FIFO would block forever,
+  // /dev/zero never ends, a directory is not text.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) throw InputError(Location{path, 0, 0}, "", "cannot open the file (does it exist?)");
+  if (fs::is_directory(st)) throw InputError(Location{path, 0, 0}, "", "is a directory, not a scenario file");
+  if (!fs::is_regular_file(st))
+    throw InputError(Location{path, 0, 0}, "", "is not a regular file (a pipe, socket or device); give a file");
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxFileBytes)
+    throw InputError(Location{path, 0, 0}, "",
+                     fmt::format("is {} MB; a scenario or catalog file is at most {} MB", size >> 20, kMaxFileBytes >> 20));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Location{path, 0, 0}, "", "cannot open the file (does it exist?)");
+  if (!in) throw InputError(Location{path, 0, 0}, "", "cannot open the file (is it readable?)");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_yaml(ss.str(), path);

@@ -27,19 +27,30 @@ void clear_positions(Node& n, const Location& where) {
 }
 
 Node load_chain(const fs::path& file, std::vector<std::string>& chain) {
-  chain.push_back(fs::weakly_canonical(file).string());
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(file, ec);
+  chain.push_back(ec ? file.string() : canonical.string());
   Node tree = load_yaml_file(file.string());
   if (tree.is_null()) throw InputError(Location{file.string(), 0, 0}, "", "the file is empty");
   if (!tree.is_map())
-    throw InputError(tree.loc, "", fmt::format("expected a mapping of sections, found {}", tree.describe()));
+    // Never quote it: a top-level text is usually some other file entirely.
+    throw InputError(tree.loc, "", fmt::format("expected a mapping of sections, found {}",
+                                               tree.is_scalar() ? "a text" : tree.describe()));
   if (const Node* ext = tree.find("extends")) {
     if (!ext->is_scalar())
       throw InputError(ext->loc, "extends", fmt::format("expected a file path, found {}", ext->describe()));
     fs::path base_path = file.parent_path() / ext->scalar;
-    if (!fs::exists(base_path))
+    std::error_code ec;
+    const fs::file_status st = fs::status(base_path, ec);
+    if (ec || !fs::exists(st))
       throw InputError(ext->loc, "extends",
-                       fmt::format("no such file \"{}\" (paths are relative to this file's folder)", ext->scalar));
-    std::string canonical = fs::weakly_canonical(base_path).string();
+                       fmt::format("no such file {} (paths are relative to this file's folder)", ext->describe()));
+    if (!fs::is_regular_file(st))
+      throw InputError(ext->loc, "extends",
+                       fmt::format("{} is {}; expected a scenario file", ext->describe(),
+                                   fs::is_directory(st) ? "a directory" : "not a regular file (a pipe or device)"));
+    const fs::path base_canonical = fs::weakly_canonical(base_path, ec);
+    std::string canonical = ec ? base_path.string() : base_canonical.string();
     if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
       std::string cycle;
       for (const auto& c : chain) cycle += fs::path(c).filename().string() + " -> ";

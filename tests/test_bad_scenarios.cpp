@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "tests/util.hpp"
 
 using namespace danlu;
@@ -75,4 +78,32 @@ TEST_CASE("bad command lines exit with status 2") {
   r = test::run_danlu("catalog systems gb200-nvl7");
   CHECK(r.status == 2);
   CHECK(r.output.find("did you mean \"gb200-nvl72\"?") != std::string::npos);
+}
+
+TEST_CASE("special files and file contents: refused without hanging or echoing the file") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("danlu-special-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // A FIFO as the scenario, and as an extends target: refused at once.
+  const fs::path fifo = dir / "pipe.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto r = test::run_shell("timeout 10 {danlu} check " + fifo.string());
+  CHECK(r.status == 2);
+  CHECK(r.output.find("is not a regular file") != std::string::npos);
+  std::ofstream(dir / "a.yaml") << "name: a\nextends: pipe.yaml\n";
+  r = test::run_shell("timeout 10 {danlu} check " + (dir / "a.yaml").string());
+  CHECK(r.status == 2);
+  CHECK(r.output.find("a.yaml:2:10: extends: \"pipe.yaml\" is not a regular file") != std::string::npos);
+  // Any readable file as extends: its content is never echoed.
+  std::ofstream(dir / "secret.txt") << "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n";
+  std::ofstream(dir / "b.yaml") << "name: b\nextends: secret.txt\n";
+  r = test::run_danlu("check " + (dir / "b.yaml").string());
+  CHECK(r.status == 2);
+  CHECK(r.output.find("root:x") == std::string::npos);
+  CHECK(r.output.find("expected a mapping of sections, found a text") != std::string::npos);
+  // A recursive alias given with --set: an error, not a stack overflow.
+  r = test::run_danlu("check scenarios/llama3-405b-h100.yaml --set 'model=&a [*a]'");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("refers to itself") != std::string::npos);
+  fs::remove_all(dir);
 }
