@@ -34,6 +34,14 @@ template <>
 struct NameTable<Fp4Recipe> {
   static constexpr std::array<std::string_view, 2> names{"nvfp4", "mxfp4"};
 };
+// How MoE tokens cross the expert-parallel group: NCCL's all-to-all (one
+// copy per expert), or a hierarchical dispatcher (DeepEP, Hybrid-EP: one
+// copy per remote scale-up domain, forwarded there over NVLink).
+enum class EpDispatch { alltoall, hierarchical };
+template <>
+struct NameTable<EpDispatch> {
+  static constexpr std::array<std::string_view, 2> names{"alltoall", "hierarchical"};
+};
 // CUDA graphs (or any whole-graph capture): none = every kernel launched from
 // the host; partial = the layers' attention and router parts captured; full =
 // the whole forward and backward captured.
@@ -105,6 +113,7 @@ struct TrainingSpec {
   Fp8Recipe fp8_recipe = Fp8Recipe::tensorwise;
   Fp4Recipe fp4_recipe = Fp4Recipe::nvfp4;
   CudaGraphs cuda_graphs = CudaGraphs::none;
+  EpDispatch ep_dispatch = EpDispatch::alltoall;
   // Megatron's account_for_{embedding,loss}_in_pipeline_split: the embedding
   // and the loss each take one layer's place in the first and last virtual
   // stage, so 126 layers fill PP 16 x VP 8 = 128 chunks.

@@ -106,6 +106,8 @@ def scenario(row, shape):
         overlap["tp_comm"] = True
     if overlap:
         training["overlap"] = overlap
+    if recipe_block.get("moe_flex_dispatcher_backend") in ("hybridep", "deepep"):
+        training["ep_dispatch"] = "hierarchical"
     graphs = cuda_graphs(recipe_block)
     if graphs:
         training["cuda_graphs"] = graphs

@@ -62,7 +62,8 @@ class AnalyticEngine final : public Engine {
     } last[5][5];
     auto comm_time = [&](const CommOp& op) {
       Last& l = last[static_cast<int>(op.kind)][static_cast<int>(op.op)];
-      if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride)
+      if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride &&
+          l.op.fanout == op.fanout && l.op.hierarchical == op.hierarchical)
         return l.time_s;
       CollectiveCost c = collective_cost(net, op, op.stride ? op.stride : strides.of[static_cast<int>(op.kind)]);
       chosen[static_cast<int>(op.kind)][static_cast<int>(op.op)] = c.algorithm;

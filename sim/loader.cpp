@@ -391,6 +391,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
     s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe", "nvfp4", names_of<Fp4Recipe>()));
     s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs", "none", names_of<CudaGraphs>()));
+    s.training.ep_dispatch = from_name<EpDispatch>(t.choice("ep_dispatch", "alltoall", names_of<EpDispatch>()));
     s.training.offload_activation_layers = static_cast<int>(t.integer("offload_activations", 0, 0));
     if (const Node* sl = t.raw("stage_layers")) {
       if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)

@@ -338,6 +338,12 @@ struct Builder {
             true};
   }
   double dispatch_bytes() const { return routed_copies() * h * kActBytes; }
+  WorkItem ep_all_to_all(const char* name) const {
+    WorkItem w = comm(name, CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false);
+    w.comm.fanout = m.moe->top_k;
+    w.comm.hierarchical = t.ep_dispatch == EpDispatch::hierarchical;
+    return w;
+  }
   void expert_tp(std::vector<WorkItem>& w, bool gather) const {
     if (etp() <= 1) return;
     w.push_back(comm(gather ? "etp all-gather" : "etp reduce-scatter", CommKind::ep,
@@ -365,7 +371,7 @@ struct Builder {
     w.push_back(memory_op("dispatch preprocessing", moe_tokens() * m.moe->top_k * 8.0, kPreprocessKernels));
     w.push_back(host_sync("token counts to the host"));
     w.push_back(memory_op("permute", 2.0 * dispatch_bytes(), kPermuteKernels));
-    if (ep > 1) w.push_back(comm("ep dispatch", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    if (ep > 1) w.push_back(ep_all_to_all("ep dispatch"));
     expert_tp(w, true);
     w.push_back(memory_op("sort by expert", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     linear_forward(w, expert_fc1());
@@ -373,7 +379,7 @@ struct Builder {
     linear_forward(w, expert_fc2());
     w.push_back(memory_op("unsort", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     expert_tp(w, false);
-    if (ep > 1) w.push_back(comm("ep combine", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    if (ep > 1) w.push_back(ep_all_to_all("ep combine"));
     w.push_back(memory_op("unpermute", 2.0 * dispatch_bytes(), kUnpermuteKernels));
     if (m.moe->shared_experts > 0) {
       tp_enter(w, false);
@@ -390,7 +396,7 @@ struct Builder {
       tp_enter(w, true);
     }
     w.push_back(memory_op("unpermute backward", 2.0 * dispatch_bytes(), kUnpermuteKernels));
-    if (ep > 1) w.push_back(comm("ep combine backward", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    if (ep > 1) w.push_back(ep_all_to_all("ep combine backward"));
     expert_tp(w, true);
     w.push_back(memory_op("unsort backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     linear_backward(p, expert_fc2());
@@ -398,7 +404,7 @@ struct Builder {
     linear_backward(p, expert_fc1());
     w.push_back(memory_op("sort by expert backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     expert_tp(w, false);
-    if (ep > 1) w.push_back(comm("ep dispatch backward", CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false));
+    if (ep > 1) w.push_back(ep_all_to_all("ep dispatch backward"));
     w.push_back(memory_op("permute backward", 2.0 * dispatch_bytes(), kPermuteKernels));
     // The router's gradient (bf16), through the top-k and scores.
     w.push_back(memory_op("router scores backward", moe_tokens() * m.moe->experts * 4.0 * 3, kRouterKernels));

@@ -122,3 +122,30 @@ TEST_CASE("expert parallelism: all-to-all sizes follow tokens, top-k and hidden 
     }
   CHECK(a2a == 2);  // dispatch and combine
 }
+
+TEST_CASE("hierarchical MoE dispatch sends a token once per remote domain") {
+  // 64 ranks in 8 domains of 8 (DGX H100), top-8 routing over evenly spread
+  // experts: pairwise, 7/8 of the copies leave the domain; hierarchical
+  // (DeepEP), a token reaches 7 (1 - (7/8)^8) = 4.60 remote domains, 4.60/8
+  // of the copies' bytes, and is forwarded inside the destination domain.
+  Scenario s = test::scenario("name: t\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-h100, gpus: 64}\n");
+  Network net = make_network(s.cluster);
+  CommOp op;
+  op.kind = CommKind::ep;
+  op.op = Collective::all_to_all;
+  op.bytes = 1e9;
+  op.group = 64;
+  op.fanout = 8;
+  CollectivePlan flat = collective_plan(net, op, 1);
+  op.hierarchical = true;
+  CollectivePlan hier = collective_plan(net, op, 1);
+  CHECK(std::string(hier.algorithm) == "hierarchical all-to-all");
+  const double remote_domains = 7 * (1 - std::pow(7.0 / 8, 8));
+  CHECK(remote_domains == doctest::Approx(4.60).epsilon(0.01));
+  // The NIC phase sets both times here (400G against 450 GB/s NVLink).
+  REQUIRE(flat.phases.n == 1);
+  REQUIRE(hier.phases.n == 1);
+  CHECK(flat.phases.items[0].bytes == doctest::Approx(1e9 * 56 / 64));
+  CHECK(hier.phases.items[0].bytes == doctest::Approx(1e9 / 8 * remote_domains));
+  CHECK(plan_time(net, hier) < 0.7 * plan_time(net, flat));
+}

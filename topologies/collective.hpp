@@ -21,6 +21,11 @@ struct CommOp {
   int group = 1;             // ranks taking part
   int stride = 0;            // rank distance between members; 0 = that of the kind's group
   bool overlappable = false; // may run under compute (per training.overlap and the algorithm)
+  // All-to-all of MoE tokens: copies per token in the buffer (top_k), and
+  // whether the dispatcher sends a token once per remote domain and
+  // forwards it there (DeepEP, Hybrid-EP) instead of once per expert.
+  int fanout = 0;
+  bool hierarchical = false;
 };
 
 // Bytes a rank sends over the wire for `op` with a ring (or pairwise for

@@ -174,6 +174,20 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
     CollectivePlan plan{"pairwise all-to-all", {}, kCollectiveLaunch_s};
     Phase in{Level::up, (ni - 1.0) / n * B, in_rate, net.up_step_s + (ni - 1) * net.up_step_s / 4};
     Phase out{out_level, (n - ni) / static_cast<double>(n) * B, out_rate, no > 1 ? out_step * std::log2(no) : 0.0};
+    if (op.hierarchical && op.fanout > 1 && no > 1) {
+      // DeepEP-style dispatch: a token goes once to each remote domain that
+      // holds one of its `fanout` experts, and is forwarded to them there
+      // over the scale-up links. With experts spread evenly, a token reaches
+      // (no - 1)(1 - (1 - 1/no)^k) remote domains instead of k (no - 1)/no
+      // remote experts.
+      const double k = op.fanout, d = no;
+      const double domains = (d - 1) * (1 - std::pow(1 - 1 / d, k));
+      plan.algorithm = "hierarchical all-to-all";
+      out.bytes = B / k * domains;
+      // Inside: the copies for peers of this domain, and the forwarding of
+      // what arrives from other domains to the right local GPU.
+      in.bytes += (n - ni) / static_cast<double>(n) * B * (ni - 1.0) / ni;
+    }
     if (no > 1 && phase_time(net, out) >= phase_time(net, in)) out.latency_s += in.latency_s, plan.phases.push_back(out);
     else plan.phases.push_back(in);
     return plan;
