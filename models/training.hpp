@@ -87,6 +87,10 @@ struct Overlap {
   bool dp_comm = true;
   bool tp_comm = false;
   bool pp_comm = true;
+  // MoE dispatch and combine hidden under another micro-batch's compute
+  // (Megatron's overlap_moe_expert_parallel_comm, the 1F1B all-to-all
+  // overlap; DualPipe-style schedules).
+  bool ep_comm = false;
 };
 
 struct TrainingSpec {

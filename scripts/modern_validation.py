@@ -104,6 +104,8 @@ def scenario(row, shape):
         overlap["tp_comm"] = True  # XLA: async collective fusion, overlap_compute_collective_tc
     elif row.get("tp_comm_overlap"):
         overlap["tp_comm"] = True
+    if recipe_block.get("moe_a2a_overlap"):
+        overlap["ep_comm"] = True  # Megatron's overlap_moe_expert_parallel_comm
     if overlap:
         training["overlap"] = overlap
     if recipe_block.get("moe_flex_dispatcher_backend") in ("hybridep", "deepep"):

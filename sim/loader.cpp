@@ -384,6 +384,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
     s.training.overlap.tp_comm = ov.boolean("tp_comm", false);
     s.training.overlap.pp_comm = ov.boolean("pp_comm", true);
+    s.training.overlap.ep_comm = ov.boolean("ep_comm", false);
     ov.finish();
     s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total));
     t.note_default("tokens", "20 tokens per parameter (Chinchilla)");

@@ -339,7 +339,7 @@ struct Builder {
   }
   double dispatch_bytes() const { return routed_copies() * h * kActBytes; }
   WorkItem ep_all_to_all(const char* name) const {
-    WorkItem w = comm(name, CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, false);
+    WorkItem w = comm(name, CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, t.overlap.ep_comm);
     w.comm.fanout = m.moe->top_k;
     w.comm.hierarchical = t.ep_dispatch == EpDispatch::hierarchical;
     return w;
