@@ -84,7 +84,8 @@ bool in_range(double v, Range r) {
 }
 }  // namespace
 
-double Fields::quantity(const std::string& key, Quantity q, std::optional<double> def, Range range) {
+double Fields::quantity(const std::string& key, Quantity q, std::optional<double> def, Range range,
+                        std::optional<double> at_most) {
   const Node* n = lookup(key);
   if (!n) {
     if (!def) throw InputError(loc_, path_of(key), fmt::format("required field missing: expected {}", expected_text(q)));
@@ -98,9 +99,15 @@ double Fields::quantity(const std::string& key, Quantity q, std::optional<double
   } catch (const UnitError& e) {
     throw InputError(n->loc, path_of(key), e.what());
   }
-  if (!in_range(v, range))
-    throw InputError(n->loc, path_of(key), fmt::format("expected {} {}, found \"{}\"", expected_text(q),
-                                                       range_words(range), n->scalar));
+  // A finite value inside its range, and below a ceiling that makes physical
+  // sense: 1e300 would pass "greater than 0" and overflow every figure after.
+  if (!std::isfinite(v) || !in_range(v, range) || (at_most && v > *at_most))
+    throw InputError(n->loc, path_of(key),
+                     fmt::format("expected {} {}{}, found \"{}\"", expected_text(q), range_words(range),
+                                 at_most ? fmt::format("{}at most {}", range == Range::Any ? "" : " and ",
+                                                       format_quantity(*at_most, q))
+                                         : "",
+                                 n->scalar));
   record(key, n->scalar, n);  // as the user wrote it
   return v;
 }

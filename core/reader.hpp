@@ -36,8 +36,9 @@ class Fields {
   // Raw access for the few values that are not one scalar (sweep lists); marks it read.
   const Node* raw(const std::string& key);
 
+  // `at_most`: the largest value that makes physical sense for the field.
   double quantity(const std::string& key, Quantity q, std::optional<double> def,
-                  Range range = Range::Positive);
+                  Range range = Range::Positive, std::optional<double> at_most = std::nullopt);
   std::int64_t integer(const std::string& key, std::optional<std::int64_t> def,
                        std::int64_t min = 1,
                        std::int64_t max = std::numeric_limits<std::int32_t>::max());

@@ -27,6 +27,8 @@
 // simulation runs in a forked child that sends its result back on a pipe.
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <csignal>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -705,9 +707,14 @@ class DesEngine final : public Engine {
     // The child must not inherit (and later write) the parent's pending output.
     std::fflush(stdout);
     std::fflush(stderr);
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("DES: cannot fork");
     if (pid == 0) {
+      // The simulation dies with the process that asked for it: a killed
+      // run or sweep must not leave it running at 100% CPU.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
       close(fds[0]);
       // SimGrid reports its own failures with backtraces on stderr; the user
       // gets our message instead (the result on the pipe says what failed).

@@ -1,5 +1,8 @@
 #include "sim/evaluate.hpp"
 
+#include <cmath>
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace danlu {
@@ -52,6 +55,17 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   cin.tokens = s.training.tokens;
   r.cost = cost(cin);
 
+  // Every field has a physical range, but their product can still leave
+  // doubles (1e300 GPUs-hours of tiny steps): a figure that is not finite is
+  // an input problem, never a number to print.
+  for (const auto& [what, v] :
+       {std::pair{"step time", r.step.time_s}, {"tokens/s", r.tokens_per_s}, {"days", r.days},
+        {"power", r.power.facility_w}, {"energy", r.power.energy_mwh}, {"rent", r.cost.rent_usd},
+        {"buy", r.cost.buy_usd}})
+    if (!std::isfinite(v) || v < 0)
+      throw InputError(Location{s.file, 0, 0}, "",
+                       fmt::format("the {} comes out as {}: some value of the scenario is out of any sensible range", what,
+                                   v));
   r.warnings = s.warnings;
   if (!r.memory.fits())
     r.warnings.push_back(fmt::format("does not fit: stage {} needs {:.1f} GB per GPU, {:.1f} GB usable ({:.1f} GB short)",

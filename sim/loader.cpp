@@ -130,7 +130,7 @@ ModelSpec read_model(Fields f) {
     moe.expert_ffn_hidden = e.integer("expert_ffn_hidden", m.ffn_hidden);
     e.note_default("expert_ffn_hidden", "ffn_hidden");
     moe.dense_layers = static_cast<int>(e.integer("dense_layers", 0, 0, m.layers - 1));
-    moe.capacity_factor = e.quantity("capacity_factor", Quantity::Real, 1.0, Range::AtLeastOne);
+    moe.capacity_factor = e.quantity("capacity_factor", Quantity::Real, 1.0, Range::AtLeastOne, 16.0);
     e.finish();
     m.moe = moe;
   } else {
@@ -227,8 +227,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
     std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
     s.cluster.topology = so.choice("topology", topo_default, scale_out_builders());
-    s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne);
-    s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator);
+    s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne, 64.0);
+    s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
     so.note_default("nics_per_gpu", "the system's");
     so.finish();
     c.finish();
@@ -334,7 +334,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       throw InputError(t.loc_of("global_batch_tokens"), t.path(),
                        "give global_batch (sequences) or global_batch_tokens, not both").as_constraint();
     if (t.has("global_batch_tokens")) {
-      double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt);
+      double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt, Range::Positive, 1e12);
       s.training.global_batch = std::llround(tokens / static_cast<double>(s.model.seq_len));
       if (s.training.global_batch < 1)
         throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"),
@@ -386,7 +386,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.overlap.pp_comm = ov.boolean("pp_comm", true);
     s.training.overlap.ep_comm = ov.boolean("ep_comm", false);
     ov.finish();
-    s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total));
+    s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total), Range::Positive, 1e16);
     t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
     s.training.optimizer = t.choice("optimizer", "adam", {"adam", "adamw", "sgd"});
     s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
@@ -440,11 +440,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.facility.cooling = f.choice("cooling", s.cluster.system.default_cooling, cooling_types());
     f.note_default("cooling", "the system's");
     CoolingDefaults cd = cooling_defaults(s.facility.cooling);
-    s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne);
+    s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne, 3.0);
     f.note_default("pue", "from cooling");
-    s.facility.electricity_usd_per_kwh = f.quantity("electricity", Quantity::EnergyPrice, 0.0862, Range::NonNegative);
+    s.facility.electricity_usd_per_kwh =
+        f.quantity("electricity", Quantity::EnergyPrice, 0.0862, Range::NonNegative, 10.0);
     f.note_default("electricity", "US industrial average 2025 (EIA)");
-    double rack_kw = f.quantity("max_rack_kw", Quantity::Real, cd.max_rack_w / 1e3);
+    double rack_kw = f.quantity("max_rack_kw", Quantity::Real, cd.max_rack_w / 1e3, Range::Positive, 2000.0);
     f.note_default("max_rack_kw", "limit of the cooling type");
     s.facility.max_rack_w = rack_kw * 1e3;
     f.finish();
@@ -455,27 +456,29 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     Fields c = root.sub("cost");
     Fields rent = c.sub("rent");
     s.cost.rent_usd_per_gpu_hour =
-        rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour);
+        rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour, Range::Positive, 1000.0);
     rent.note_default("gpu_hour", "catalog price of the accelerator");
-    s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::UnitInterval);
+    // A 100% discount would make renting free: reserved capacity is discounted
+    // 30-50% (hardware-facts.md), 95% is already far out.
+    s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::NonNegative, 0.95);
     rent.finish();
     Fields buy = c.sub("buy");
     BuySpec& b = s.cost.buy;
-    b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd);
+    b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
     buy.note_default("gpu_server", fmt::format("catalog list price per {}", s.cluster.system.unit));
     b.network_usd_per_gpu = buy.quantity("network_per_gpu", Quantity::Money,
-                                         s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu);
+                                         s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu, Range::NonNegative, 1e6);
     buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
-    b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6);
+    b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6, Range::Positive, 1e9);
     buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
-    b.depreciation_s = buy.quantity("depreciation", Quantity::Time, 4 * 365 * 86400.0);
+    b.depreciation_s = buy.quantity("depreciation", Quantity::Time, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
     b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
     b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
     buy.finish();
     s.cost.utilization = c.quantity("utilization", Quantity::Fraction, 0.9, Range::UnitInterval);
     if (s.cost.utilization <= 0)
       throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
-    s.cost.horizon_s = c.quantity("horizon", Quantity::Time, b.depreciation_s);
+    s.cost.horizon_s = c.quantity("horizon", Quantity::Time, b.depreciation_s, Range::Positive, 30 * 365 * 86400.0);
     c.note_default("horizon", "buy.depreciation");
     c.finish();
   }
@@ -486,11 +489,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     Fields r = root.sub("reliability");
     // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
     // is ~50,000 GPU-hours between failures.
-    s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Time, 50000 * 3600.0);
-    s.reliability.checkpoint_interval_s = r.quantity("checkpoint_interval", Quantity::Time, 0.0, Range::NonNegative);
+    s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Time, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
+    s.reliability.checkpoint_interval_s =
+        r.quantity("checkpoint_interval", Quantity::Time, 0.0, Range::NonNegative, 30 * 86400.0);
     r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
-    s.reliability.checkpoint_write_s = r.quantity("checkpoint_write", Quantity::Time, 60.0, Range::NonNegative);
-    s.reliability.restart_s = r.quantity("restart", Quantity::Time, 600.0, Range::NonNegative);
+    s.reliability.checkpoint_write_s = r.quantity("checkpoint_write", Quantity::Time, 60.0, Range::NonNegative, 86400.0);
+    s.reliability.restart_s = r.quantity("restart", Quantity::Time, 600.0, Range::NonNegative, 7 * 86400.0);
     r.finish();
   }
 

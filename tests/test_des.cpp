@@ -2,6 +2,8 @@
 // forms it must reproduce when nothing contends, and the contention only it shows.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -144,4 +146,19 @@ TEST_CASE("--trace writes a Chrome trace with every simulated rank") {
   auto bad = test::run_danlu("run scenarios/llama3-405b-h100.yaml --trace /tmp/x.json");
   CHECK(bad.status == 2);
   CHECK(bad.output == "error: --trace: a timeline needs the DES engine; add --engine des\n");
+}
+
+TEST_CASE("a killed DES run leaves no simulation running") {
+  // The forked simulation gets SIGKILL when its parent dies (kill -9 of a
+  // run or a sweep used to leave it at 100% CPU until it finished).
+  const std::string marker = "orphan-check-" + std::to_string(::getpid());
+  // The pattern matches danlu's command line, not the shell's.
+  const std::string pattern = "'^[^ ]*danlu run .*" + marker + "'";
+  auto r = test::run_shell(
+      "{danlu} run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full --set cluster.gpus=4096 "
+      "--set training.parallelism.dp=32 --set training.global_batch=512 --set name=" + marker +
+      " >/dev/null 2>&1 & sleep 2; pgrep -f " + pattern + " | wc -l; pkill -9 -o -f " + pattern +
+      "; sleep 1; pgrep -f " + pattern + " | wc -l");
+  // Two processes (the run and its simulation) before, none after.
+  CHECK(r.output == "2\n0\n");
 }
