@@ -701,6 +701,28 @@ class DesEngine final : public Engine {
   explicit DesEngine(EngineOptions o) : options_(std::move(o)) {}
   bool needs_expanded_schedule() const override { return true; }
 
+  // What a replay would take, estimated from the scenario before the
+  // schedule is even expanded: about 60 activities per layer per micro-batch
+  // on every simulated rank. A 4,096-GPU full-fidelity flagship step is ~12
+  // million activities in 0.7 GB; past kMaxActivities the simulation would
+  // not fit in this machine's memory.
+  static constexpr double kMaxActivities = 2e8;
+  static constexpr double kActivitiesPerLayer = 60;
+  void check(const Scenario& s) const override {
+    const Parallelism& p = s.training.par;
+    const double layers_per_stage = std::ceil(static_cast<double>(s.model.layers) / p.pp);
+    const double per_rank = static_cast<double>(s.training.microbatches()) * layers_per_stage * kActivitiesPerLayer;
+    const bool full = s.sim.fidelity == "full";
+    const double activities = per_rank * (full ? s.cluster.gpus : p.pp);
+    if (activities > kMaxActivities)
+      throw InputError(Location{s.file, 0, 0}, "sim",
+                       fmt::format("the discrete-event replay would take ~{:.2g} activities (~{:.0f} GB), over the "
+                                   "{:.0g} this machine can hold; {}",
+                                   activities, activities * 60 / 1e9, kMaxActivities,
+                                   full ? "use sim.fidelity: folded, fewer GPUs or fewer micro-batches"
+                                        : "use the analytic engine or fewer micro-batches"));
+  }
+
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("DES: cannot create a pipe");

@@ -40,6 +40,9 @@ class Engine {
   virtual StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const = 0;
   // Whether run() needs the expanded per-chunk schedule.
   virtual bool needs_expanded_schedule() const = 0;
+  // Refuses, before any work, a scenario the engine could not run within
+  // this machine's memory (throws InputError with an estimate).
+  virtual void check(const Scenario&) const {}
 };
 
 // What an engine may be asked beyond the step itself.

@@ -12,6 +12,7 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   r.engine = engine_name;
   r.params = count_params(s.model);
   r.memory = memory_per_gpu(s.model, s.training, s.cluster.accelerator);
+  engine.check(s);
   StepSchedule sched = build_schedule(s, engine.needs_expanded_schedule());
   Network net = make_network(s.cluster);
   r.step = engine.run(s, sched, net);

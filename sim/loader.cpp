@@ -99,7 +99,9 @@ namespace {
 ModelSpec read_model(Fields f) {
   ModelSpec m;
   m.preset = f.text("preset", "");
-  m.layers = static_cast<int>(f.integer("layers", std::nullopt));
+  // No trained transformer has come near 10,000 layers; the bound keeps the
+  // schedules every engine expands finite.
+  m.layers = static_cast<int>(f.integer("layers", std::nullopt, 1, 10000));
   m.hidden = f.integer("hidden", std::nullopt);
   m.heads = static_cast<int>(f.integer("heads", std::nullopt));
   m.kv_heads = static_cast<int>(f.integer("kv_heads", m.heads));
@@ -323,11 +325,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       split.finish();
     }
     const int split_units = int(s.training.split_embedding) + int(s.training.split_loss);
-    if (s.model.layers + split_units < p.pp * p.vpp)
+    if (s.model.layers + split_units < static_cast<std::int64_t>(p.pp) * p.vpp)
       throw InputError(par.loc_of("pp"), par.path_of("pp"),
                        fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
                                    s.model.layers, split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "",
-                                   p.pp, p.vpp, p.pp * p.vpp)).as_constraint();
+                                   p.pp, p.vpp, static_cast<std::int64_t>(p.pp) * p.vpp)).as_constraint();
 
     s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
     if (t.has("global_batch") && t.has("global_batch_tokens"))

@@ -162,3 +162,18 @@ TEST_CASE("a killed DES run leaves no simulation running") {
   // Two processes (the run and its simulation) before, none after.
   CHECK(r.output == "2\n0\n");
 }
+
+TEST_CASE("a replay too large for the machine is refused before any work, with an estimate") {
+  // 1e9 sequences a step on 8 GPUs: ~2e11 activities. It used to run out of
+  // memory after half a minute; now it is refused at once.
+  auto r = test::run_shell(
+      "timeout 20 {danlu} run scenarios/llama3-405b-h100.yaml --engine des --set training.global_batch=1e9");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("the discrete-event replay would take ~") != std::string::npos);
+  CHECK(r.output.find("use the analytic engine or fewer micro-batches") != std::string::npos);
+  // A million GPUs at full fidelity: the same, with the folded mode suggested.
+  r = test::run_shell("timeout 20 {danlu} run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
+                      "--set cluster.gpus=1048576 --set training.parallelism.dp=8192 --set training.global_batch=131072");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("use sim.fidelity: folded") != std::string::npos);
+}
