@@ -2,12 +2,12 @@
 // constants to scenarios that declare measured figures, prints what moved and
 // the error before and after, and writes a profile that every command reads
 // with --calibration FILE.
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
 #include "cli/output.hpp"
+#include "core/output_file.hpp"
 #include "sim/calibrate.hpp"
 
 namespace danlu {
@@ -96,10 +96,7 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       fit.profile.uncertainty.insert(cv.error_by_class.begin(), cv.error_by_class.end());
     }
     if (!opt->out.empty()) {
-      std::ofstream out(opt->out);
-      out << render_profile(fit.profile);
-      out.close();
-      if (!out) throw InputError(Location{opt->out, 0, 0}, "--output", "could not write the profile");
+      write_output_file(opt->out, render_profile(fit.profile));
       fmt::print("\nwrote {}\n", opt->out);
     }
   });

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
+#include "core/output_file.hpp"
 #include "cli/report_html.hpp"
 #include "cli/result_view.hpp"
 #include "sim/loader.hpp"
@@ -34,9 +35,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
       Scenario s = load_scenario(f, ctx.catalog(), opt->sets);
       results.push_back(result_json(s, evaluate(s, opt->engine)));
     }
-    std::ofstream out(opt->output, std::ios::binary);
-    if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
-    out << report_html(results, opt->title);
+    write_output_file(opt->output, report_html(results, opt->title));
     fmt::print("wrote {} ({} scenario{})\n", opt->output, results.size(), results.size() == 1 ? "" : "s");
   });
 }

@@ -1,5 +1,7 @@
 // `danlu sweep FILE`: every point of the scenario's `sweep:` block, streamed
 // as rows as they finish.
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -135,6 +137,25 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     // every size-th point, and rank 0 writes all rows in point order.
     const MpiWorld& world = mpi_world();
     const bool lead = world.rank == 0;
+    FILE* out = stdout;
+    if (!lead) out = nullptr;
+    if (lead && !opt->output.empty()) {
+      // Opened for appending, locked, and only then emptied (a fresh sweep)
+      // or cut back to its last whole row (--resume).
+      out = std::fopen(opt->output.c_str(), "ab");
+      if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
+      // One writer per output file: two sweeps (or two --resume runs) into
+      // the same file interleaved their rows.
+      struct stat st {};
+      const bool regular = fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
+      if (regular && flock(fileno(out), LOCK_EX | LOCK_NB) != 0) {
+        std::fclose(out);
+        throw InputError(Location{opt->output, 0, 0}, "--output",
+                         "another danlu sweep is writing this file; wait for it or choose another file");
+      }
+      if (regular && !opt->resume && ftruncate(fileno(out), 0) != 0)
+        throw InputError(Location{opt->output, 0, 0}, "--output", "cannot empty the file for writing");
+    }
     std::set<std::string> done;
     std::vector<size_t> todo;
     if (lead) {
@@ -152,17 +173,18 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::error_code size_error;
     const bool empty_file = opt->output.empty() || !opt->resume ||
                             std::filesystem::file_size(opt->output, size_error) == 0 || size_error;
-    FILE* out = stdout;
-    if (!lead) out = nullptr;
-    if (lead && !opt->output.empty()) {
-      out = std::fopen(opt->output.c_str(), opt->resume ? "ab" : "wb");
-      if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
-    }
+    // A row that cannot be written stops the sweep: every complete row so
+    // far stays, and the command fails instead of reporting success.
+    std::atomic<bool> write_failed{false};
+    auto emit = [&](const std::string& line) {
+      if (write_failed) return;
+      if (std::fwrite(line.data(), 1, line.size(), out) != line.size() || std::fflush(out) != 0)
+        write_failed = true;
+    };
     if (lead && opt->format == "csv" && empty_file) {
       std::string header = "point";
       for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
-      std::fputs((header + "\n").c_str(), out);
-      std::fflush(out);
+      emit(header + "\n");
     }
 
     std::mutex mu;
@@ -203,8 +225,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
           held.emplace_back(static_cast<long>(mine[k]), std::move(line));
         } else {
           // One write and a flush per row: a killed sweep keeps every finished row.
-          std::fwrite(line.data(), 1, line.size(), out);
-          std::fflush(out);
+          emit(line);
+          if (write_failed) next = mine.size();  // stop handing out points
         }
         ++finished;
         progress();
@@ -217,11 +239,14 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     if (world.active()) {
       auto rows = mpi_gather(world, std::move(held));
       std::sort(rows.begin(), rows.end());
-      for (const auto& [index, line] : rows) std::fwrite(line.data(), 1, line.size(), out);
-      if (out) std::fflush(out);
+      if (out)
+        for (const auto& [index, line] : rows) emit(line);
     }
     if (bar) fmt::print(stderr, "\n");
-    if (out && out != stdout) std::fclose(out);
+    if (out && out != stdout && std::fclose(out) != 0) write_failed = true;
+    if (write_failed)
+      throw InputError(Location{opt->output.empty() ? "standard output" : opt->output, 0, 0}, "--output",
+                       "could not write a row (disk full?); the rows before it are complete, --resume goes on");
     if (!done.empty()) fmt::print(stderr, "resumed: {} points were already done, {} run now\n", done.size(), todo.size());
     if (world.active() && lead) fmt::print(stderr, "sharded {} points over {} MPI ranks\n", todo.size(), world.size);
   });

@@ -26,6 +26,12 @@ const Catalog& Context::catalog() {
 
 }  // namespace danlu
 
+namespace {
+// Errors are reported even when stderr itself cannot be written: fmt::print
+// would throw there, and an exception out of main aborts.
+void say_error(const std::string& text) noexcept { std::fputs(text.c_str(), stderr); }
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace danlu;
   MpiSession mpi(&argc, &argv);
@@ -67,10 +73,15 @@ int main(int argc, char** argv) {
     // CLI11 returns 0 for --help/--version; any real parse error is bad input.
     return code == 0 ? 0 : 2;
   } catch (const InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    say_error(fmt::format("error: {}\n", e.what()));
     return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "internal error: {}\n", e.what());
+    say_error(fmt::format("internal error: {}\n", e.what()));
+    return 1;
+  }
+  // Output lost to a full disk or a closed pipe is a failure, not success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    say_error("error: could not write the output (disk full or output closed?)\n");
     return 1;
   }
   return ctx.exit_code;

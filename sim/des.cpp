@@ -45,6 +45,7 @@
 #include <simgrid/s4u.hpp>
 
 #include "models/power.hpp"
+#include "core/output_file.hpp"
 #include "sim/engine.hpp"
 
 namespace danlu {
@@ -647,8 +648,8 @@ struct Sim {
   // Written event by event: a full-fidelity trace holds millions of events,
   // far too many to build as one JSON document in memory first.
   void write_trace(const std::string& path) const {
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f) throw std::runtime_error("cannot write the trace file " + path);
+    OutputFile out(path);  // in place only once whole: a failed write leaves no short file
+    std::FILE* f = out.get();
     std::unordered_map<const char*, std::string> quoted;  // names are literals: escape each once
     auto name = [&quoted](const char* text) -> const std::string& {
       auto [it, fresh] = quoted.try_emplace(text);
@@ -666,7 +667,7 @@ struct Sim {
                    kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
     }
     fmt::print(f, "]}}\n");
-    if (std::fclose(f) != 0) throw std::runtime_error("cannot write the trace file " + path);
+    out.commit();
   }
 };
 

@@ -107,3 +107,32 @@ TEST_CASE("special files and file contents: refused without hanging or echoing t
   CHECK(r.output.find("refers to itself") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("no command exits 0 after failing to write") {
+  // A full disk: every output path fails the command, with a message.
+  auto r = test::run_danlu("report scenarios/llama3-405b-h100.yaml -o /dev/full");
+  CHECK(r.status != 0);
+  CHECK(r.output.find("could not write the whole file") != std::string::npos);
+  CHECK(r.output.find("wrote") == std::string::npos);
+  r = test::run_danlu("sweep scenarios/sweeps/llama3-70b-systems.yaml -o /dev/full");
+  CHECK(r.status != 0);
+  CHECK(r.output.find("could not write a row") != std::string::npos);
+  r = test::run_shell("( {danlu} run scenarios/llama3-405b-h100.yaml > /dev/full )");
+  CHECK(r.status == 1);
+  CHECK(r.output.find("could not write the output") != std::string::npos);
+  // A report that fails leaves no half-written file behind.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("danlu-out-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  r = test::run_danlu("report scenarios/llama3-405b-h100.yaml -o " + (dir / "r.html").string());
+  CHECK(r.status == 0);
+  CHECK(fs::file_size(dir / "r.html") > 1000);
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temporary left
+  // Two writers of one sweep file: the second is refused while the first holds it.
+  const std::string csv = (dir / "rows.csv").string();
+  r = test::run_shell("( flock " + csv + " sleep 3 & sleep 0.5; {danlu} sweep scenarios/sweeps/llama3-70b-systems.yaml -o " +
+                      csv + "; echo status=$?; wait )");
+  CHECK(r.output.find("another danlu sweep is writing this file") != std::string::npos);
+  CHECK(r.output.find("status=2") != std::string::npos);
+  fs::remove_all(dir);
+}
