@@ -69,7 +69,7 @@ TEST_CASE("bad command lines exit with status 2") {
   CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
   r = test::run_danlu("report scenarios/llama3-405b-h100.yaml -o /nonexistent-danlu-dir/x.html");
   CHECK(r.status == 2);
-  CHECK(r.output == "error: /nonexistent-danlu-dir/x.html: --output: cannot open the file for writing\n");
+  CHECK(r.output == "error: /nonexistent-danlu-dir/x.html: cannot open the file for writing: No such file or directory\n");
   r = test::run_danlu("validate scenarios/talk");
   CHECK(r.status == 2);
   CHECK(r.output == "error: validate: no scenario with a measured step_s or tokens_per_s_per_gpu was found\n");
