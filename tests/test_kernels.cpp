@@ -10,6 +10,12 @@ using namespace danlu;
 using doctest::Approx;
 
 namespace {
+// Llama 3 70B on 64 H100 at a published layout: long kernels, bf16 baseline.
+constexpr const char* kLlama70bOn64H100 = R"(name: t
+model: {preset: llama3-70b}
+cluster: {system: dgx-h100, gpus: 64}
+training: {global_batch: 256, parallelism: {tp: 4, pp: 8, vpp: 5}, recompute: none})";
+
 KernelFigures h100_like() {
   KernelFigures f;
   f.gemm_efficiency[static_cast<size_t>(Precision::bf16)] = 0.8;
@@ -111,10 +117,7 @@ TEST_CASE("fp8 recipes: what quantising a tensor costs, and fp8 speeds up only t
 
   // Llama 3 70B on 64 H100: fp8 is faster than bf16, but far from the 2x of
   // the peaks (attention, the output layer and memory-bound work stay).
-  const char* yaml = R"(name: t
-model: {preset: llama3-70b}
-cluster: {system: dgx-h100, gpus: 64}
-training: {global_batch: 256, parallelism: {tp: 4, pp: 8, vpp: 5}, recompute: none})";
+  const char* yaml = kLlama70bOn64H100;
   Result bf16 = evaluate(test::scenario(yaml), "analytic");
   Result fp8 = evaluate(test::scenario(yaml, {"training.precision=fp8"}), "analytic");
   Result mx = evaluate(test::scenario(yaml, {"training.precision=fp8", "training.fp8_recipe=delayed"}), "analytic");
@@ -137,10 +140,7 @@ training: {global_batch: 64, parallelism: {tp: 8}, recompute: none, precision: f
   Result graphed = evaluate(test::scenario(yaml, {"training.cuda_graphs=full"}), "analytic");
   CHECK(graphed.step.time_s < eager.step.time_s);
   // A large model's kernels are long: graphs change nothing.
-  const char* big = R"(name: t
-model: {preset: llama3-70b}
-cluster: {system: dgx-h100, gpus: 64}
-training: {global_batch: 256, parallelism: {tp: 4, pp: 8, vpp: 5}, recompute: none})";
+  const char* big = kLlama70bOn64H100;
   Result e2 = evaluate(test::scenario(big), "analytic");
   Result g2 = evaluate(test::scenario(big, {"training.cuda_graphs=full"}), "analytic");
   CHECK(g2.step.time_s == Approx(e2.step.time_s).epsilon(0.005));
