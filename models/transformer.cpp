@@ -54,8 +54,13 @@ ParamCounts count_params(const ModelSpec& m) {
   return p;
 }
 
-double model_flops_per_token(const ModelSpec& m, const ParamCounts& p) {
-  return 6.0 * p.active + 12.0 * m.layers * static_cast<double>(m.hidden) * static_cast<double>(m.seq_len);
+double model_flops_per_token(const ModelSpec& m) {
+  // Layers of one kind cost the same: count the dense ones and the MoE ones once.
+  const int moe = m.moe_layers();
+  double forward = logits_forward_flops(m, 1);
+  if (moe < m.layers) forward += (m.layers - moe) * layer_forward_flops(m, 0, 1).total();
+  if (moe > 0) forward += moe * layer_forward_flops(m, m.moe->dense_layers, 1).total();
+  return 3.0 * forward;
 }
 
 LayerFlops layer_forward_flops(const ModelSpec& m, int layer, double tokens) {

@@ -88,9 +88,14 @@ struct ParamCounts {
 
 ParamCounts count_params(const ModelSpec& m);
 
-// Model FLOPs per token by the report convention: 6 x active parameters plus
-// the attention term 12 x layers x hidden x seq_len (training, forward+backward).
-double model_flops_per_token(const ModelSpec& m, const ParamCounts& p);
+// Model FLOPs per token by the report convention (Narayanan et al. 2021's
+// count): the matrix products of one forward and backward (3x the forward) of
+// every layer and of the output layer, full attention, active experts only; no
+// recomputation, no MTP modules, and the input embedding (a lookup) counts 0.
+// For a dense model this is 6 x non-embedding parameters plus the attention
+// term 12 x layers x heads x head_dim x seq_len. The engines' executed count is
+// built from the same per-layer figures, so HFU >= MFU holds by construction.
+double model_flops_per_token(const ModelSpec& m);
 
 // Per-op forward FLOPs for one microbatch of `tokens` tokens (a sequence length
 // `seq_len` each), before any parallel split. Backward is twice forward.

@@ -18,7 +18,7 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   r.step = engine.run(s, sched, net);
 
   r.tokens_per_step = sched.tokens;
-  r.model_flops_per_token = model_flops_per_token(s.model, r.params);
+  r.model_flops_per_token = model_flops_per_token(s.model);
   r.executed_flops_per_step = sched.executed_flops;
   const double gpus = s.cluster.gpus;
   const double peak = s.cluster.accelerator.peak(s.training.precision);

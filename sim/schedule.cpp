@@ -600,7 +600,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
   out.microbatches = static_cast<int>(t.microbatches());
   out.pp_send_bytes = b.act() / b.rep;  // with SP only this GPU's slice crosses
   out.tokens = static_cast<double>(t.global_batch) * static_cast<double>(s.model.seq_len);
-  out.model_flops = model_flops_per_token(s.model, b.pc) * out.tokens;
+  out.model_flops = model_flops_per_token(s.model) * out.tokens;
   out.head = b.head();
   out.tail = b.tail();
   // Each distinct kind of layer is built once; stages count theirs.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/memory.hpp"
+#include "sim/evaluate.hpp"
 #include "sim/schedule.hpp"
 #include "tests/util.hpp"
 
@@ -33,11 +34,23 @@ TEST_CASE("parameter counts match the published ones") {
 TEST_CASE("model FLOPs per token follow the report convention") {
   ModelSpec m = preset("llama3-405b");
   ParamCounts p = count_params(m);
-  CHECK(model_flops_per_token(m, p) == Approx(6 * p.active + 12.0 * 126 * 16384 * 8192));
+  // Dense: 6 x the parameters a token multiplies by (all but the input
+  // embedding, a lookup; norms are 1e-5 of the rest) plus full attention.
+  CHECK(model_flops_per_token(m) == Approx(6 * (p.active - p.embedding) + 12.0 * 126 * 16384 * 8192).epsilon(1e-4));
   // Llama 3 405B over 15.6T tokens: Meta quotes 3.8e25 FLOPs, which is 6NT alone;
   // the attention term adds 8% at 8K context.
   CHECK(6 * p.active * 15.6e12 == Approx(3.8e25).epsilon(0.01));
-  CHECK(model_flops_per_token(m, p) / (6 * p.active) == Approx(1.083).epsilon(0.005));
+  CHECK(model_flops_per_token(m) / (6 * (p.active - p.embedding)) == Approx(1.083).epsilon(0.005));
+  // GPT-3 175B by Narayanan et al. 2021's closed form per sequence,
+  // 72 B s l h^2 (1 + s/6h + V/12hl) with B = 1, divided by s.
+  ModelSpec g = preset("gpt3-175b");
+  const double s = 2048, l = 96, h = 12288, v = 50257;
+  CHECK(model_flops_per_token(g) == Approx(72 * l * h * h * (1 + s / (6 * h) + v / (12 * h * l))).epsilon(1e-9));
+  // Narrow heads (heads x head_dim < hidden) shrink the attention term with
+  // them, so HFU never falls below MFU.
+  ModelSpec narrow = m;
+  narrow.head_dim = 1;
+  CHECK(model_flops_per_token(narrow) < model_flops_per_token(m) * 0.8);
 }
 
 TEST_CASE("activation memory reproduces Korthikanti et al. 2022 for the k22 runs") {
@@ -186,7 +199,7 @@ TEST_CASE("the schedule's FLOPs add up to the executed FLOPs, recomputation incl
       double expanded = 0;
       for (const auto& stage : st.stages) expanded += stage_flops(stage) * 8 * 4;  // tp * dp GPUs per stage
       CHECK(expanded == Approx(expected).epsilon(1e-9));
-      CHECK(st.model_flops == Approx(model_flops_per_token(s.model, count_params(s.model)) * 512 * 8192));
+      CHECK(st.model_flops == Approx(model_flops_per_token(s.model) * 512 * 8192));
     }
   }
 }
@@ -265,4 +278,25 @@ model: {preset: llama3-405b}
 cluster: {system: gb200-nvl72, gpus: 256}
 training: {global_batch: 64, parallelism: {tp: 4, pp: 16, vpp: 8}}
 )"), InputError);
+}
+
+TEST_CASE("HFU is at least MFU for odd shapes: short sequences, narrow heads, huge vocabularies") {
+  // Issue 15's cases: the model count once held the input embedding and an
+  // attention term from hidden, which the executed count does not.
+  for (const char* set : {"model.seq_len=1", "model.seq_len=3", "model.seq_len=1000", "model.head_dim=1",
+                          "model.head_dim=3", "model.hidden=1000000000", "model.vocab=1000000000"}) {
+    const Scenario s = test::scenario(test::kBase, {"training.recompute=none", std::string(set)});
+    const Result r = evaluate(s, "analytic");
+    CAPTURE(std::string(set));
+    CHECK(r.mfu > 0);
+    CHECK(r.hfu >= r.mfu * (1 - 1e-12));
+    CHECK(r.hfu <= r.mfu * 1.02);  // no recomputation: little beyond the model's own work
+  }
+  for (const std::string set : {"model.seq_len=1", "model.head_dim=1"}) {
+    const Scenario s = test::scenario(test::kBase, {"training.recompute=full", set});
+    const Result r = evaluate(s, "analytic");
+    CAPTURE(set);
+    // Full recomputation repeats every layer's forward (not the output layer's).
+    CHECK(r.hfu > r.mfu * 1.2);
+  }
 }
