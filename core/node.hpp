@@ -18,6 +18,16 @@ namespace danlu {
 struct Node {
   enum class Kind { Null, Scalar, Seq, Map };
 
+  // Declared here, defaulted below where Node is complete: clang with
+  // libstdc++ instantiates the members of vector<pair<string, Node>> at the
+  // implicit declarations, before the class is complete, and refuses.
+  Node();
+  Node(const Node&);
+  Node(Node&&) noexcept;
+  Node& operator=(const Node&);
+  Node& operator=(Node&&) noexcept;
+  ~Node();
+
   Kind kind = Kind::Null;
   std::string scalar;                              // Kind::Scalar
   bool quoted = false;                             // scalar was written in quotes
@@ -41,6 +51,13 @@ struct Node {
   // "a list", "a mapping", "nothing".
   std::string describe() const;
 };
+
+inline Node::Node() = default;
+inline Node::Node(const Node&) = default;
+inline Node::Node(Node&&) noexcept = default;
+inline Node& Node::operator=(const Node&) = default;
+inline Node& Node::operator=(Node&&) noexcept = default;
+inline Node::~Node() = default;
 
 // Parses YAML text; `name` is the file name used in locations. Throws InputError
 // with the parser's position on malformed YAML.

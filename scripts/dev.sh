@@ -4,14 +4,21 @@
 #   scripts/dev.sh test       install what is missing, build, run the whole test suite
 #   scripts/dev.sh sanitize   the same suite built with ASan + UBSan (build-asan/)
 #   scripts/dev.sh bench      build and run the benchmark program
+#   scripts/dev.sh fuzz [S]   build the libFuzzer targets (clang, ASan + UBSan,
+#                             build-fuzz/) and run each for S seconds (60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${JOBS:-2}
-build() {  # build DIR [cmake options...]
+build() {  # build DIR [cmake options...] [--target T...]
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDANLU_MPI=ON "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  local options=() targets=()
+  while (($#)); do
+    if [ "$1" = --target ]; then targets=("$@"); break; fi
+    options+=("$1"); shift
+  done
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDANLU_MPI=ON "${options[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs" "${targets[@]}"
 }
 
 case "${1:-}" in
@@ -36,8 +43,16 @@ case "${1:-}" in
     build build
     ./build/danlu_bench
     ;;
+  fuzz)
+    seconds=${2:-60}
+    bash scripts/setup.sh
+    build build  # its danlu lists every field for the seeds and the dictionary
+    CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANLU_FUZZ=ON -DDANLU_TESTS=OFF \
+      -DDANLU_MPI=OFF --target fuzz_scenario fuzz_set
+    bash scripts/fuzz.sh build build-fuzz "$seconds"
+    ;;
   *)
-    echo "usage: scripts/dev.sh flagship|test|sanitize|bench" >&2
+    echo "usage: scripts/dev.sh flagship|test|sanitize|bench|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
