@@ -60,8 +60,15 @@ std::string csv_row(const std::string& key, const Json& row) {
   return line + "\n";
 }
 
+std::string csv_header() {
+  std::string header = "point";
+  for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
+  return header;
+}
+
 // Keys of the rows already in `path`; the file is cut back to its last whole
 // line, so a row half-written when a sweep was killed is redone, not kept.
+// Only a file a sweep wrote is touched: anything else is refused unchanged.
 std::set<std::string> finished_points(const std::string& path, const std::string& format) {
   std::set<std::string> done;
   std::ifstream in(path, std::ios::binary);
@@ -69,8 +76,30 @@ std::set<std::string> finished_points(const std::string& path, const std::string
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
   size_t end = text.rfind('\n');
-  text = end == std::string::npos ? std::string() : text.substr(0, end + 1);
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  const std::string whole = end == std::string::npos ? std::string() : text.substr(0, end + 1);
+  const std::string tail = text.substr(whole.size());
+  const std::string lead = format == "csv" ? csv_header() : std::string("{\"point\":");
+  auto refuse = [&](int line) {
+    throw InputError(Location{path, line, line > 0 ? 1 : 0}, "--resume",
+                     fmt::format("the file does not hold danlu sweep rows in {} (they start {}); "
+                                 "give a new -o file, or remove this one", format, lead));
+  };
+  // The first line (whole, or cut short by a kill) starts as a sweep's does.
+  const std::string first = whole.empty() ? tail : whole.substr(0, whole.find('\n'));
+  const size_t n = std::min(first.size(), lead.size());
+  if (!first.empty() && first.compare(0, n, lead, 0, n) != 0) refuse(1);
+  int line_no = 0;
+  for (size_t at = 0; at < whole.size();) {
+    const size_t nl = whole.find('\n', at);
+    const std::string line = whole.substr(at, nl - at);
+    at = nl + 1;
+    ++line_no;
+    if (format != "jsonl" || line.empty()) continue;
+    const Json j = Json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("point") || !j["point"].is_string()) refuse(line_no);
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << whole;
+  text = whole;
   size_t start = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
@@ -78,7 +107,7 @@ std::set<std::string> finished_points(const std::string& path, const std::string
     start = nl + 1;
     if (format == "jsonl") {
       Json j = Json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("point")) done.insert(j["point"].get<std::string>());
+      if (j.is_object() && j.contains("point") && j["point"].is_string()) done.insert(j["point"].get<std::string>());
     } else if (!line.empty() && line.rfind("point,", 0) != 0) {
       // first CSV cell, possibly quoted
       if (line[0] == '"') {
@@ -182,9 +211,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         write_failed = true;
     };
     if (lead && opt->format == "csv" && empty_file) {
-      std::string header = "point";
-      for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
-      emit(header + "\n");
+      emit(csv_header() + "\n");
     }
 
     std::mutex mu;

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 namespace danlu {
@@ -56,7 +57,16 @@ std::string Node::describe() const {
   // parses as one text), which an error message must not echo.
   if (scalar.size() > 80 || scalar.find_first_of("\n\r") != std::string::npos)
     return fmt::format("a text of {} characters", scalar.size());
-  return fmt::format("\"{}\"", scalar);
+  // Control characters (a NUL cuts a C string, an escape code redraws the
+  // terminal) are shown escaped.
+  std::string shown;
+  for (unsigned char c : scalar) {
+    if (c < 0x20 || c == 0x7f)
+      shown += fmt::format("\\x{:02x}", c);
+    else
+      shown += static_cast<char>(c);
+  }
+  return fmt::format("\"{}\"", shown);
 }
 
 namespace {
@@ -69,10 +79,21 @@ Location at(const YAML::Mark& m, const std::string& file) {
 // Aliases make a YAML document a graph: `a: &a [*a]` refers to itself and
 // a few lines of nested aliases expand to billions of nodes. Conversion
 // refuses what no scenario needs: nesting deeper than kMaxDepth, or more
-// than kMaxNodes values in all.
+// than kMaxNodes values in all. The largest real file (a catalog, a sweep of
+// a thousand values on two axes) holds a few thousand values; 100,000 also
+// keeps a refused bomb under a second in a sanitizer build.
 constexpr int kMaxDepth = 64;
 constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
-constexpr long kMaxNodes = 1'000'000;
+constexpr long kMaxNodes = 100'000;
+
+// A path for a message: its first three keys, so a self-referring alias
+// does not print 64 copies of one key.
+std::string shortened(const std::string& path) {
+  int dots = 0;
+  for (size_t i = 0; i < path.size(); ++i)
+    if (path[i] == '.' && ++dots == 3) return path.substr(0, i) + ".…";
+  return path;
+}
 
 struct Converter {
   const std::string& file;
@@ -82,11 +103,12 @@ struct Converter {
     Node n;
     n.loc = at(y.Mark(), file);
     if (depth > kMaxDepth)
-      throw InputError(n.loc, path,
+      throw InputError(n.loc, shortened(path),
                        fmt::format("nested more than {} levels deep (a YAML alias that refers to itself?)", kMaxDepth));
     if (++nodes > kMaxNodes)
       throw InputError(n.loc, path,
-                       fmt::format("more than {} values once aliases are expanded (an alias bomb?)", kMaxNodes));
+                       fmt::format("more than {} values, counting each use of an alias; a scenario holds a few thousand",
+                                   kMaxNodes));
     switch (y.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
@@ -109,9 +131,16 @@ struct Converter {
         for (const auto& kv : y) {
           Location key_loc = at(kv.first.Mark(), file);
           if (!kv.first.IsScalar())
-            throw InputError(key_loc, path, "expected a plain key, found a complex key");
+            throw InputError(key_loc, path,
+                             kv.first.IsNull() ? "a key with no name (~ or null); expected a field name"
+                                               : "expected a plain key, found a complex key (a list or mapping)");
           std::string key = kv.first.Scalar();
           std::string child = path.empty() ? key : path + "." + key;
+          // yaml-cpp reads YAML 1.1's merge key as an ordinary key.
+          if (key == "<<" && kv.first.Tag() != "!")
+            throw InputError(key_loc, path,
+                             "YAML merge keys (<<) are not supported; use extends: for a shared base, "
+                             "or write the fields out");
           if (!seen.insert(key).second) throw InputError(key_loc, child, "key appears twice in the same mapping");
           n.map.emplace_back(key, convert(kv.second, child, depth + 1));
           n.key_locs.push_back(key_loc);
@@ -128,9 +157,35 @@ struct Converter {
 Node parse_yaml(const std::string& text, const std::string& name) {
   try {
     Converter c{name};
-    return c.convert(YAML::Load(text), "", 0);
+    // A second document (after `---`) would be dropped without a word.
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1)
+      throw InputError(at(docs[1].Mark(), name), "",
+                       fmt::format("a second YAML document ({} in all, separated by ---); a file holds one scenario",
+                                   docs.size()));
+    return docs.empty() ? Node{} : c.convert(docs[0], "", 0);
+  } catch (const YAML::DeepRecursion& e) {
+    throw InputError(at(e.mark, name), "",
+                     fmt::format("malformed YAML: brackets or blocks nested {} levels deep; a scenario needs a few",
+                                 e.depth()));
   } catch (const YAML::Exception& e) {
-    throw InputError(at(e.mark, name), "", fmt::format("malformed YAML: {}", e.msg));
+    // A tab in the indentation is the commonest cause, and yaml-cpp's words
+    // for it ("illegal map value") do not say so.
+    std::string hint;
+    if (e.mark.line >= 0) {
+      size_t begin = 0;
+      for (int line = 0; line < e.mark.line && begin != std::string::npos; ++line) {
+        begin = text.find('\n', begin);
+        if (begin != std::string::npos) ++begin;
+      }
+      if (begin != std::string::npos) {
+        const std::string_view row = std::string_view(text).substr(begin, text.find('\n', begin) - begin);
+        const size_t indent_end = row.find_first_not_of(" \t");
+        if (row.substr(0, indent_end).find('\t') != std::string_view::npos)
+          hint = " (this line is indented with a tab; YAML indents with spaces)";
+      }
+    }
+    throw InputError(at(e.mark, name), "", fmt::format("malformed YAML: {}{}", e.msg, hint));
   }
 }
 

@@ -72,6 +72,12 @@ std::string range_words(Range r) {
   }
   return "";
 }
+// " (greater than 0, at most 30y)", or "" when nothing bounds the field.
+std::string bounds_text(Range r, std::optional<double> at_most, Quantity q) {
+  std::string words = range_words(r);
+  if (at_most) words += fmt::format("{}at most {}", words.empty() ? "" : ", ", format_quantity(*at_most, q));
+  return words.empty() ? "" : " (" + words + ")";
+}
 bool in_range(double v, Range r) {
   switch (r) {
     case Range::Positive: return v > 0;
@@ -88,7 +94,7 @@ double Fields::quantity(const std::string& key, Quantity q, std::optional<double
                         std::optional<double> at_most) {
   const Node* n = lookup(key);
   if (!n) {
-    if (!def) throw InputError(loc_, path_of(key), fmt::format("required field missing: expected {}", expected_text(q)));
+    if (!def) throw missing(key, expected_text(q));
     record(key, format_quantity(*def, q), nullptr);
     return *def;
   }
@@ -103,10 +109,7 @@ double Fields::quantity(const std::string& key, Quantity q, std::optional<double
   // sense: 1e300 would pass "greater than 0" and overflow every figure after.
   if (!std::isfinite(v) || !in_range(v, range) || (at_most && v > *at_most))
     throw InputError(n->loc, path_of(key),
-                     fmt::format("expected {} {}{}, found \"{}\"", expected_text(q), range_words(range),
-                                 at_most ? fmt::format("{}at most {}", range == Range::Any ? "" : " and ",
-                                                       format_quantity(*at_most, q))
-                                         : "",
+                     fmt::format("expected {}{}, found \"{}\"", expected_text(q), bounds_text(range, at_most, q),
                                  n->scalar));
   record(key, n->scalar, n);  // as the user wrote it
   return v;
@@ -120,7 +123,7 @@ std::int64_t Fields::integer(const std::string& key, std::optional<std::int64_t>
                                     : fmt::format("an integer from {}", min);
   if (max < std::numeric_limits<std::int32_t>::max()) expected += fmt::format(" up to {}", max);
   if (!n) {
-    if (!def) throw InputError(loc_, path_of(key), "required field missing: expected " + expected);
+    if (!def) throw missing(key, expected);
     record(key, fmt::format("{}", *def), nullptr);
     return *def;
   }
@@ -131,8 +134,12 @@ std::int64_t Fields::integer(const std::string& key, std::optional<std::int64_t>
   } catch (const UnitError&) {
     throw InputError(n->loc, path_of(key), fmt::format("expected {}, found \"{}\"", expected, n->scalar));
   }
-  if (v != std::floor(v) || v < static_cast<double>(min) || v > static_cast<double>(max))
+  if (v != std::floor(v) || v < static_cast<double>(min) || v > static_cast<double>(max)) {
+    // A whole number over the ceiling: say where the ceiling is.
+    if (v == std::floor(v) && v > static_cast<double>(max) && max == std::numeric_limits<std::int32_t>::max())
+      expected += fmt::format(" up to {}", max);
     throw InputError(n->loc, path_of(key), fmt::format("expected {}, found \"{}\"", expected, n->scalar));
+  }
   auto i = static_cast<std::int64_t>(v);
   record(key, fmt::format("{}", i), n);
   return i;
@@ -141,7 +148,7 @@ std::int64_t Fields::integer(const std::string& key, std::optional<std::int64_t>
 bool Fields::boolean(const std::string& key, std::optional<bool> def) {
   const Node* n = lookup(key);
   if (!n) {
-    if (!def) throw InputError(loc_, path_of(key), "required field missing: expected true or false");
+    if (!def) throw missing(key, "true or false");
     record(key, *def ? "true" : "false", nullptr);
     return *def;
   }
@@ -162,7 +169,7 @@ std::string Fields::choice(const std::string& key, std::optional<std::string> de
   std::string list;
   for (size_t i = 0; i < valid.size(); ++i) list += (i ? " | " : "") + valid[i];
   if (!n) {
-    if (!def) throw InputError(loc_, path_of(key), "required field missing: expected one of " + list);
+    if (!def) throw missing(key, "one of " + list);
     record(key, *def, nullptr);
     return *def;
   }
@@ -180,7 +187,7 @@ std::string Fields::choice(const std::string& key, std::optional<std::string> de
 std::string Fields::text(const std::string& key, std::optional<std::string> def) {
   const Node* n = lookup(key);
   if (!n) {
-    if (!def) throw InputError(loc_, path_of(key), "required field missing: expected a text");
+    if (!def) throw missing(key, "a text");
     if (!def->empty()) record(key, *def, nullptr);
     return *def;
   }
@@ -194,6 +201,18 @@ Fields Fields::sub(const std::string& key) {
   Fields f(n, path_of(key), explain_);
   if (!n) f.loc_ = loc_;
   return f;
+}
+
+InputError Fields::missing(const std::string& key, const std::string& expected) const {
+  // A required key is often only misspelt: point at the misspelling.
+  if (node_)
+    for (size_t i = 0; i < node_->map.size(); ++i) {
+      const std::string& written = node_->map[i].first;
+      if (std::find(read_.begin(), read_.end(), written) == read_.end() && closest_name(written, {key}) == key)
+        return InputError(node_->key_locs[i].file.empty() ? node_->map[i].second.loc : node_->key_locs[i],
+                          path_of(written), fmt::format("unknown key; did you mean \"{}\"? (it is required)", key));
+    }
+  return InputError(loc_, path_of(key), "required field missing: expected " + expected);
 }
 
 void Fields::finish() const {

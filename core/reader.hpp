@@ -64,6 +64,8 @@ class Fields {
 
  private:
   const Node* lookup(const std::string& key);
+  // The error for a required `key` that is absent.
+  InputError missing(const std::string& key, const std::string& expected) const;
   const Node* scalar_or_throw(const std::string& key, const Node* n, const std::string& expected);
   void record(const std::string& key, const std::string& value, const Node* from);
 

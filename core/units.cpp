@@ -73,7 +73,8 @@ std::string_view kind_name(Quantity q) {
     case Quantity::Bytes: return "a size";
     case Quantity::LinkRate:
     case Quantity::ByteRate: return "a rate";
-    case Quantity::Time: return "a time";
+    case Quantity::Time:
+    case Quantity::Duration: return "a time";
     case Quantity::Power: return "a power";
     case Quantity::Money: return "an amount of money";
     case Quantity::EnergyPrice: return "an energy price";
@@ -93,6 +94,7 @@ std::string trim(std::string_view s) {
 // multiplier for money: "10M" USD).
 bool accepts(Quantity field, Quantity unit) {
   if (field == unit) return true;
+  if (field == Quantity::Duration && unit == Quantity::Time) return true;
   if (field == Quantity::LinkRate && unit == Quantity::ByteRate) return true;
   if (field == Quantity::Money && unit == Quantity::Count) return true;
   return false;
@@ -109,6 +111,7 @@ std::string expected_text(Quantity q) {
     case Quantity::LinkRate: return "a link rate like \"400Gb/s\" or \"1.8TB/s\"";
     case Quantity::ByteRate: return "a rate like \"3.35TB/s\"";
     case Quantity::Time: return "a time like \"2us\", \"30min\" or \"4y\"";
+    case Quantity::Duration: return "a time with its unit, like \"60s\", \"10min\" or \"4y\"";
     case Quantity::Power: return "a power like \"700W\" or \"132kW\"";
     case Quantity::Money: return "an amount in USD like 300000 or \"10M\"";
     case Quantity::EnergyPrice: return "an energy price in USD/kWh like 0.08";
@@ -132,6 +135,9 @@ double parse_quantity(const std::string& raw, Quantity q) {
   std::string suffix = trim(std::string_view(ptr, static_cast<size_t>(end - ptr)));
   if (suffix.empty()) {
     if (q == Quantity::LinkRate) return value / 8.0;  // plain link rates are bits/s
+    if (q == Quantity::Duration && value != 0)
+      throw UnitError(fmt::format("expected {}, found \"{}\" (which unit: \"{}s\", \"{}h\" or \"{}y\"?)",
+                                  expected_text(q), raw, text, text, text));
     return value;
   }
   for (const auto& u : units()) {
@@ -152,7 +158,12 @@ std::string format_quantity(double v, Quantity q) {
   };
   auto scaled = [v](std::initializer_list<Step> steps, const char* base) {
     for (const auto& s : steps)
-      if (std::fabs(v) >= s.factor) return fmt::format("{:.4g}{}", v / s.factor, s.suffix);
+      if (std::fabs(v) >= s.factor) {
+        const double scaled = v / s.factor;
+        // Past the largest prefix, whole digits read better than "1e+04T".
+        return std::fabs(scaled) >= 1e4 ? fmt::format("{:.0f}{}", scaled, s.suffix)
+                                        : fmt::format("{:.4g}{}", scaled, s.suffix);
+      }
     return fmt::format("{:.4g}{}", v, base);
   };
   switch (q) {
@@ -166,6 +177,7 @@ std::string format_quantity(double v, Quantity q) {
     case Quantity::ByteRate:
       return scaled({{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}}, "B/s");
     case Quantity::Time:
+    case Quantity::Duration:
       if (v == 0) return "0s";
       if (v >= kYear) return fmt::format("{:.4g}y", v / kYear);
       if (v >= kDay) return fmt::format("{:.4g}d", v / kDay);

@@ -18,6 +18,7 @@ enum class Quantity {
   LinkRate,     // 400Gb/s, 1.8TB/s; plain number = bits/s; result bytes/s
   ByteRate,     // 3.35TB/s; plain number = bytes/s; result bytes/s
   Time,         // 700ns, 2us, 90d, 4y; result seconds
+  Duration,     // a Time that must carry its unit (0 aside): "4" could be seconds or years
   Power,        // 700W, 132kW; result watts
   Money,        // 300000, 10M, 3.5k USD; result USD
   EnergyPrice,  // 0.08 or 0.08USD/kWh; result USD per kWh

@@ -113,8 +113,10 @@ System read_system(const std::string& name, Fields f) {
   s.description = f.text("description", std::nullopt);
   s.accelerator = f.text("accelerator", std::nullopt);
   s.unit = f.choice("unit", std::nullopt, {"node", "rack"});
-  s.accelerators_per_node = static_cast<int>(f.integer("accelerators_per_node", std::nullopt));
-  s.nodes_per_rack = static_cast<int>(f.integer("nodes_per_rack", std::nullopt));
+  // A node holds a few to a few dozen chips, a rack a few dozen nodes; the
+  // ceilings keep racks x nodes x chips inside the cluster's 10M-GPU bound.
+  s.accelerators_per_node = static_cast<int>(f.integer("accelerators_per_node", std::nullopt, 1, 1024));
+  s.nodes_per_rack = static_cast<int>(f.integer("nodes_per_rack", std::nullopt, 1, 1024));
   Fields up = f.sub("scale_up");
   std::string kind = up.choice("kind", std::nullopt, {"switched", "fully-connected", "torus"});
   s.scale_up = kind == "switched"          ? ScaleUpKind::Switched

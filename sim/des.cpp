@@ -649,24 +649,35 @@ struct Sim {
   // far too many to build as one JSON document in memory first.
   void write_trace(const std::string& path) const {
     OutputFile out(path);  // in place only once whole: a failed write leaves no short file
-    std::FILE* f = out.get();
     std::unordered_map<const char*, std::string> quoted;  // names are literals: escape each once
     auto name = [&quoted](const char* text) -> const std::string& {
       auto [it, fresh] = quoted.try_emplace(text);
       if (fresh) it->second = Json(text).dump();
       return it->second;
     };
-    fmt::print(f, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    // Formatted into a buffer and handed over a megabyte at a time: the
+    // file's own write checks every byte (fmt::print would throw mid-way).
+    fmt::memory_buffer buf;
+    auto spill = [&](bool always) {
+      if (!always && buf.size() < (1u << 20)) return;
+      out.write(std::string(buf.data(), buf.size()));
+      buf.clear();
+    };
+    fmt::format_to(std::back_inserter(buf), "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
     const char* sep = "";
     for (const RankState& r : rank_state) {
-      fmt::print(f, "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} (stage {})\"}}}}",
-                 sep, r.rank, r.rank, layout.coord(r.rank, 3));
+      fmt::format_to(std::back_inserter(buf),
+                     "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} (stage {})\"}}}}",
+                     sep, r.rank, r.rank, layout.coord(r.rank, 3));
       sep = ",";
-      for (const Interval& iv : r.timeline)
-        fmt::print(f, ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}", name(iv.name),
-                   kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
+      for (const Interval& iv : r.timeline) {
+        fmt::format_to(std::back_inserter(buf), ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}",
+                       name(iv.name), kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
+        spill(false);
+      }
     }
-    fmt::print(f, "]}}\n");
+    fmt::format_to(std::back_inserter(buf), "]}}\n");
+    spill(true);
     out.commit();
   }
 };
@@ -753,6 +764,15 @@ class DesEngine final : public Engine {
         StepResult r = sim.run();
         if (!options_.trace_path.empty()) sim.write_trace(options_.trace_path);
         out = to_json(r).dump();
+      } catch (const InputError& e) {
+        // Bad input (a trace path that cannot be written) stays bad input on
+        // the parent's side: exit status 2 and its location, not "internal".
+        const Location& at = e.location();
+        out = Json{{"input_error",
+                    {{"file", at.file}, {"line", at.line}, {"column", at.column}, {"path", e.path()},
+                     {"detail", e.detail()}, {"constraint", e.constraint()}}}}
+                  .dump();
+        code = 1;
       } catch (const std::exception& e) {
         out = Json{{"error", e.what()}}.dump();
         code = 1;
@@ -779,7 +799,13 @@ class DesEngine final : public Engine {
       throw std::runtime_error(fmt::format("DES: the simulation process ended without a result ({})",
                                            WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
                                                                : fmt::format("exit status {}", WEXITSTATUS(status))));
-    if (j.contains("error")) throw std::runtime_error("DES: " + j["error"].get<std::string>());
+    if (const auto e = j.find("input_error"); e != j.end() && e->is_object()) {
+      InputError error(Location{e->value("file", ""), e->value("line", 0), e->value("column", 0)}, e->value("path", ""),
+                       e->value("detail", ""));
+      if (e->value("constraint", false)) error.as_constraint();
+      throw error;
+    }
+    if (j.contains("error")) throw std::runtime_error("DES: " + j.value("error", std::string("unknown")));
     return from_json(j);
   }
 

@@ -37,8 +37,9 @@ Node load_chain(const fs::path& file, std::vector<std::string>& chain) {
     throw InputError(tree.loc, "", fmt::format("expected a mapping of sections, found {}",
                                                tree.is_scalar() ? "a text" : tree.describe()));
   if (const Node* ext = tree.find("extends")) {
-    if (!ext->is_scalar())
-      throw InputError(ext->loc, "extends", fmt::format("expected a file path, found {}", ext->describe()));
+    if (!ext->is_scalar() || ext->scalar.empty())
+      throw InputError(ext->loc, "extends",
+                       fmt::format("expected a file path, found {}", ext->is_scalar() ? "an empty text" : ext->describe()));
     fs::path base_path = file.parent_path() / ext->scalar;
     std::error_code ec;
     const fs::file_status st = fs::status(base_path, ec);
@@ -77,6 +78,10 @@ void apply_set(Node& tree, const std::string& assignment) {
     throw InputError(where, "", "expected PATH=VALUE, e.g. training.precision=fp8");
   std::string path = assignment.substr(0, eq);
   std::string text = assignment.substr(eq + 1);
+  if (path == "extends" || path.rfind("extends.", 0) == 0)
+    throw InputError(where, "extends",
+                     "extends is resolved when the file is read and cannot be set; write a file that extends "
+                     "this one, or give the fields themselves with --set");
   Node value = parse_yaml(text, where.file);
   clear_positions(value, where);
   // "x=" sets an empty string; "x=null" removes an inherited value, as in a file.
@@ -208,13 +213,17 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     if (given != 1)
       throw InputError(c.loc(), c.path(),
                        fmt::format("expected exactly one of gpus, nodes or racks, found {}", given)).as_constraint();
+    // The largest clusters planned hold about a million accelerators; ten
+    // million keeps every count (and its products) far inside 32 bits.
+    constexpr std::int64_t kMaxGpus = 10'000'000;
+    const std::int64_t per_rack = static_cast<std::int64_t>(sys.accelerators_per_node) * sys.nodes_per_rack;
     if (c.has("gpus")) {
-      s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt));
+      s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt, 1, kMaxGpus));
     } else if (c.has("nodes")) {
-      s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt) * sys.accelerators_per_node);
+      s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt, 1, kMaxGpus / sys.accelerators_per_node) *
+                                        sys.accelerators_per_node);
     } else {
-      s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt) * sys.accelerators_per_node *
-                                        sys.nodes_per_rack);
+      s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt, 1, kMaxGpus / per_rack) * per_rack);
     }
     // A smaller domain than the system's: TPU slices joined over the
     // data-centre network, or an NVL72 rack partitioned.
@@ -473,14 +482,14 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
     b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6, Range::Positive, 1e9);
     buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
-    b.depreciation_s = buy.quantity("depreciation", Quantity::Time, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
+    b.depreciation_s = buy.quantity("depreciation", Quantity::Duration, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
     b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
     b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
     buy.finish();
     s.cost.utilization = c.quantity("utilization", Quantity::Fraction, 0.9, Range::UnitInterval);
     if (s.cost.utilization <= 0)
       throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
-    s.cost.horizon_s = c.quantity("horizon", Quantity::Time, b.depreciation_s, Range::Positive, 30 * 365 * 86400.0);
+    s.cost.horizon_s = c.quantity("horizon", Quantity::Duration, b.depreciation_s, Range::Positive, 30 * 365 * 86400.0);
     c.note_default("horizon", "buy.depreciation");
     c.finish();
   }
@@ -491,12 +500,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     Fields r = root.sub("reliability");
     // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
     // is ~50,000 GPU-hours between failures.
-    s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Time, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
+    s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Duration, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
     s.reliability.checkpoint_interval_s =
-        r.quantity("checkpoint_interval", Quantity::Time, 0.0, Range::NonNegative, 30 * 86400.0);
+        r.quantity("checkpoint_interval", Quantity::Duration, 0.0, Range::NonNegative, 30 * 86400.0);
     r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
-    s.reliability.checkpoint_write_s = r.quantity("checkpoint_write", Quantity::Time, 60.0, Range::NonNegative, 86400.0);
-    s.reliability.restart_s = r.quantity("restart", Quantity::Time, 600.0, Range::NonNegative, 7 * 86400.0);
+    s.reliability.checkpoint_write_s = r.quantity("checkpoint_write", Quantity::Duration, 60.0, Range::NonNegative, 86400.0);
+    s.reliability.restart_s = r.quantity("restart", Quantity::Duration, 600.0, Range::NonNegative, 7 * 86400.0);
     r.finish();
   }
 
@@ -541,6 +550,10 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                          fmt::format("expected a non-empty list of values, found {}", values.describe()));
       if (path.rfind("sweep", 0) == 0 || path == "name")
         throw InputError(sw->key_locs[i], "sweep." + path, "this field cannot be swept");
+      if (path == "extends" || path.rfind("extends.", 0) == 0)
+        throw InputError(sw->key_locs[i], "sweep." + path,
+                         "extends is resolved when the file is read and cannot be swept; sweep the fields it sets, "
+                         "or sweep over several files with `danlu compare`");
       // Each value must be valid in form (type, unit, range, known names);
       // constraints between fields are judged per point when the sweep runs.
       for (const auto& v : values.items) {

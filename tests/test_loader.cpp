@@ -122,7 +122,7 @@ TEST_CASE("--set overrides scalars, creates sections, and merges mappings") {
   CHECK(error_of(test::kBase, {"cluster.gpus=null"}).find("expected exactly one of gpus, nodes or racks, found 0") !=
         std::string::npos);
   CHECK(error_of(test::kBase, {"cluster.gpus="}) ==
-        "--set cluster.gpus=: cluster.gpus: expected a positive integer, found \"\"");
+        "--set cluster.gpus=: cluster.gpus: expected a positive integer up to 10000000, found \"\"");
 }
 
 TEST_CASE("extends: deep merge, override, null removes, cycles are named") {
