@@ -1,12 +1,14 @@
 #include "core/node.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <unordered_set>
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace danlu {
@@ -86,6 +88,36 @@ constexpr int kMaxDepth = 64;
 constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
 constexpr long kMaxNodes = 100'000;
 
+// Where a second YAML document starts, if the text has one: YAML::Load
+// reads the first and drops the rest without a word. (YAML::LoadAll is no
+// help: on some malformed texts, ",=" for one, its parser reports empty
+// documents forever without moving on, and the list grows until memory ends.)
+struct DocumentStarts : YAML::EventHandler {
+  std::optional<YAML::Mark> start;
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (!start) start = m;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  // Only a "---" or "..." marker can begin another document.
+  if (text.find("---") == std::string::npos && text.find("...") == std::string::npos) return std::nullopt;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return std::nullopt;
+  // A "document" that starts where the first did is the parser not moving on.
+  if (!first.start || !second.start || second.start->pos <= first.start->pos) return std::nullopt;
+  return second.start;
+}
+
 // A path for a message: its first three keys, so a self-referring alias
 // does not print 64 copies of one key.
 std::string shortened(const std::string& path) {
@@ -157,13 +189,24 @@ struct Converter {
 Node parse_yaml(const std::string& text, const std::string& name) {
   try {
     Converter c{name};
-    // A second document (after `---`) would be dropped without a word.
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1)
-      throw InputError(at(docs[1].Mark(), name), "",
-                       fmt::format("a second YAML document ({} in all, separated by ---); a file holds one scenario",
-                                   docs.size()));
-    return docs.empty() ? Node{} : c.convert(docs[0], "", 0);
+    const YAML::Node root = YAML::Load(text);
+    if (root.IsNull()) {
+      // Empty is fine (comments, markers, nothing); a line of something else
+      // that yaml-cpp read as nothing (",=") is not.
+      int line = 0;
+      for (const std::string& row : split(text, '\n')) {
+        ++line;
+        const size_t first = row.find_first_not_of(" \t\r");
+        if (first == std::string::npos || row[first] == '#' || row.compare(first, 3, "---") == 0 ||
+            row.compare(first, 3, "...") == 0 || row.compare(first, 1, "~") == 0 || row.compare(first, 4, "null") == 0)
+          continue;
+        throw InputError(Location{name, line, static_cast<int>(first) + 1}, "",
+                         "malformed YAML: nothing could be read from this line");
+      }
+    }
+    if (const auto second = second_document(text))
+      throw InputError(at(*second, name), "", "a second YAML document (after ---); a file holds one scenario");
+    return c.convert(root, "", 0);
   } catch (const YAML::DeepRecursion& e) {
     throw InputError(at(e.mark, name), "",
                      fmt::format("malformed YAML: brackets or blocks nested {} levels deep; a scenario needs a few",

@@ -64,6 +64,11 @@ TEST_CASE("bad command lines exit with status 2") {
   CHECK(r.status == 2);
   CHECK(r.output == "error: scenarios/llama3-405b-h100.yaml:12:3: cluster: expected exactly one of gpus, nodes or racks, "
                     "found 0\n");
+  // Found by the fuzzer: yaml-cpp's LoadAll never ends on ",=" (memory grew
+  // until the process was killed); it is malformed YAML at its place.
+  r = test::run_shell("timeout 20 {danlu} check scenarios/llama3-405b-h100.yaml --set 'sweep.pout=,='");
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: --set sweep.pout=,=:1:1: malformed YAML: nothing could be read from this line\n");
   r = test::run_danlu("check no-such-file.yaml");
   CHECK(r.status == 2);
   CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
