@@ -1,6 +1,7 @@
 // What the subcommands share, and how each one is added to the command line.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,13 +9,14 @@
 #include <CLI/CLI.hpp>
 
 #include "models/catalog.hpp"
+#include "sim/engine.hpp"
 
 namespace danlu {
 
 struct Context {
   std::vector<std::string> catalog_dirs;  // --catalog, in order
   std::string calibration;                // --calibration FILE | none ("" = built-in)
-  int exit_code = 0;                      // set by a subcommand (0, 2, 3)
+  int exit_code = 0;                      // set by a subcommand (0, 2, 3, 4)
 
   // The built-in catalog with any --catalog directories applied.
   const Catalog& catalog();
@@ -39,6 +41,13 @@ struct Table;
 // Errors against measured runs by group (all, dense/MoE, system, precision):
 // what validate and calibrate print.
 Table error_summary_table(const std::vector<ValidationRow>& rows);
+
+// --max-memory GB and --max-seconds S, for the commands that may run the DES.
+// --max-seconds is the whole command's: each evaluation gets what is left.
+void add_budget_options(CLI::App* cmd, EngineOptions& options);
+// `options` for the next evaluation of a command started at `start`, with
+// what is left of --max-seconds; BudgetError when nothing is.
+EngineOptions remaining_budget(const EngineOptions& options, std::chrono::steady_clock::time_point start);
 
 // Output formats accepted by --format, checked by CLI11.
 inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};

@@ -85,6 +85,7 @@ void add_compare_command(CLI::App& app, Context& ctx) {
       "The best value of each comparable row is marked with *. json and csv give one object/row per scenario.");
   struct Options {
     std::vector<std::string> files, sets;
+    EngineOptions engine_options;
     std::string format = "table", engine;
   };
   auto opt = std::make_shared<Options>();
@@ -93,12 +94,14 @@ void add_compare_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine)")
       ->check(CLI::IsMember(engine_names()));
+  add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
+    const auto start = std::chrono::steady_clock::now();
     std::vector<Scenario> scenarios;
     std::vector<Result> results;
     for (const auto& f : opt->files) {
       scenarios.push_back(load_scenario(f, ctx.catalog(), opt->sets));
-      results.push_back(evaluate(scenarios.back(), opt->engine));
+      results.push_back(evaluate(scenarios.back(), opt->engine, remaining_budget(opt->engine_options, start)));
     }
     if (opt->format == "json" || opt->format == "csv") {
       std::vector<Json> rows_json;

@@ -20,6 +20,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
       "The page embeds its data and drawing code: it opens offline in any browser.");
   struct Options {
     std::vector<std::string> files, sets;
+    EngineOptions engine_options;
     std::string output = "report.html", engine, title = "danlu report";
   };
   auto opt = std::make_shared<Options>();
@@ -29,11 +30,13 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine); des draws power from the timeline")
       ->check(CLI::IsMember(engine_names()));
   cmd->add_option("--title", opt->title, "Page title");
+  add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
+    const auto start = std::chrono::steady_clock::now();
     std::vector<Json> results;
     for (const auto& f : opt->files) {
       Scenario s = load_scenario(f, ctx.catalog(), opt->sets);
-      results.push_back(result_json(s, evaluate(s, opt->engine)));
+      results.push_back(result_json(s, evaluate(s, opt->engine, remaining_budget(opt->engine_options, start))));
     }
     write_output_file(opt->output, report_html(results, opt->title));
     fmt::print("wrote {} ({} scenario{})\n", opt->output, results.size(), results.size() == 1 ? "" : "s");

@@ -142,6 +142,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::vector<std::string> sets;
     int jobs = 1;
     bool resume = false;
+    EngineOptions engine_options;
   };
   auto opt = std::make_shared<Options>();
   cmd->add_option("file", opt->file, "Scenario file with a sweep: block")->required();
@@ -152,6 +153,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--engine", opt->engine, "analytic | des (default: the scenario's sim.engine)")
       ->check(CLI::IsMember(engine_names()));
   cmd->add_flag("--resume", opt->resume, "Skip the points already in the output file and append the rest");
+  add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
     if (opt->resume && opt->output.empty()) throw InputError("--resume", "needs an output file (-o FILE)");
     const Catalog& cat = ctx.catalog();
@@ -228,6 +230,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                  std::string(static_cast<size_t>(30 - filled), '.'), f, mine.size(), rate,
                  rate > 0 ? (mine.size() - f) / rate : 0.0);
     };
+    // --max-seconds: no point starts after it, a DES point still running is
+    // stopped and left out (so --resume redoes it), and the sweep says so.
+    std::atomic<bool> out_of_time{false};
     auto worker = [&]() {
       for (size_t k; (k = next++) < mine.size();) {
         const auto& point = points[mine[k]];
@@ -237,8 +242,12 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
           Node t = tree;
           for (const auto& [path, value] : point) set_path(t, path, value);
           Scenario s = build_scenario(t, cat);
-          row = result_json(s, evaluate(s, opt->engine));
+          row = result_json(s, evaluate(s, opt->engine, remaining_budget(opt->engine_options, t0)));
           row["status"] = row["fits"].get<bool>() ? "ok" : "does-not-fit";
+        } catch (const BudgetError&) {
+          out_of_time = true;
+          next = mine.size();
+          break;
         } catch (const InputError& e) {
           row = Json{{"status", "invalid"}, {"error", e.detail()}};
         } catch (const std::exception& e) {
@@ -274,6 +283,10 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     if (write_failed)
       throw InputError(Location{opt->output.empty() ? "standard output" : opt->output, 0, 0}, "--output",
                        "could not write a row (disk full?); the rows before it are complete, --resume goes on");
+    if (out_of_time)
+      throw BudgetError(fmt::format("--max-seconds {:g} ran out after {} of {} points; every row written is complete, "
+                                    "--resume goes on",
+                                    opt->engine_options.max_seconds, finished.load(), mine.size()));
     if (!done.empty()) fmt::print(stderr, "resumed: {} points were already done, {} run now\n", done.size(), todo.size());
     if (world.active() && lead) fmt::print(stderr, "sharded {} points over {} MPI ranks\n", todo.size(), world.size);
   });

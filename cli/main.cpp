@@ -1,5 +1,6 @@
 // danlu: the command line. The only place that prints errors and picks exit
-// codes: 0 ok, 1 internal failure, 2 bad input, 3 (--strict) does not fit.
+// codes: 0 ok, 1 internal failure, 2 bad input, 3 (--strict) does not fit,
+// 4 stopped at a --max-seconds budget.
 #include <cstdio>
 #include <exception>
 
@@ -14,6 +15,26 @@
 #endif
 
 namespace danlu {
+
+void add_budget_options(CLI::App* cmd, EngineOptions& options) {
+  cmd->add_option_function<double>(
+         "--max-memory", [&options](double gb) { options.max_memory_bytes = gb * 1e9; },
+         "DES: refuse, before any work, a replay estimated to need more than GB gigabytes (default: half of this "
+         "machine's memory)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-seconds", options.max_seconds,
+                  "Stop work still running after S seconds (exit status 4): a DES replay is stopped, a sweep keeps "
+                  "every finished row and --resume goes on")
+      ->check(CLI::PositiveNumber);
+}
+
+EngineOptions remaining_budget(const EngineOptions& options, std::chrono::steady_clock::time_point start) {
+  EngineOptions left = options;
+  if (options.max_seconds <= 0) return left;
+  left.max_seconds = options.max_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (left.max_seconds <= 0) throw BudgetError(fmt::format("--max-seconds {:g} ran out", options.max_seconds));
+  return left;
+}
 
 const Catalog& Context::catalog() {
   if (!catalog_) {
@@ -75,6 +96,9 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     say_error(fmt::format("error: {}\n", e.what()));
     return 2;
+  } catch (const BudgetError& e) {
+    say_error(fmt::format("stopped: {}\n", e.what()));
+    return 4;
   } catch (const std::exception& e) {
     say_error(fmt::format("internal error: {}\n", e.what()));
     return 1;

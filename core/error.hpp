@@ -1,5 +1,6 @@
 // Errors that cross the library boundary. Library code throws these; only cli/
-// prints them and turns them into exit codes (InputError -> 2, anything else -> 1).
+// prints them and turns them into exit codes (InputError -> 2, BudgetError ->
+// 4, anything else -> 1).
 #pragma once
 
 #include <stdexcept>
@@ -42,6 +43,13 @@ class InputError : public std::runtime_error {
   std::string path_;
   std::string detail_;
   bool constraint_ = false;
+};
+
+// Work stopped at a budget the user set (--max-seconds): neither bad input
+// nor a failure. The CLI exits with status 4.
+class BudgetError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // The nearest of `candidates` to `word` by edit distance, or "" when nothing is

@@ -26,6 +26,7 @@
 // SimGrid 3.32 keeps global state across engines in one process, so every
 // simulation runs in a forked child that sends its result back on a pipe.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <csignal>
 #include <sys/prctl.h>
@@ -33,6 +34,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -715,24 +718,40 @@ class DesEngine final : public Engine {
 
   // What a replay would take, estimated from the scenario before the
   // schedule is even expanded: about 60 activities per layer per micro-batch
-  // on every simulated rank. A 4,096-GPU full-fidelity flagship step is ~12
-  // million activities in 0.7 GB; past kMaxActivities the simulation would
-  // not fit in this machine's memory.
-  static constexpr double kMaxActivities = 2e8;
+  // on every simulated rank. Measured on the flagship at full fidelity (16
+  // micro-batches, 2 cores shared with other work): 256 GPUs, 2.0M estimated
+  // activities in 1.2 s; 1,024 GPUs, 7.9M in 6.8 s and 0.17 GB; 2,048 GPUs,
+  // 15.7M in 18 s and 0.33 GB. So ~21 bytes and 0.6-1.7 us per estimated
+  // activity; the budgets take 30 bytes and 5M per second, so the time
+  // check refuses only what could not finish even on a much faster machine.
   static constexpr double kActivitiesPerLayer = 60;
+  static constexpr double kBytesPerActivity = 30;
+  static constexpr double kFastestActivitiesPerS = 5e6;
+  static double default_memory_budget() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? 0.5 * static_cast<double>(pages) * static_cast<double>(page) : 8e9;
+  }
   void check(const Scenario& s) const override {
     const Parallelism& p = s.training.par;
     const double layers_per_stage = std::ceil(static_cast<double>(s.model.layers) / p.pp);
     const double per_rank = static_cast<double>(s.training.microbatches()) * layers_per_stage * kActivitiesPerLayer;
     const bool full = s.sim.fidelity == "full";
     const double activities = per_rank * (full ? s.cluster.gpus : p.pp);
-    if (activities > kMaxActivities)
+    const char* smaller = full ? "use sim.fidelity: folded, fewer GPUs or fewer micro-batches"
+                               : "use the analytic engine or fewer micro-batches";
+    const double budget = options_.max_memory_bytes > 0 ? options_.max_memory_bytes : default_memory_budget();
+    if (activities * kBytesPerActivity > budget)
       throw InputError(Location{s.file, 0, 0}, "sim",
-                       fmt::format("the discrete-event replay would take ~{:.2g} activities (~{:.0f} GB), over the "
-                                   "{:.0g} this machine can hold; {}",
-                                   activities, activities * 60 / 1e9, kMaxActivities,
-                                   full ? "use sim.fidelity: folded, fewer GPUs or fewer micro-batches"
-                                        : "use the analytic engine or fewer micro-batches"));
+                       fmt::format("the discrete-event replay would take ~{:.2g} activities (~{:.3g} GB), over the "
+                                   "{:.3g} GB memory budget ({}); {}",
+                                   activities, activities * kBytesPerActivity / 1e9, budget / 1e9,
+                                   options_.max_memory_bytes > 0 ? "--max-memory" : "half of this machine's memory",
+                                   smaller));
+    if (options_.max_seconds > 0 && activities / kFastestActivitiesPerS > options_.max_seconds)
+      throw InputError(Location{s.file, 0, 0}, "sim",
+                       fmt::format("the discrete-event replay would take ~{:.2g} activities, at least {:.0f} s, "
+                                   "over --max-seconds {:g}; {}",
+                                   activities, activities / kFastestActivitiesPerS, options_.max_seconds, smaller));
   }
 
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
@@ -787,13 +806,39 @@ class DesEngine final : public Engine {
       _exit(code);
     }
     close(fds[1]);
+    // The result, read until the child closes the pipe, or until the time
+    // budget ends: then the child is killed and reaped before we report.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.max_seconds);
     std::string buf;
     char chunk[65536];
-    ssize_t n;
-    while ((n = read(fds[0], chunk, sizeof chunk)) > 0) buf.append(chunk, static_cast<size_t>(n));
+    bool timed_out = false;
+    while (true) {
+      int wait_ms = -1;
+      if (options_.max_seconds > 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          timed_out = true;
+          break;
+        }
+        wait_ms = static_cast<int>(std::min<long long>(left.count(), 60'000));
+      }
+      pollfd pfd{fds[0], POLLIN, 0};
+      const int ready = poll(&pfd, 1, wait_ms);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) continue;  // the deadline is checked again above
+      const ssize_t n = read(fds[0], chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+    }
     close(fds[0]);
     int status = 0;
-    waitpid(pid, &status, 0);
+    if (timed_out) kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out)
+      throw BudgetError(fmt::format("the discrete-event replay was stopped at --max-seconds {:g} before it finished",
+                                    options_.max_seconds));
     Json j = Json::parse(buf, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       throw std::runtime_error(fmt::format("DES: the simulation process ended without a result ({})",

@@ -48,6 +48,12 @@ class Engine {
 // What an engine may be asked beyond the step itself.
 struct EngineOptions {
   std::string trace_path;  // DES: write the timeline here (Chrome trace-event JSON)
+  // DES budgets (--max-memory, --max-seconds). Memory: a replay whose
+  // estimate exceeds it is refused before any work; 0 = half of this
+  // machine's physical memory. Seconds: a replay still running then is
+  // stopped (BudgetError), one estimated to need more is refused; 0 = none.
+  double max_memory_bytes = 0;
+  double max_seconds = 0;
 };
 
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options = {});

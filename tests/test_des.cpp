@@ -177,3 +177,21 @@ TEST_CASE("a replay too large for the machine is refused before any work, with a
   CHECK(r.status == 2);
   CHECK(r.output.find("use sim.fidelity: folded") != std::string::npos);
 }
+
+TEST_CASE("--max-seconds stops a DES replay and reaps it; budgets refuse what cannot fit before any work") {
+  // 2,048 GPUs at full fidelity: ~16M estimated activities, 3 s even at the
+  // fastest rate the estimate assumes, 8-18 s here. Stopped at 4 s.
+  const std::string big = "run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
+                          "--set cluster.gpus=2048 --set training.parallelism.dp=16 --set training.global_batch=256";
+  auto r = test::run_shell("timeout 60 {danlu} " + big + " --max-seconds 4");
+  CHECK(r.status == 4);
+  CHECK(r.output == "stopped: the discrete-event replay was stopped at --max-seconds 4 before it finished\n");
+  // Below the estimate's floor it is refused at once, with the estimate.
+  r = test::run_danlu(big + " --max-seconds 1");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("sim: the discrete-event replay would take ~1.6e+07 activities, at least 3 s, over --max-seconds 1") !=
+        std::string::npos);
+  r = test::run_danlu(big + " --max-memory 0.1");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("(~0.472 GB), over the 0.1 GB memory budget (--max-memory)") != std::string::npos);
+}

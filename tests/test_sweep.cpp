@@ -92,3 +92,20 @@ TEST_CASE("sweep: a killed sweep loses no finished row, and --resume completes i
   CHECK(test::run_danlu("sweep scenarios/llama3-405b-h100.yaml").status == 2);  // no sweep: block
   std::filesystem::remove(out);
 }
+
+TEST_CASE("sweep: --max-seconds stops with every written row whole, exit 4, and --resume goes on") {
+  std::string out = temp("budget.jsonl");
+  // 16 DES points of 0.05-0.2 s each, one at a time: 0.2 s runs a few.
+  auto r = test::run_danlu("sweep tests/sweep-slow.yaml --jobs 1 --max-seconds 0.2 -o " + out);
+  CHECK(r.status == 4);
+  CHECK(r.output.find("stopped: --max-seconds 0.2 ran out after ") != std::string::npos);
+  CHECK(r.output.find("every row written is complete, --resume goes on") != std::string::npos);
+  const auto first = read_rows(out);  // parses every line: none is cut
+  CHECK(first.size() < 16);
+  r = test::run_danlu("sweep tests/sweep-slow.yaml --resume -o " + out);
+  CHECK(r.status == 0);
+  std::set<std::string> points;
+  for (const auto& row : read_rows(out)) points.insert(row["point"].get<std::string>());
+  CHECK(points.size() == 16);
+  std::filesystem::remove(out);
+}
