@@ -15,6 +15,7 @@ packages=(
   libgoogle-perftools-dev   # tcmalloc: the DES allocates millions of small objects a step
   chromium              # the report test renders the HTML page headless
   libopenmpi-dev openmpi-bin   # sweeps sharded over MPI ranks (-DDANLU_MPI=ON)
+  clang libclang-rt-dev        # libFuzzer and the sanitizers for scripts/dev.sh fuzz
 )
 
 missing=()
