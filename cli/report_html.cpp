@@ -198,9 +198,14 @@ std::string report_html(const std::vector<Json>& results, const std::string& tit
         r["step"]["time_s"].get<double>(), 100 * r["step"]["mfu"].get<double>(), r["training"]["days"].get<double>(),
         r["power"]["facility_mw"].get<double>(), r["power"]["energy_mwh"].get<double>(),
         r["cost"]["rent_usd"].get<double>() / 1e6, r["cost"]["buy_usd"].get<double>() / 1e6);
-  // "</" would end the script element early.
-  std::string blob = Json(results).dump();
-  for (size_t at = 0; (at = blob.find("</", at)) != std::string::npos; at += 3) blob.replace(at, 2, "<\\/");
+  // Inside a script element "</script" ends it early and "<!--<script"
+  // swallows its end tag; as \u003c in a JSON string, '<' means the same to
+  // the parser and nothing to HTML.
+  std::string blob;
+  for (const char c : Json(results).dump()) {
+    if (c == '<') blob += "\\u003c";
+    else blob += c;
+  }
   return fmt::format(R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{0}</title><style>{1}</style></head>
 <body>

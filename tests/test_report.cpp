@@ -17,6 +17,34 @@ std::string read(const std::string& path) {
   std::ifstream in(path);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+// Renders `html` in headless Chromium; the DOM after scripts ran, and the log.
+std::pair<std::string, std::string> render(const std::filesystem::path& dir, const std::string& html) {
+  REQUIRE_MESSAGE(std::system("command -v chromium >/dev/null") == 0, "chromium is missing: run scripts/setup.sh");
+  const std::string flags =
+      "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+      "--disable-component-update --disable-sync --user-data-dir=" + (dir / "profile").string();
+  const std::string dom = (dir / "dom.html").string(), log = (dir / "chromium.log").string();
+  int rc = std::system(("timeout 120 chromium " + flags + " --enable-logging=stderr --v=0 --dump-dom file://" + html +
+                        " > " + dom + " 2> " + log).c_str());
+  REQUIRE(rc == 0);
+  return {read(dom), read(log)};
+}
+
+// Every chart of the page drew data, and the console stayed quiet.
+void check_drawn(const std::string& drawn, const std::string& console) {
+  CHECK(drawn.find("data-charts=\"5\"") != std::string::npos);
+  std::regex chart("id=\"chart-[a-z]+\" data-drawn=\"([0-9]+)\"");
+  int charts = 0;
+  for (auto it = std::sregex_iterator(drawn.begin(), drawn.end(), chart); it != std::sregex_iterator(); ++it) {
+    CHECK(std::stoi((*it)[1]) > 0);
+    ++charts;
+  }
+  CHECK(charts == 5);
+  // Chromium logs page console messages as CONSOLE(...); any error shows there.
+  CHECK(console.find("Uncaught") == std::string::npos);
+  CHECK(console.find(":CONSOLE") == std::string::npos);
+}
 }  // namespace
 
 TEST_CASE("report: self-contained page, rendered in headless Chromium with every chart drawn") {
@@ -31,26 +59,33 @@ TEST_CASE("report: self-contained page, rendered in headless Chromium with every
   CHECK(page.find("src=\"http") == std::string::npos);
   CHECK(page.find("href=\"http") == std::string::npos);
   CHECK(page.find("<link") == std::string::npos);
+  const auto [drawn, console] = render(dir, html);
+  check_drawn(drawn, console);
+  fs::remove_all(dir);
+}
 
-  REQUIRE_MESSAGE(std::system("command -v chromium >/dev/null") == 0, "chromium is missing: run scripts/setup.sh");
-  const std::string flags =
-      "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
-      "--disable-component-update --disable-sync --user-data-dir=" + (dir / "profile").string();
-  const std::string dom = (dir / "dom.html").string(), log = (dir / "chromium.log").string();
-  int rc = std::system(("timeout 120 chromium " + flags + " --enable-logging=stderr --v=0 --dump-dom file://" + html +
-                        " > " + dom + " 2> " + log).c_str());
-  REQUIRE(rc == 0);
-  std::string drawn = read(dom), console = read(log);
-  CHECK(drawn.find("data-charts=\"5\"") != std::string::npos);
-  std::regex chart("id=\"chart-[a-z]+\" data-drawn=\"([0-9]+)\"");
-  int charts = 0;
-  for (auto it = std::sregex_iterator(drawn.begin(), drawn.end(), chart); it != std::sregex_iterator(); ++it) {
-    CHECK(std::stoi((*it)[1]) > 0);
-    ++charts;
+TEST_CASE("report: a catalog name holding <!--<script> is data, and every chart still draws") {
+  // Issue 15: such a name in the page's JSON swallowed the script's end tag.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("danlu-report-evil-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // The H100's catalog entry under a hostile name.
+  const std::string catalog = read(test::source("models/catalog/accelerators.yaml"));
+  const size_t begin = catalog.find("\nh100-sxm:\n") + 1;
+  size_t end = begin;
+  while ((end = catalog.find('\n', end) + 1) < catalog.size() && (catalog[end] == ' ' || catalog[end] == '#' ||
+                                                                    catalog[end] == '\n')) {
   }
-  CHECK(charts == 5);
-  // Chromium logs page console messages as CONSOLE(...); any error shows there.
-  CHECK(console.find("Uncaught") == std::string::npos);
-  CHECK(console.find(":CONSOLE") == std::string::npos);
+  std::ofstream(dir / "accelerators.yaml") << "\"evil<!--<script>\":" << catalog.substr(begin + 9, end - begin - 9);
+  std::ofstream(dir / "s.yaml") << "name: evil\nmodel: {preset: llama3-8b}\n"
+                                   "cluster: {system: dgx-h100, gpus: 8, accelerator: \"evil<!--<script>\"}\n";
+  const std::string html = (dir / "report.html").string();
+  auto r = test::run_danlu("--catalog " + dir.string() + " report " + (dir / "s.yaml").string() + " -o " + html);
+  REQUIRE(r.status == 0);
+  const std::string page = read(html);
+  CHECK(page.find("<!--<script") == std::string::npos);
+  CHECK(page.find("evil\\u003c!--\\u003cscript>") != std::string::npos);
+  const auto [drawn, console] = render(dir, html);
+  check_drawn(drawn, console);
   fs::remove_all(dir);
 }
