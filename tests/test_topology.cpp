@@ -28,6 +28,36 @@ TEST_CASE("16,384-GPU rail-optimized fat-tree: switch and link counts match a ha
   CHECK(g.count(LinkKind::scale_out) == 16384 + 8 * 64 * 32);
 }
 
+TEST_CASE("24,000 H100 at 2:1: the model, the count and the graph see the same three-tier fabric") {
+  // Hand count. 3,000 DGX nodes, 8 rails of 3,000 endpoints on 64-port NDR
+  // switches. At 2:1 a leaf has floor(64*2/3) = 42 ports down and 21 up, so
+  // a rail needs ceil(3000/42) = 72 leaves: more than the 64 a spine can
+  // reach, so two tiers cannot hold it. Three tiers: pods of 32 leaves,
+  // ceil(72/32) = 3 pods of 32 aggregation switches (96), and 32 core
+  // groups of ceil(3*32/64) = 2 (64 cores). Per rail 72 + 96 + 64 = 232
+  // switches; links 3000 + 72*21 + 3*32*32 = 7584.
+  // (The model once said 3 tiers while the graph built and counted 2: 72
+  // leaves and 24 spines a rail, as 72 x 21 uplinks fit 2,048 spine ports.)
+  ClusterSpec c = cluster("{system: dgx-h100, gpus: 24000, scale_out: {topology: rail-optimized, oversubscription: 2}}");
+  CHECK(make_network(c).tiers == 3);
+  const FabricCounts counts = fabric_counts(c);
+  CHECK(counts.switches == 8 * 232);
+  CHECK(counts.links == 8 * 7584);
+  CHECK(counts.transceivers == 2 * 8 * 7584);
+  ClusterGraph g = build_cluster(c);
+  CHECK(g.count(NodeKind::leaf) == 8 * 72);
+  CHECK(g.count(NodeKind::spine) == 8 * 96);
+  CHECK(g.count(NodeKind::core) == 8 * 64);
+  CHECK(g.switches() == counts.switches);
+  CHECK(g.count(LinkKind::scale_out) == counts.links);
+  // A leaf's 42 nodes hold 42 GPUs of each rail: 336 ranks per leaf span.
+  CHECK(make_network(c).gpus_per_leaf == 42 * 8);
+  // At 1:1 the same cluster needs three tiers too (94 leaves of 32 down).
+  c.oversubscription = 1;
+  CHECK(make_network(c).tiers == 3);
+  CHECK(fabric_counts(c).switches == 8 * (94 + 3 * 32 + 32 * 2));
+}
+
 TEST_CASE("a 4x4x4 torus has 192 links, six per chip") {
   ClusterGraph g = build_cluster(cluster("{system: tpu-v4-pod, gpus: 64}"));
   CHECK(g.count(LinkKind::scale_up) == 192);

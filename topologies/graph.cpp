@@ -8,6 +8,7 @@
 #include <boost/graph/push_relabel_max_flow.hpp>
 
 #include "core/error.hpp"
+#include "topologies/clos.hpp"
 #include "topologies/network.hpp"
 
 namespace danlu {
@@ -41,50 +42,42 @@ struct Builder {
   }
   void link(VertexId a, VertexId b, LinkKind k, double bw, double lat) { boost::add_edge(a, b, Link{k, bw, lat}, cg.g); }
 
-  // A folded Clos over `endpoints` (vertices that each bring one port): leaves
-  // with radix*o/(o+1) ports down and down/o up, then spines, then for very
-  // large fabrics pods joined by a core tier (the classic k-ary fat-tree).
+  // A folded Clos over `endpoints` (vertices that each bring one port), in
+  // the shape clos_plan() gives: leaf uplinks spread round robin over the
+  // spines; with three tiers, aggregation switch j of every pod reaches core
+  // group j.
   void clos(const std::vector<VertexId>& endpoints, const Fabric& f, double oversub, LinkKind kind) {
-    const int radix = f.switch_radix;
-    const int down = std::max(1, static_cast<int>(radix * oversub / (oversub + 1.0)));
-    const int up = std::max(1, static_cast<int>(down / oversub));
-    const double bw = f.port_bytes_per_s, lat = f.switch_latency_s;
     const int n = static_cast<int>(endpoints.size());
-    if (n <= radix) {  // one switch
-      VertexId sw = add(NodeKind::leaf);
-      for (VertexId e : endpoints) link(e, sw, kind, bw, lat);
-      return;
-    }
-    const int leaves = (n + down - 1) / down;
-    std::vector<VertexId> leaf(static_cast<size_t>(leaves));
+    const ClosPlan plan = clos_plan(n, f.switch_radix, oversub);
+    const double bw = f.port_bytes_per_s, lat = f.switch_latency_s;
+    if (plan.tiers == 0) return;
+    std::vector<VertexId> leaf(static_cast<size_t>(plan.leaves));
     for (auto& l : leaf) l = add(NodeKind::leaf);
-    for (int i = 0; i < n; ++i) link(endpoints[static_cast<size_t>(i)], leaf[static_cast<size_t>(i / down)], kind, bw, lat);
-    if (leaves * up <= radix * radix / 2 || leaves <= radix) {
-      // Two tiers: spines take `radix` leaf uplinks each, spread round robin.
-      const int spines = std::max(1, (leaves * up + radix - 1) / radix);
-      std::vector<VertexId> spine(static_cast<size_t>(spines));
+    for (int i = 0; i < n; ++i)
+      link(endpoints[static_cast<size_t>(i)], leaf[static_cast<size_t>(plan.tiers == 1 ? 0 : i / plan.down)], kind, bw,
+           lat);
+    if (plan.tiers == 2) {
+      std::vector<VertexId> spine(static_cast<size_t>(plan.spines));
       for (auto& s : spine) s = add(NodeKind::spine);
-      for (int l = 0; l < leaves; ++l)
-        for (int k = 0; k < up; ++k)
-          link(leaf[static_cast<size_t>(l)], spine[static_cast<size_t>((l * up + k) % spines)], kind, bw, lat);
-      return;
-    }
-    // Three tiers: pods of radix/2 leaves and radix/2 aggregation switches;
-    // aggregation switch j of every pod reaches core group j.
-    const int half = radix / 2;
-    const int pods = (leaves + half - 1) / half;
-    const int cores_per_group = std::max(1, (pods * half + radix - 1) / radix);
-    std::vector<VertexId> core(static_cast<size_t>(half * cores_per_group));
-    for (auto& c : core) c = add(NodeKind::core);
-    for (int p = 0; p < pods; ++p) {
-      std::vector<VertexId> agg(static_cast<size_t>(half));
-      for (auto& a : agg) a = add(NodeKind::spine);
-      for (int l = p * half; l < std::min(leaves, (p + 1) * half); ++l)
-        for (int k = 0; k < up; ++k) link(leaf[static_cast<size_t>(l)], agg[static_cast<size_t>(k % half)], kind, bw, lat);
-      for (int j = 0; j < half; ++j)
-        for (int k = 0; k < half; ++k)
-          link(agg[static_cast<size_t>(j)], core[static_cast<size_t>(j * cores_per_group + (p * half + k) % cores_per_group)],
-               kind, bw, lat);
+      for (int l = 0; l < plan.leaves; ++l)
+        for (int k = 0; k < plan.up; ++k)
+          link(leaf[static_cast<size_t>(l)], spine[static_cast<size_t>((l * plan.up + k) % plan.spines)], kind, bw, lat);
+    } else if (plan.tiers == 3) {
+      const int half = f.switch_radix / 2;
+      std::vector<VertexId> core(static_cast<size_t>(plan.cores));
+      for (auto& c : core) c = add(NodeKind::core);
+      for (int p = 0; p < plan.pods; ++p) {
+        std::vector<VertexId> agg(static_cast<size_t>(half));
+        for (auto& a : agg) a = add(NodeKind::spine);
+        for (int l = p * half; l < std::min(plan.leaves, (p + 1) * half); ++l)
+          for (int k = 0; k < plan.up; ++k)
+            link(leaf[static_cast<size_t>(l)], agg[static_cast<size_t>(k % half)], kind, bw, lat);
+        for (int j = 0; j < half; ++j)
+          for (int k = 0; k < half; ++k)
+            link(agg[static_cast<size_t>(j)],
+                 core[static_cast<size_t>(j * plan.cores_per_group + (p * half + k) % plan.cores_per_group)], kind, bw,
+                 lat);
+      }
     }
   }
 
@@ -209,30 +202,11 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
 
 namespace {
 
-// The arithmetic of Builder::clos, without building.
+// What Builder::clos builds, counted.
 void clos_counts(int n, const Fabric& f, double oversub, FabricCounts& out) {
-  const int radix = f.switch_radix;
-  const int down = std::max(1, static_cast<int>(radix * oversub / (oversub + 1.0)));
-  const int up = std::max(1, static_cast<int>(down / oversub));
-  if (n < 2) return;
-  if (n <= radix) {
-    out.switches += 1;
-    out.links += n;
-    return;
-  }
-  const int leaves = (n + down - 1) / down;
-  out.switches += leaves;
-  out.links += n;
-  if (leaves * up <= radix * radix / 2 || leaves <= radix) {
-    out.switches += std::max(1, (leaves * up + radix - 1) / radix);
-    out.links += leaves * up;
-    return;
-  }
-  const int half = radix / 2;
-  const int pods = (leaves + half - 1) / half;
-  const int cores_per_group = std::max(1, (pods * half + radix - 1) / radix);
-  out.switches += half * cores_per_group + pods * half;
-  out.links += leaves * up + pods * half * half;
+  const ClosPlan plan = clos_plan(n, f.switch_radix, oversub);
+  out.switches += plan.switches;
+  out.links += static_cast<int>(plan.links);
 }
 
 }  // namespace

@@ -3,19 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "topologies/clos.hpp"
+
 
 namespace danlu {
-
-namespace {
-
-// Switch tiers a folded Clos of `radix`-port switches needs for `endpoints`.
-int clos_tiers(double endpoints, int radix) {
-  if (endpoints <= radix) return 1;
-  if (endpoints <= radix * radix / 2.0) return 2;
-  return 3;
-}
-
-}  // namespace
 
 std::vector<int> torus_slice(const std::vector<int>& pod_dims, int chips) {
   std::vector<int> dims;
@@ -52,16 +43,17 @@ Network make_network(const ClusterSpec& c) {
   n.oversubscription = c.oversubscription;
   n.topology = c.topology;
 
-  // Leaf switches: with oversubscription o, radix*o/(o+1) ports face down.
-  const int down = static_cast<int>(fab.switch_radix * n.oversubscription / (n.oversubscription + 1.0));
+  // The fabric build_cluster() builds: one Clos per rail over the nodes, or
+  // one over every NIC port.
   const bool rails = c.topology == "rail-optimized";
+  const double nics_per_node = std::max(1.0, c.nics_per_gpu * sys.accelerators_per_node);
+  const double endpoints = rails ? static_cast<double>(c.nodes) : c.nodes * nics_per_node;
+  const ClosPlan plan = clos_plan(static_cast<int>(endpoints), fab.switch_radix, n.oversubscription);
   // A rail leaf reaches `down` nodes (one GPU each per rail); a plain leaf
   // reaches `down` NIC ports.
-  const double nics_per_node = std::max(1.0, c.nics_per_gpu * sys.accelerators_per_node);
-  n.gpus_per_leaf = rails ? down * sys.accelerators_per_node
-                          : std::max(1, static_cast<int>(down / nics_per_node) * sys.accelerators_per_node);
-  const double endpoints = rails ? static_cast<double>(c.nodes) : c.nodes * nics_per_node;
-  n.tiers = c.topology == "dragonfly" ? 2 : clos_tiers(endpoints, fab.switch_radix);
+  n.gpus_per_leaf = rails ? plan.down * sys.accelerators_per_node
+                          : std::max(1, static_cast<int>(plan.down / nics_per_node) * sys.accelerators_per_node);
+  n.tiers = c.topology == "dragonfly" ? 2 : std::max(1, plan.tiers);
   // Worst path: up and down every tier (2 tiers: leaf, spine, leaf = 3 hops);
   // a dragonfly's minimal route is local, global, local (3 hops as well).
   const int hops = c.topology == "dragonfly" ? 3 : 2 * n.tiers - 1;
