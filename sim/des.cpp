@@ -747,11 +747,12 @@ class DesEngine final : public Engine {
                                    activities, activities * kBytesPerActivity / 1e9, budget / 1e9,
                                    options_.max_memory_bytes > 0 ? "--max-memory" : "half of this machine's memory",
                                    smaller));
+    // Over the time left: a budget stop like one mid-replay (a sweep then
+    // stops too, instead of writing the point as invalid).
     if (options_.max_seconds > 0 && activities / kFastestActivitiesPerS > options_.max_seconds)
-      throw InputError(Location{s.file, 0, 0}, "sim",
-                       fmt::format("the discrete-event replay would take ~{:.2g} activities, at least {:.0f} s, "
-                                   "over --max-seconds {:g}; {}",
-                                   activities, activities / kFastestActivitiesPerS, options_.max_seconds, smaller));
+      throw BudgetError(fmt::format("the discrete-event replay would take ~{:.2g} activities, at least {:.0f} s, "
+                                    "over the {:g} s left of --max-seconds; {}",
+                                    activities, activities / kFastestActivitiesPerS, options_.max_seconds, smaller));
   }
 
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
