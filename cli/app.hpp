@@ -35,6 +35,7 @@ void add_sweep_command(CLI::App& app, Context& ctx);
 void add_search_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_calibrate_command(CLI::App& app, Context& ctx);
+void add_import_command(CLI::App& app, Context& ctx);
 
 struct ValidationRow;
 struct Table;

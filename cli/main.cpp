@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   add_search_command(app, ctx);
   add_report_command(app, ctx);
   add_calibrate_command(app, ctx);
+  add_import_command(app, ctx);
 
   try {
     app.parse(argc, argv);

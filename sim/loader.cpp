@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/reader.hpp"
+#include "models/hf_config.hpp"
 #include "sim/engine.hpp"
 #include "topologies/graph.hpp"
 
@@ -104,6 +105,7 @@ namespace {
 ModelSpec read_model(Fields f) {
   ModelSpec m;
   m.preset = f.text("preset", "");
+  f.text("hf_config", "");  // read into the fields below by build_scenario
   // No trained transformer has come near 10,000 layers; the bound keeps the
   // schedules every engine expands finite.
   m.layers = static_cast<int>(f.integer("layers", std::nullopt, 1, 10000));
@@ -179,6 +181,22 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   // overridden and still reports the preset file as its origin.
   Node tree = input;
   if (Node* model = tree.find("model"); model && model->is_map()) {
+    // A Hugging Face config.json: read like a preset, from a file beside the
+    // scenario (a --set path is taken from the working directory).
+    if (const Node* hf = model->find("hf_config")) {
+      if (!hf->is_scalar() || hf->scalar.empty())
+        throw InputError(hf->loc, "model.hf_config", fmt::format("expected a path to a config.json, found {}",
+                                                                 hf->is_scalar() ? "an empty text" : hf->describe()));
+      if (const Node* preset = model->find("preset"); preset && !preset->is_null())
+        throw InputError(hf->loc, "model.hf_config", "give either preset or hf_config, not both");
+      const bool from_set = hf->loc.file.rfind("--set", 0) == 0;
+      const fs::path path = from_set ? fs::path(hf->scalar) : fs::path(hf->loc.file).parent_path() / hf->scalar;
+      HfModel read = load_hf_model(path.string());
+      deep_merge(read.model, *model);
+      read.model.loc = model->loc;
+      *model = read.model;
+      for (auto& note : read.notes) s.warnings.push_back(fmt::format("{}: {}", path.string(), note));
+    }
     if (const Node* preset = model->find("preset"); preset && preset->is_scalar()) {
       Node merged = catalog.model_preset(preset->scalar, preset->loc, "model.preset");
       deep_merge(merged, *model);

@@ -1,0 +1,283 @@
+#include "models/hf_config.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace danlu {
+
+namespace {
+
+// The families danlu tells apart; each lists the architectures it reads.
+enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma };
+
+struct Arch {
+  const char* name;
+  Family family;
+};
+
+constexpr Arch kArchs[] = {
+    {"LlamaForCausalLM", Family::dense},          {"MistralForCausalLM", Family::dense},
+    {"Qwen2ForCausalLM", Family::dense},          {"Qwen3ForCausalLM", Family::dense},
+    {"MixtralForCausalLM", Family::mixtral},      {"Qwen2MoeForCausalLM", Family::qwen_moe},
+    {"Qwen3MoeForCausalLM", Family::qwen_moe},    {"DeepseekV2ForCausalLM", Family::deepseek},
+    {"DeepseekV3ForCausalLM", Family::deepseek},  {"GptOssForCausalLM", Family::gpt_oss},
+    {"Gemma2ForCausalLM", Family::gemma},         {"Gemma3ForCausalLM", Family::gemma},
+    {"Gemma3ForConditionalGeneration", Family::gemma},
+};
+
+// Reads keys of one config mapping into the `model:` mapping being built.
+class Reader {
+ public:
+  Reader(const Node& config, std::string arch) : config_(config), arch_(std::move(arch)) {}
+
+  const Node* find(const char* key) const {
+    const Node* n = config_.find(key);
+    return n && !n->is_null() ? n : nullptr;
+  }
+  const Node& need(const char* key) const {
+    const Node* n = find(key);
+    if (!n) throw InputError(config_.loc, key, fmt::format("required by {}, missing", arch_));
+    return *n;
+  }
+  // A whole number (JSON may write 8.0); throws at the key's place otherwise.
+  std::int64_t integer(const Node& n, const char* key) const {
+    double v = 0;
+    if (!n.is_scalar() || !parse(n.scalar, v) || v != std::floor(v) || v < 0 || v > 2147483647.0)
+      throw InputError(n.loc, key, fmt::format("expected a whole number, found {}", n.describe()));
+    return static_cast<std::int64_t>(v);
+  }
+  std::int64_t integer(const char* key) const { return integer(need(key), key); }
+  std::optional<std::int64_t> maybe(const char* key) const {
+    const Node* n = find(key);
+    if (!n) return std::nullopt;
+    return integer(*n, key);
+  }
+  bool boolean(const char* key, bool def) const {
+    const Node* n = find(key);
+    if (!n) return def;
+    if (n->is_scalar() && (n->scalar == "true" || n->scalar == "false")) return n->scalar == "true";
+    throw InputError(n->loc, key, fmt::format("expected true or false, found {}", n->describe()));
+  }
+
+  // Copies config key `from` as model field `to` (keeping its place).
+  void copy(Node& out, const char* to, const char* from) const {
+    const Node& n = need(from);
+    integer(n, from);
+    out.set(to, scalar_at(std::to_string(integer(n, from)), n.loc), n.loc);
+  }
+  static Node scalar_at(std::string text, const Location& loc) {
+    Node n;
+    n.kind = Node::Kind::Scalar;
+    n.scalar = std::move(text);
+    n.loc = loc;
+    return n;
+  }
+  Location loc_of(const char* key) const {
+    const Node* n = find(key);
+    return n ? n->loc : config_.loc;
+  }
+
+ private:
+  static bool parse(const std::string& text, double& v) {
+    try {
+      size_t used = 0;
+      v = std::stod(text, &used);
+      return used == text.size() && std::isfinite(v);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  const Node& config_;
+  std::string arch_;
+};
+
+// Which layers attend in a window, from `layer_types` ("sliding_attention",
+// "full_attention"): danlu takes every k-th layer (k = global_every) as the
+// global one, so the list must follow that period.
+std::optional<std::int64_t> global_period(const Node& types) {
+  if (!types.is_seq() || types.items.empty()) return std::nullopt;
+  const size_t n = types.items.size();
+  size_t first_full = n;
+  for (size_t i = 0; i < n; ++i)
+    if (types.items[i].scalar == "full_attention") {
+      first_full = i;
+      break;
+    }
+  if (first_full == n) return std::nullopt;  // no global layer at all
+  const size_t k = first_full + 1;
+  for (size_t i = 0; i < n; ++i) {
+    const bool full = types.items[i].scalar == "full_attention";
+    if (full != ((i + 1) % k == 0))
+      throw InputError(types.items[i].loc, "layer_types",
+                       fmt::format("expected a global layer every {} layers (as layer {} is), found \"{}\" at layer {}; "
+                                   "danlu models a periodic pattern only",
+                                   k, first_full, types.items[i].scalar, i));
+  }
+  return static_cast<std::int64_t>(k);
+}
+
+}  // namespace
+
+std::vector<std::string> hf_architectures() {
+  std::vector<std::string> names;
+  for (const Arch& a : kArchs) names.emplace_back(a.name);
+  return names;
+}
+
+HfModel hf_model(const Node& file) {
+  if (!file.is_map())
+    throw InputError(file.loc, "", fmt::format("expected a config.json mapping, found {}", file.describe()));
+  HfModel out;
+  const Node* archs = file.find("architectures");
+  if (!archs || !archs->is_seq() || archs->items.empty() || !archs->items[0].is_scalar())
+    throw InputError(archs ? archs->loc : file.loc, "architectures",
+                     fmt::format("expected a list naming the model class, e.g. [\"LlamaForCausalLM\"]; supported: {}",
+                                 fmt::join(hf_architectures(), ", ")));
+  out.architecture = archs->items[0].scalar;
+  const Arch* arch = nullptr;
+  for (const Arch& a : kArchs)
+    if (out.architecture == a.name) arch = &a;
+  if (!arch)
+    throw InputError(archs->items[0].loc, "architectures",
+                     fmt::format("\"{}\" is not supported; supported: {}", out.architecture,
+                                 fmt::join(hf_architectures(), ", ")));
+  // Multimodal configs (Gemma 3) keep the language model under text_config.
+  const Node* text = file.find("text_config");
+  const Node& config = text && text->is_map() ? *text : file;
+  const Reader r(config, out.architecture);
+  Node& m = out.model;
+  m.kind = Node::Kind::Map;
+  m.loc = config.loc;
+
+  r.copy(m, "layers", "num_hidden_layers");
+  r.copy(m, "hidden", "hidden_size");
+  r.copy(m, "heads", "num_attention_heads");
+  if (r.find("num_key_value_heads")) r.copy(m, "kv_heads", "num_key_value_heads");
+  if (r.find("head_dim")) r.copy(m, "head_dim", "head_dim");
+  r.copy(m, "vocab", "vocab_size");
+
+  // The sequence: the context the model was pre-trained at when the config
+  // keeps it (rope_scaling's original length), else its whole context.
+  const Node* rope = r.find("rope_scaling");
+  const Node* original = rope && rope->is_map() ? rope->find("original_max_position_embeddings") : nullptr;
+  if (original && !original->is_null()) {
+    m.set("seq_len", Reader::scalar_at(std::to_string(r.integer(*original, "original_max_position_embeddings")),
+                                       original->loc), original->loc);
+  } else {
+    r.copy(m, "seq_len", "max_position_embeddings");
+    out.notes.push_back(fmt::format(
+        "model.seq_len {} is the config's whole context (max_position_embeddings); pre-training usually runs "
+        "shorter: set model.seq_len",
+        r.integer("max_position_embeddings")));
+  }
+
+  // Every supported architecture gates its FFN (gate, up and down); Gemma's
+  // GeLU gate costs what SwiGLU's does.
+  m.set("activation", Reader::scalar_at("swiglu", r.loc_of("hidden_act")));
+  if (arch->family == Family::gemma)
+    out.notes.push_back("Gemma's GeGLU FFN is counted as SwiGLU: the same three matrices");
+  const bool tied = r.boolean("tie_word_embeddings", arch->family == Family::gemma);
+  m.set("tied_embeddings", Reader::scalar_at(tied ? "true" : "false", r.loc_of("tie_word_embeddings")));
+
+  // Dense FFN width: the dense model's, the dense layers' of an MoE model,
+  // and for an MoE model without dense layers its expert width (unused).
+  const char* dense_ffn = arch->family == Family::qwen_moe && !r.find("intermediate_size") ? "moe_intermediate_size"
+                                                                                          : "intermediate_size";
+  r.copy(m, "ffn_hidden", dense_ffn);
+
+  // Sliding windows: a periodic pattern of local and global layers.
+  const Node* window = r.find("sliding_window");
+  const bool window_on = window && r.boolean("use_sliding_window", true) && r.integer(*window, "sliding_window") > 0;
+  if (window_on) {
+    std::optional<std::int64_t> period;
+    if (const Node* types = r.find("layer_types")) period = global_period(*types);
+    else if (r.find("sliding_window_pattern")) period = r.integer("sliding_window_pattern");
+    else if (arch->family == Family::gemma || arch->family == Family::gpt_oss) period = 2;  // alternating
+    if (period && *period > 1) {
+      m.set("sliding_window", Reader::scalar_at(window->scalar, window->loc), window->loc);
+      m.set("global_every", Reader::scalar_at(std::to_string(*period), window->loc), window->loc);
+    } else {
+      out.notes.push_back(fmt::format("a {}-token sliding window in every layer is not modelled: attention is counted "
+                                      "over the whole sequence",
+                                      window->scalar));
+    }
+  }
+
+  // Mixture of experts.
+  Node moe;
+  moe.kind = Node::Kind::Map;
+  auto put = [&](const char* field, std::int64_t value, const char* key) {
+    moe.set(field, Reader::scalar_at(std::to_string(value), r.loc_of(key)), r.loc_of(key));
+  };
+  switch (arch->family) {
+    case Family::dense:
+    case Family::gemma:
+      break;
+    case Family::mixtral:
+    case Family::gpt_oss:
+      put("experts", r.integer("num_local_experts"), "num_local_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      put("shared_experts", 0, "num_local_experts");
+      put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
+      put("dense_layers", 0, "num_local_experts");
+      break;
+    case Family::qwen_moe: {
+      const std::int64_t width = r.integer("moe_intermediate_size");
+      put("experts", r.integer("num_experts"), "num_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      // Qwen2-MoE's shared expert is one wide FFN: as shared experts of the
+      // routed width, which cost the same.
+      const std::int64_t shared = r.maybe("shared_expert_intermediate_size").value_or(0);
+      if (shared % width != 0)
+        throw InputError(r.loc_of("shared_expert_intermediate_size"), "shared_expert_intermediate_size",
+                         fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
+      put("shared_experts", shared / width, "shared_expert_intermediate_size");
+      put("expert_ffn_hidden", width, "moe_intermediate_size");
+      if (r.maybe("decoder_sparse_step").value_or(1) != 1)
+        throw InputError(r.loc_of("decoder_sparse_step"), "decoder_sparse_step",
+                         "MoE in every k-th layer is not modelled; expected 1");
+      std::int64_t dense = 0;
+      if (const Node* only = r.find("mlp_only_layers"); only && only->is_seq()) {
+        for (size_t i = 0; i < only->items.size(); ++i)
+          if (r.integer(only->items[i], "mlp_only_layers") != static_cast<std::int64_t>(i))
+            throw InputError(only->items[i].loc, "mlp_only_layers",
+                             "dense layers must come first (0, 1, 2, ...) for danlu to model them");
+        dense = static_cast<std::int64_t>(only->items.size());
+      }
+      put("dense_layers", dense, "mlp_only_layers");
+      break;
+    }
+    case Family::deepseek: {
+      put("experts", r.integer("n_routed_experts"), "n_routed_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      put("shared_experts", r.maybe("n_shared_experts").value_or(0), "n_shared_experts");
+      put("expert_ffn_hidden", r.integer("moe_intermediate_size"), "moe_intermediate_size");
+      put("dense_layers", r.maybe("first_k_dense_replace").value_or(0), "first_k_dense_replace");
+      if (r.maybe("moe_layer_freq").value_or(1) != 1)
+        throw InputError(r.loc_of("moe_layer_freq"), "moe_layer_freq", "MoE in every k-th layer is not modelled; expected 1");
+      Node mla;
+      mla.kind = Node::Kind::Map;
+      for (const char* key : {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
+        // q_lora_rank null: queries projected in full (DeepSeek-V2-Lite).
+        const std::int64_t v = std::string(key) == "q_lora_rank" ? r.maybe(key).value_or(0) : r.integer(key);
+        mla.set(key, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
+      }
+      m.set("mla", mla, r.loc_of("kv_lora_rank"));
+      if (const auto mtp = r.maybe("num_nextn_predict_layers"); mtp && *mtp > 0)
+        m.set("mtp_layers", Reader::scalar_at(std::to_string(*mtp), r.loc_of("num_nextn_predict_layers")),
+              r.loc_of("num_nextn_predict_layers"));
+      break;
+    }
+  }
+  if (!moe.map.empty()) m.set("moe", moe, moe.map.front().second.loc);
+  if (arch->family == Family::gpt_oss)
+    out.notes.push_back("GPT-OSS's attention sinks, QKV biases and clamped SwiGLU are left out");
+  return out;
+}
+
+HfModel load_hf_model(const std::string& path) { return hf_model(load_yaml_file(path)); }
+
+}  // namespace danlu

@@ -1,0 +1,128 @@
+// Hugging Face config.json files as models: the files in tests/data/hf are
+// written from the published configs; the totals are the published ones.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "models/hf_config.hpp"
+#include "sim/evaluate.hpp"
+#include "tests/util.hpp"
+
+using namespace danlu;
+using doctest::Approx;
+
+namespace {
+ModelSpec hf(const std::string& file, const std::string& extra = "") {
+  return test::scenario("name: m\nmodel: {hf_config: " + test::source("tests/data/hf/" + file) + extra +
+                        "}\ncluster: {system: dgx-h100, gpus: 8}\n")
+      .model;
+}
+}  // namespace
+
+TEST_CASE("Hugging Face configs: parameter counts match the published totals") {
+  struct Case {
+    const char* file;
+    double total, active;  // published, in billions
+  };
+  // Meta, Mistral AI, Qwen, DeepSeek, OpenAI and Google model cards.
+  for (const Case& c : {Case{"llama-3.1-405b.json", 405.9, 405.9}, Case{"mistral-7b-v0.1.json", 7.24, 7.24},
+                        Case{"mixtral-8x7b.json", 46.7, 12.9}, Case{"qwen2.5-72b.json", 72.7, 72.7},
+                        Case{"qwen3-8b.json", 8.2, 8.2}, Case{"qwen3-30b-a3b.json", 30.5, 3.3},
+                        Case{"deepseek-v3.json", 671, 37}, Case{"gemma-2-27b.json", 27.2, 27.2}}) {
+    const ParamCounts p = count_params(hf(c.file));
+    CAPTURE(c.file);
+    CHECK(p.total / 1e9 == Approx(c.total).epsilon(0.015));
+    CHECK(p.active / 1e9 == Approx(c.active).epsilon(0.03));
+  }
+  // gpt-oss-120b: OpenAI counts 116.8B and 5.13B active without the input embedding.
+  const ModelSpec oss = hf("gpt-oss-120b.json");
+  const ParamCounts p = count_params(oss);
+  CHECK(p.total / 1e9 == Approx(116.8).epsilon(0.01));
+  CHECK((p.active - p.embedding) / 1e9 == Approx(5.13).epsilon(0.02));
+  CHECK(oss.sliding_window == 128);
+  CHECK(oss.global_every == 2);
+}
+
+TEST_CASE("Hugging Face configs: the same model as the catalog's presets, field by field") {
+  auto same = [](const ModelSpec& a, const ModelSpec& b) {
+    CHECK(a.layers == b.layers);
+    CHECK(a.hidden == b.hidden);
+    CHECK(a.ffn_hidden == b.ffn_hidden);
+    CHECK(a.heads == b.heads);
+    CHECK(a.kv_heads == b.kv_heads);
+    CHECK(a.head_dim == b.head_dim);
+    CHECK(a.vocab == b.vocab);
+    CHECK(a.seq_len == b.seq_len);
+    CHECK(a.tied_embeddings == b.tied_embeddings);
+    CHECK(a.mtp_layers == b.mtp_layers);
+    CHECK(a.sliding_window == b.sliding_window);
+    CHECK(a.global_every == b.global_every);
+    REQUIRE(a.moe.has_value() == b.moe.has_value());
+    if (a.moe) {
+      CHECK(a.moe->experts == b.moe->experts);
+      CHECK(a.moe->top_k == b.moe->top_k);
+      CHECK(a.moe->shared_experts == b.moe->shared_experts);
+      CHECK(a.moe->expert_ffn_hidden == b.moe->expert_ffn_hidden);
+      CHECK(a.moe->dense_layers == b.moe->dense_layers);
+    }
+    REQUIRE(a.mla.has_value() == b.mla.has_value());
+    if (a.mla) {
+      CHECK(a.mla->q_lora_rank == b.mla->q_lora_rank);
+      CHECK(a.mla->kv_lora_rank == b.mla->kv_lora_rank);
+      CHECK(a.mla->v_head_dim == b.mla->v_head_dim);
+    }
+  };
+  auto preset = [](const std::string& name) {
+    return test::scenario("name: m\nmodel: {preset: " + name + "}\ncluster: {system: dgx-h100, gpus: 8}\n").model;
+  };
+  same(hf("llama-3.1-405b.json"), preset("llama3-405b"));
+  same(hf("deepseek-v3.json"), preset("deepseek-v3"));
+  same(hf("gpt-oss-120b.json", ", seq_len: 4096"), preset("gpt-oss-120b"));
+  same(hf("qwen3-30b-a3b.json", ", seq_len: 4096"), preset("qwen3-30b-a3b"));
+  same(hf("mixtral-8x7b.json", ", seq_len: 4096"), preset("mixtral-8x7b"));
+  // The flagship's step from the config is the preset's, to the bit.
+  const Scenario a = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog(),
+                                   {"model.preset=null", "model.hf_config=" + test::source("tests/data/hf/llama-3.1-405b.json")});
+  const Scenario b = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog());
+  CHECK(evaluate(a, "analytic").step.time_s == evaluate(b, "analytic").step.time_s);
+}
+
+TEST_CASE("Hugging Face configs: what cannot be read is an error at its place in the JSON") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("danlu-hf-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto error_of = [&](const std::string& json, const std::string& model = "") {
+    std::ofstream(dir / "config.json") << json;
+    std::ofstream(dir / "s.yaml") << "name: m\nmodel: {hf_config: config.json" << model
+                                  << "}\ncluster: {system: dgx-h100, gpus: 8}\n";
+    try {
+      load_scenario((dir / "s.yaml").string(), test::catalog());
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(dir.string().size() + 1);
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of("{\"architectures\": [\"BertModel\"]}").rfind(
+            "config.json:1:20: architectures: \"BertModel\" is not supported; supported: LlamaForCausalLM, ", 0) == 0);
+  CHECK(error_of("{\"architectures\": [\"LlamaForCausalLM\"],\n \"hidden_size\": 4096}") ==
+        "config.json:1:1: num_hidden_layers: required by LlamaForCausalLM, missing");
+  CHECK(error_of("{\"architectures\": [\"LlamaForCausalLM\"],\n \"num_hidden_layers\": 3.5}") ==
+        "config.json:2:23: num_hidden_layers: expected a whole number, found \"3.5\"");
+  CHECK(error_of("{}", ", preset: llama3-8b") == "s.yaml:2:20: model.hf_config: give either preset or hf_config, not both");
+  CHECK(error_of("[1, 2]") == "config.json:1:1: expected a config.json mapping, found a list");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("danlu import hf prints a model: block that loads as the config does") {
+  const auto r = test::run_danlu("import hf tests/data/hf/deepseek-v3.json");
+  REQUIRE(r.status == 0);
+  CHECK(r.output.rfind("# tests/data/hf/deepseek-v3.json (DeepseekV3ForCausalLM): 671.0B parameters, 37.6B active\n", 0) ==
+        0);
+  const std::string body = r.output.substr(r.output.find("model:"));
+  const ModelSpec printed = test::scenario("name: m\n" + body + "cluster: {system: dgx-h100, gpus: 8}\n").model;
+  CHECK(count_params(printed).total == count_params(hf("deepseek-v3.json")).total);
+  CHECK(printed.mla->qk_rope_head_dim == 64);
+  CHECK(test::run_danlu("import hf tests/data/hf/missing.json").status == 2);
+  CHECK(test::run_danlu("import gguf tests/data/hf/deepseek-v3.json").status == 2);
+}
