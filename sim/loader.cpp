@@ -250,6 +250,13 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     c.note_default("scale_up_domain", "the system's");
     s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
     s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
+    // A rack-scale system (NVL72) is bought and cooled by the rack.
+    if (const int in_last = s.cluster.nodes % sys.nodes_per_rack; in_last != 0 && sys.unit == "rack")
+      s.warnings.push_back(s.cluster.racks == 1
+                               ? fmt::format("{} GPUs fill {} of a rack's {} trays; the rack is bought whole",
+                                             s.cluster.gpus, in_last, sys.nodes_per_rack)
+                               : fmt::format("{} GPUs fill {} racks of {} trays; the last holds {}, and is bought whole",
+                                             s.cluster.gpus, s.cluster.racks, sys.nodes_per_rack, in_last));
     Fields so = c.sub("scale_out");
     std::string fabric = so.text("fabric", sys.default_fabric);
     so.note_default("fabric", "the system's");
@@ -335,6 +342,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     if (s.model.heads % p.tp != 0)
       throw InputError(par.loc_of("tp"), par.path_of("tp"),
                        fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp)).as_constraint();
+    // TP's all-reduces sit on every layer's critical path: past one scale-up
+    // domain they go over the scale-out fabric.
+    if (const int domain = s.cluster.system.scale_up_domain; p.tp > domain && s.cluster.gpus > domain)
+      s.warnings.push_back(fmt::format("tp {} spans {} scale-up domains of {}: its collectives cross the scale-out "
+                                       "fabric on every layer",
+                                       p.tp, (p.tp + domain - 1) / domain, domain));
     if (s.model.kv_heads < p.tp) {
       s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs",
                                        s.model.kv_heads, p.tp, p.tp / s.model.kv_heads));
@@ -364,21 +377,38 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                        "give global_batch (sequences) or global_batch_tokens, not both").as_constraint();
     if (t.has("global_batch_tokens")) {
       double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt, Range::Positive, 1e12);
-      s.training.global_batch = std::llround(tokens / static_cast<double>(s.model.seq_len));
+      const double sequences = tokens / static_cast<double>(s.model.seq_len);
+      s.training.global_batch = std::llround(sequences);
       if (s.training.global_batch < 1)
         throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"),
                          "is less than one sequence").as_constraint();
+      // "16M" is 1953.1 sequences of 8192: say what the step holds.
+      if (std::fabs(sequences - static_cast<double>(s.training.global_batch)) > 1e-9)
+        s.warnings.push_back(fmt::format(
+            "training.global_batch_tokens {} is {:.1f} sequences of {}: taken as {} ({} tokens a step); give "
+            "global_batch (sequences) to choose",
+            format_quantity(tokens, Quantity::Count), sequences, s.model.seq_len, s.training.global_batch,
+            s.training.global_batch * s.model.seq_len));
     } else {
       std::int64_t def = static_cast<std::int64_t>(s.training.micro_batch) * p.dp * p.pp;
-      s.training.global_batch = t.integer("global_batch", def);
+      try {
+        s.training.global_batch = t.integer("global_batch", def);
+      } catch (const InputError& e) {
+        // "16M tokens": a batch in tokens has its own field.
+        const Node* written = t.raw("global_batch");
+        if (!written || !written->is_scalar() || written->scalar.find("token") == std::string::npos) throw;
+        throw InputError(e.location(), e.path(), e.detail() + "; a batch in tokens is global_batch_tokens: 16M");
+      }
       t.note_default("global_batch", "micro_batch * dp * pp");
     }
     std::int64_t per_step = static_cast<std::int64_t>(s.training.micro_batch) * p.dp;
     if (s.training.global_batch % per_step != 0)
       throw InputError(t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"),
                        t.path_of("global_batch"),
-                       fmt::format("{} sequences do not split into microbatches of micro_batch*dp = {}*{} = {}",
-                                   s.training.global_batch, s.training.micro_batch, p.dp, per_step)).as_constraint();
+                       fmt::format("{} sequences{} do not split into microbatches of micro_batch*dp = {}*{} = {}",
+                                   s.training.global_batch,
+                                   t.has("global_batch") ? "" : " (global_batch_tokens / seq_len, rounded)",
+                                   s.training.micro_batch, p.dp, per_step)).as_constraint();
     s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
     t.note_default("sequence_parallel", "tp > 1");
     s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));

@@ -188,3 +188,28 @@ TEST_CASE("precision the chip lacks, and TPU defaults") {
   CHECK(t.cluster.fabric.name == "tpu-dcn");
   CHECK(t.training.par.dp == 64);
 }
+
+TEST_CASE("what a scenario leaves implicit is said as a note") {
+  auto notes = [](const std::string& yaml, const std::vector<std::string>& sets = {}) {
+    std::string all;
+    for (const auto& w : test::scenario(yaml, sets).warnings) all += w + "\n";
+    return all;
+  };
+  // 4,096 GB200 are 1,024 trays: 56 racks of 18 and one of 16 (issue 13).
+  CHECK(notes("name: n\nmodel: {preset: llama3-70b}\ncluster: {system: gb200-nvl72, gpus: 4096}\n"
+              "training: {parallelism: {tp: 4, pp: 4}}\n")
+            .find("4096 GPUs fill 57 racks of 18 trays; the last holds 16, and is bought whole") != std::string::npos);
+  CHECK(notes("name: n\nmodel: {preset: llama3-8b}\ncluster: {system: gb200-nvl72, gpus: 8}\n")
+            .find("8 GPUs fill 2 of a rack's 18 trays; the rack is bought whole") != std::string::npos);
+  // TP 16 on 8-GPU nodes: its all-reduces leave NVLink.
+  CHECK(notes(test::kBase, {"cluster.gpus=128", "training.parallelism.tp=16", "training.parallelism.dp=4"})
+            .find("tp 16 spans 2 scale-up domains of 8") != std::string::npos);
+  // 16M tokens of 8,192 are 1,953.1 sequences.
+  CHECK(notes(test::kBase, {"training.global_batch=null", "training.global_batch_tokens=16M", "cluster.gpus=16",
+                            "training.parallelism.dp=1", "model.seq_len=8192"})
+            .find("training.global_batch_tokens 16M is 1953.1 sequences of 8192: taken as 1953 (15998976 tokens") !=
+        std::string::npos);
+  // ... and a batch in tokens under global_batch points to its field.
+  CHECK_THROWS_WITH(test::scenario(test::kBase, {"training.global_batch=16M tokens"}),
+                    doctest::Contains("; a batch in tokens is global_batch_tokens: 16M"));
+}
