@@ -2,6 +2,8 @@
 // scenario's model, cluster and batch.
 #include <unistd.h>
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
@@ -12,6 +14,26 @@
 
 namespace danlu {
 
+namespace {
+// "Limited to: tp 4|8, zero 1.\n", or "" when the search is free.
+std::string describe_limits(const SearchLimits& lim) {
+  std::string out;
+  auto add = [&out](const char* name, const auto& values) {
+    if (values.empty()) return;
+    std::string list;
+    for (const auto& v : values) {
+      if (!list.empty()) list += "|";
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Recompute>) list += std::string(to_string(v));
+      else list += std::to_string(v);
+    }
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, list);
+  };
+  add("tp", lim.tp), add("pp", lim.pp), add("dp", lim.dp), add("cp", lim.cp), add("ep", lim.ep), add("vpp", lim.vpp);
+  add("micro-batch", lim.micro_batch), add("recompute", lim.recompute), add("zero", lim.zero);
+  return out.empty() ? "" : "Limited to: " + out + " (search: block and --set).\n";
+}
+}  // namespace
+
 void add_search_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("search", "Find the best parallel layout for a scenario's model and cluster");
   cmd->footer(
@@ -19,9 +41,13 @@ void add_search_command(CLI::App& app, Context& ctx) {
       "  danlu search scenarios/llama3-405b-h100.yaml\n"
       "  danlu search scenarios/llama3-405b-gb200-nvl72.yaml --objective cost --top 5\n"
       "  danlu search my.yaml --set cluster.gpus=4096 --format json\n\n"
-      "Tries every TP (within the scale-up domain), PP, DP, CP, EP, vpp, micro-batch, recomputation\n"
-      "and ZeRO stage that divides the model and cluster, keeps those that fit in memory, and ranks\n"
-      "them with the analytic engine. The global batch, precision and hardware stay the scenario's.");
+      "  danlu search my.yaml --set training.zero=1 --set training.recompute=selective   # fixed\n\n"
+      "Tries every TP (within the scale-up domain), PP, DP, CP (up to 16), EP, vpp (1, 2, 4),\n"
+      "micro-batch (1, 2, 4, 8), recomputation and ZeRO stage that divides the model and cluster,\n"
+      "keeps those that fit in memory, and ranks them with the analytic engine. The global batch,\n"
+      "precision and hardware stay the scenario's. A layout field given with --set is fixed; a\n"
+      "search: block in the scenario limits any dimension, e.g.\n"
+      "  search: {training.parallelism.tp: [4, 8], training.micro_batch: [1, 16], training.zero: 1}");
   struct Options {
     std::string file, objective = "time", format = "table";
     std::vector<std::string> sets;
@@ -36,6 +62,22 @@ void add_search_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->callback([&ctx, opt]() {
     Scenario base = load_scenario(opt->file, ctx.catalog(), opt->sets);
+    // A layout field given with --set is fixed at its value (the search
+    // would otherwise vary it and drop the setting without a word).
+    SearchLimits& lim = base.search;
+    const auto& given = base.training;
+    for (const auto& set : opt->sets) {
+      const std::string path = set.substr(0, set.find('='));
+      if (path == "training.parallelism.tp") lim.tp = {given.par.tp};
+      else if (path == "training.parallelism.pp") lim.pp = {given.par.pp};
+      else if (path == "training.parallelism.dp") lim.dp = {given.par.dp};
+      else if (path == "training.parallelism.cp") lim.cp = {given.par.cp};
+      else if (path == "training.parallelism.ep") lim.ep = {given.par.ep};
+      else if (path == "training.parallelism.vpp") lim.vpp = {given.par.vpp};
+      else if (path == "training.micro_batch") lim.micro_batch = {given.micro_batch};
+      else if (path == "training.zero") lim.zero = {given.zero};
+      else if (path == "training.recompute") lim.recompute = {given.recompute};
+    }
     Objective o = opt->objective == "cost" ? Objective::cost : opt->objective == "energy" ? Objective::energy : Objective::time;
     const bool bar = isatty(2);
     SearchStats stats;
@@ -77,10 +119,10 @@ void add_search_command(CLI::App& app, Context& ctx) {
     }
     std::string text = t.render(opt->format);
     fmt::print("{} layouts of {} (global batch {}, {}): {} fit in memory, searched in {:.2f} s ({:.0f} layouts/s).\n"
-               "Best {} by {}:\n\n{}\nThe best in full:\n{}",
+               "{}Best {} by {}:\n\n{}\nThe best in full:\n{}",
                stats.generated, base.name, base.training.global_batch, to_string(base.training.precision), stats.fitted,
-               stats.seconds, stats.generated / std::max(stats.seconds, 1e-9), best.size(), opt->objective, text,
-               result_text(best.front().scenario, best.front().result));
+               stats.seconds, stats.generated / std::max(stats.seconds, 1e-9), describe_limits(lim), best.size(),
+               opt->objective, text, result_text(best.front().scenario, best.front().result));
   });
 }
 

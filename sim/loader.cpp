@@ -616,8 +616,72 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       s.sweep.push_back({path, values.items});
     }
   }
+  s.search = read_search_limits(root.raw("search"));
   root.finish();
   return s;
+}
+
+SearchLimits read_search_limits(const Node* block) {
+  SearchLimits out;
+  if (!block || block->is_null()) return out;
+  if (!block->is_map())
+    throw InputError(block->loc, "search", fmt::format("expected a mapping of layout path: [values], found {}",
+                                                      block->describe()));
+  struct Dim {
+    const char* path;
+    std::vector<int>* values;
+    int min;
+  };
+  const Dim dims[] = {{"training.parallelism.tp", &out.tp, 1}, {"training.parallelism.pp", &out.pp, 1},
+                      {"training.parallelism.dp", &out.dp, 1}, {"training.parallelism.cp", &out.cp, 1},
+                      {"training.parallelism.ep", &out.ep, 1}, {"training.parallelism.vpp", &out.vpp, 1},
+                      {"training.micro_batch", &out.micro_batch, 1}, {"training.zero", &out.zero, 0}};
+  std::vector<std::string> valid;
+  for (const Dim& d : dims) valid.emplace_back(d.path);
+  valid.emplace_back("training.recompute");
+  for (size_t i = 0; i < block->map.size(); ++i) {
+    const auto& [path, value] = block->map[i];
+    // One value fixes the dimension; a list limits it.
+    std::vector<const Node*> items;
+    if (value.is_seq())
+      for (const Node& v : value.items) items.push_back(&v);
+    else
+      items.push_back(&value);
+    if (items.empty() || !std::all_of(items.begin(), items.end(), [](const Node* n) { return n->is_scalar(); }))
+      throw InputError(value.loc, "search." + path,
+                       fmt::format("expected a value or a non-empty list of values, found {}", value.describe()));
+    if (path == "training.recompute") {
+      for (const Node* n : items) {
+        const auto known = {Recompute::none, Recompute::selective, Recompute::full};
+        const auto rc = std::find_if(known.begin(), known.end(), [&](Recompute r) { return to_string(r) == n->scalar; });
+        if (rc == known.end())
+          throw InputError(n->loc, "search." + path, fmt::format("expected none, selective or full, found {}",
+                                                                n->describe()));
+        out.recompute.push_back(*rc);
+      }
+      continue;
+    }
+    const Dim* dim = nullptr;
+    for (const Dim& d : dims)
+      if (path == d.path) dim = &d;
+    if (!dim)
+      throw InputError(block->key_locs[i], "search." + path,
+                       "not a layout dimension the search varies" + suggestion(path, valid));
+    for (const Node* n : items) {
+      double v = 0;
+      try {
+        v = parse_quantity(n->scalar, Quantity::Count);
+      } catch (const UnitError&) {
+        v = -1;
+      }
+      if (v != std::floor(v) || v < dim->min || v > 1e7)
+        throw InputError(n->loc, "search." + path,
+                         fmt::format("expected {}, found {}", dim->min == 0 ? "an integer 0 or more" : "a positive integer",
+                                     n->describe()));
+      dim->values->push_back(static_cast<int>(v));
+    }
+  }
+  return out;
 }
 
 std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s) {

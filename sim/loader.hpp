@@ -29,6 +29,9 @@ inline Scenario load_scenario(const std::string& file, const Catalog& catalog,
   return build_scenario(load_tree(file, sets), catalog);
 }
 
+// The `search:` block (null: no limits). Throws InputError.
+SearchLimits read_search_limits(const Node* block);
+
 // The cross product of the sweep axes, as lists of (path, value) to apply.
 std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s);
 

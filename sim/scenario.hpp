@@ -45,6 +45,18 @@ struct Measured {
   std::string source;
 };
 
+// Limits on `danlu search`'s layout space, from the scenario's `search:`
+// block and from layout fields given with --set: each list holds the values
+// a dimension may take; empty = every value the divisibility rules allow.
+struct SearchLimits {
+  std::vector<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero;
+  std::vector<Recompute> recompute;
+  bool empty() const {
+    return tp.empty() && pp.empty() && dp.empty() && cp.empty() && ep.empty() && vpp.empty() && micro_batch.empty() &&
+           zero.empty() && recompute.empty();
+  }
+};
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -57,6 +69,7 @@ struct Scenario {
   ReliabilitySpec reliability;
   SimSpec sim;
   std::vector<SweepAxis> sweep;
+  SearchLimits search;
   std::optional<Measured> measured;
   ComputeConstants constants;         // the compute model's global constants (calibration profile)
   // Relative uncertainty (one standard deviation) of the predicted step for

@@ -14,6 +14,19 @@ std::vector<int> divisors(long n, long limit) {
   return out;
 }
 
+// A dimension's candidates: the search's own (`values`), or when the user
+// limited it, the allowed values that `valid` accepts, even outside the
+// search's usual range (micro-batch 16, TP past the scale-up domain).
+template <typename T, typename Valid>
+std::vector<T> candidates(const std::vector<T>& values, const std::vector<T>& allowed, Valid valid) {
+  if (allowed.empty()) return values;
+  std::vector<T> out;
+  for (const T& v : allowed)
+    if (valid(v) && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  return out;
+}
+const auto any = [](auto) { return true; };
+
 double score(const Result& r, Objective o) {
   switch (o) {
     case Objective::time: return r.step.time_s;
@@ -40,26 +53,31 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
 
   // Tensor parallelism stays inside the scale-up domain and divides the heads
   // (and the KV heads, unless they are fewer and replicated).
-  for (int tp : divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads))) {
+  const SearchLimits& lim = base.search;
+  for (int tp : candidates(divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads)), lim.tp,
+                           [&](int v) { return gpus % v == 0 && v <= m.heads; })) {
     if (m.heads % tp != 0 || (m.kv_heads >= tp && m.kv_heads % tp != 0)) continue;
-    for (int cp : divisors(gpus / tp, 16)) {
+    for (int cp : candidates(divisors(gpus / tp, 16), lim.cp, [&](int v) { return (gpus / tp) % v == 0; })) {
       if (m.seq_len % cp != 0) continue;
-      for (int pp : divisors(gpus / tp / cp, m.layers)) {
+      for (int pp : candidates(divisors(gpus / tp / cp, m.layers), lim.pp,
+                               [&](int v) { return (gpus / tp / cp) % v == 0 && v <= m.layers; })) {
         const int dp = gpus / tp / cp / pp;
+        if (!lim.dp.empty() && std::find(lim.dp.begin(), lim.dp.end(), dp) == lim.dp.end()) continue;
         // Expert parallelism folds over the tp x cp x dp ranks (Megatron-Core),
         // with experts whole (etp 1) or split like attention (etp = tp).
         const std::vector<int> etps = m.moe && tp > 1 ? std::vector<int>{1, tp} : std::vector<int>{tp};
-        for (int ep : divisors(static_cast<long>(dp) * cp * tp, m.moe ? m.moe->experts : 1))
+        for (int ep : candidates(divisors(static_cast<long>(dp) * cp * tp, m.moe ? m.moe->experts : 1), lim.ep, any))
         for (int etp : etps) {
           if (m.moe && m.moe->experts % ep != 0) continue;
           if ((static_cast<long>(dp) * cp * tp) % (static_cast<long>(ep) * etp) != 0) continue;
-          for (int mb : {1, 2, 4, 8}) {
+          for (int mb : candidates(std::vector<int>{1, 2, 4, 8}, lim.micro_batch, any)) {
             if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
             const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
-            for (int vpp : {1, 2, 4}) {
+            for (int vpp : candidates(std::vector<int>{1, 2, 4}, lim.vpp, any)) {
               if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers < pp * vpp)) continue;
-              for (Recompute rc : {Recompute::none, Recompute::selective, Recompute::full})
-                for (int zero = 0; zero <= 3; ++zero) {
+              for (Recompute rc : candidates(std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full},
+                                             lim.recompute, any))
+                for (int zero : candidates(std::vector<int>{0, 1, 2, 3}, lim.zero, [](int z) { return z <= 3; })) {
                   TrainingSpec& t = s.training;
                   t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
                   t.par.etp = m.moe ? etp : tp;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/search.hpp"
 #include "tests/util.hpp"
 
@@ -37,4 +39,38 @@ TEST_CASE("search: a model that fits nowhere is a clear error") {
   auto ok = test::run_danlu("search scenarios/llama3-405b-gb200-nvl72.yaml --top 3 --format json");
   CHECK(ok.status == 0);
   CHECK(ok.output.find("\"layout\"") != std::string::npos);
+}
+
+TEST_CASE("search: --set fixes a layout field, a search: block limits any dimension") {
+  // Issue 13: `--set training.zero=1` was silently dropped by the search.
+  auto r = test::run_danlu("search scenarios/llama3-405b-h100.yaml --set training.zero=1 --top 50 --format json");
+  REQUIRE(r.status == 0);
+  auto rows = nlohmann::json::parse(r.output);
+  REQUIRE(rows.size() == 50);
+  for (const auto& row : rows) CHECK(row["layout"]["zero"] == 1);
+  // A search: block, with values outside the search's usual range (mb 16).
+  Scenario s = test::scenario(std::string(test::kBase) +
+                              "search: {training.parallelism.tp: [2, 4], training.micro_batch: [1, 16], "
+                              "training.recompute: full}\n");
+  CHECK(s.search.tp == std::vector<int>{2, 4});
+  CHECK(s.search.micro_batch == std::vector<int>{1, 16});
+  SearchStats stats;
+  auto best = search(s, Objective::time, 1000, &stats);
+  REQUIRE(!best.empty());
+  bool saw_16 = false;
+  for (const auto& c : best) {
+    const auto& t = c.scenario.training;
+    CHECK((t.par.tp == 2 || t.par.tp == 4));
+    CHECK((t.micro_batch == 1 || t.micro_batch == 16));
+    CHECK(t.recompute == Recompute::full);
+    saw_16 = saw_16 || t.micro_batch == 16;
+  }
+  CHECK(saw_16);
+  CHECK(static_cast<long>(best.size()) == stats.fitted);  // all of them: fewer than 1000
+  // Limits are checked like every field.
+  CHECK_THROWS_WITH(test::scenario(std::string(test::kBase) + "search: {training.parallelism.tq: [2]}\n"),
+                    "test.yaml:8:10: search.training.parallelism.tq: not a layout dimension the search varies; did you "
+                    "mean \"training.parallelism.tp\"?");
+  CHECK_THROWS_WITH(test::scenario(std::string(test::kBase) + "search: {training.zero: [one]}\n"),
+                    "test.yaml:8:26: search.training.zero: expected an integer 0 or more, found \"one\"");
 }
