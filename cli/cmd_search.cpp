@@ -92,10 +92,7 @@ void add_search_command(CLI::App& app, Context& ctx) {
       std::vector<Json> rows;
       for (const auto& c : best) {
         Json j = result_json(c.scenario, c.result);
-        const auto& t = c.scenario.training;
-        j["layout"] = {{"tp", t.par.tp}, {"pp", t.par.pp}, {"dp", t.par.dp}, {"cp", t.par.cp}, {"ep", t.par.ep},
-                       {"vpp", t.par.vpp}, {"micro_batch", t.micro_batch},
-                       {"recompute", std::string(to_string(t.recompute))}, {"zero", t.zero}};
+        j["layout"] = layout_json(c.scenario.training);
         rows.push_back(j);
       }
       fmt::print("{}", opt->format == "json" ? Json(rows).dump(2) + "\n" : render_rows(rows, "csv"));

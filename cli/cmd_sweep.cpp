@@ -33,43 +33,66 @@ std::string point_key(const std::vector<std::pair<std::string, Node>>& point) {
   return key;
 }
 
-// The figures a CSV row carries (a fixed header, so rows can stream).
+// The figures a CSV row carries (a fixed header, so rows can stream): the
+// first twelve as danlu has always written them, then the point's value on
+// each swept path, the layout, and every other summary figure of the JSON's
+// step, training, power and cost (docs/report.md names them all).
 const std::vector<std::pair<const char*, const char*>> kCsvColumns = {
     {"status", "status"},        {"step_s", "step.time_s"},        {"mfu", "step.mfu"},
     {"tokens_per_s", "step.tokens_per_s"}, {"memory_gb", "memory.per_gpu_bytes"}, {"fits", "fits"},
     {"days", "training.days"},   {"it_mw", "power.it_mw"},         {"facility_mw", "power.facility_mw"},
     {"rent_usd", "cost.rent_usd"}, {"buy_usd", "cost.buy_usd"},    {"error", "error"}};
+const std::vector<const char*> kCsvFigures = {
+    "layout.tp", "layout.pp", "layout.dp", "layout.cp", "layout.ep", "layout.vpp", "layout.micro_batch",
+    "layout.recompute", "layout.zero",
+    "step.compute_s", "step.exposed_comm_s", "step.bubble_s", "step.optimizer_s", "step.comm.tp_s", "step.comm.cp_s",
+    "step.comm.ep_s", "step.comm.pp_s", "step.comm.dp_s", "step.model_flops_per_token", "step.tflops_per_gpu",
+    "step.hfu", "step.uncertainty",
+    "training.tokens", "training.steps", "training.gpu_hours", "training.goodput",
+    "power.gpu_w", "power.pue", "power.rack_kw", "power.racks", "power.cooling", "power.coolable",
+    "power.cooling_needed", "power.peak_it_mw", "power.trough_it_mw", "power.swing_mw", "power.energy_mwh",
+    "power.network_kw", "power.switches", "power.transceivers",
+    "cost.cheaper", "cost.break_even_months", "cost.usd_per_million_tokens", "cost.capex_usd",
+    "cost.owned_usd_per_gpu_hour", "cost.fleet_buy_usd", "cost.fleet_rent_usd", "cost.rent_usd_per_month",
+    "cost.own_usd_per_month", "cost.horizon_months"};
 
-std::string csv_row(const std::string& key, const Json& row) {
-  std::string line = csv_cell(key);
-  for (const auto& [name, path] : kCsvColumns) {
-    const Json* v = &row;
-    for (const auto& part : split_path(path)) {
-      if (!v->is_object() || !v->contains(part)) {
-        v = nullptr;
-        break;
-      }
-      v = &(*v)[part];
-    }
-    std::string cell;
-    if (v && v->is_string()) cell = v->get<std::string>();
-    else if (v && v->is_number_float()) cell = fmt::format("{:.6g}", v->get<double>() * (std::string(name) == "memory_gb" ? 1e-9 : 1.0));
-    else if (v && !v->is_null()) cell = v->dump();
-    line += "," + csv_cell(cell);
-  }
-  return line + "\n";
-}
-
-std::string csv_header() {
+std::string csv_header(const std::vector<SweepAxis>& axes) {
   std::string header = "point";
   for (const auto& c : kCsvColumns) header += std::string(",") + c.first;
+  for (const auto& a : axes) header += "," + csv_cell(a.path);
+  for (const char* f : kCsvFigures) header += std::string(",") + f;
   return header;
+}
+
+const Json* at_path(const Json& row, const std::string& path) {
+  const Json* v = &row;
+  for (const auto& part : split_path(path)) {
+    if (!v->is_object() || !v->contains(part)) return nullptr;
+    v = &(*v)[part];
+  }
+  return v;
+}
+
+std::string csv_value(const Json* v, double scale = 1.0) {
+  if (!v || v->is_null()) return "";
+  if (v->is_string()) return v->get<std::string>();
+  if (v->is_number_float()) return fmt::format("{:.6g}", v->get<double>() * scale);
+  return v->dump();
+}
+
+std::string csv_row(const std::vector<std::pair<std::string, Node>>& point, const std::string& key, const Json& row) {
+  std::string line = csv_cell(key);
+  for (const auto& [name, path] : kCsvColumns)
+    line += "," + csv_cell(csv_value(at_path(row, path), std::string(name) == "memory_gb" ? 1e-9 : 1.0));
+  for (const auto& [path, value] : point) line += "," + csv_cell(to_yaml(value));
+  for (const char* f : kCsvFigures) line += "," + csv_cell(csv_value(at_path(row, f)));
+  return line + "\n";
 }
 
 // Keys of the rows already in `path`; the file is cut back to its last whole
 // line, so a row half-written when a sweep was killed is redone, not kept.
 // Only a file a sweep wrote is touched: anything else is refused unchanged.
-std::set<std::string> finished_points(const std::string& path, const std::string& format) {
+std::set<std::string> finished_points(const std::string& path, const std::string& format, const std::string& header) {
   std::set<std::string> done;
   std::ifstream in(path, std::ios::binary);
   if (!in) return done;
@@ -78,7 +101,7 @@ std::set<std::string> finished_points(const std::string& path, const std::string
   size_t end = text.rfind('\n');
   const std::string whole = end == std::string::npos ? std::string() : text.substr(0, end + 1);
   const std::string tail = text.substr(whole.size());
-  const std::string lead = format == "csv" ? csv_header() : std::string("{\"point\":");
+  const std::string lead = format == "csv" ? header : std::string("{\"point\":");
   auto refuse = [&](int line) {
     throw InputError(Location{path, line, line > 0 ? 1 : 0}, "--resume",
                      fmt::format("the file does not hold danlu sweep rows in {} (they start {}); "
@@ -190,7 +213,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::set<std::string> done;
     std::vector<size_t> todo;
     if (lead) {
-      if (opt->resume) done = finished_points(opt->output, opt->format);
+      if (opt->resume) done = finished_points(opt->output, opt->format, csv_header(base.sweep));
       for (size_t i = 0; i < points.size(); ++i)
         if (!done.count(point_key(points[i]))) todo.push_back(i);
     }
@@ -213,7 +236,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         write_failed = true;
     };
     if (lead && opt->format == "csv" && empty_file) {
-      emit(csv_header() + "\n");
+      emit(csv_header(base.sweep) + "\n");
     }
 
     std::mutex mu;
@@ -243,6 +266,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
           for (const auto& [path, value] : point) set_path(t, path, value);
           Scenario s = build_scenario(t, cat);
           row = result_json(s, evaluate(s, opt->engine, remaining_budget(opt->engine_options, t0)));
+          row["layout"] = layout_json(s.training);
           row["status"] = row["fits"].get<bool>() ? "ok" : "does-not-fit";
         } catch (const BudgetError&) {
           out_of_time = true;
@@ -255,7 +279,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         }
         Json ordered = Json{{"point", key}};
         ordered.update(row);
-        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(key, ordered);
+        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(point, key, ordered);
         std::lock_guard<std::mutex> lock(mu);
         if (world.active()) {
           held.emplace_back(static_cast<long>(mine[k]), std::move(line));

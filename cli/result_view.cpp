@@ -9,6 +9,12 @@
 
 namespace danlu {
 
+Json layout_json(const TrainingSpec& t) {
+  return {{"tp", t.par.tp}, {"pp", t.par.pp}, {"dp", t.par.dp}, {"cp", t.par.cp}, {"ep", t.par.ep},
+          {"vpp", t.par.vpp}, {"micro_batch", t.micro_batch}, {"recompute", std::string(to_string(t.recompute))},
+          {"zero", t.zero}};
+}
+
 Json result_json(const Scenario& s, const Result& r) {
   const MemoryBreakdown& m = r.memory;
   const StepResult& st = r.step;

@@ -10,6 +10,8 @@
 namespace danlu {
 
 Json result_json(const Scenario& s, const Result& r);
+// The layout as {tp, pp, dp, cp, ep, vpp, micro_batch, recompute, zero}: search and sweep rows.
+Json layout_json(const TrainingSpec& t);
 std::string result_text(const Scenario& s, const Result& r);
 
 // One row per JSON object, columns the union of their flattened keys (a.b.c),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -108,4 +109,45 @@ TEST_CASE("sweep: --max-seconds stops with every written row whole, exit 4, and 
   for (const auto& row : read_rows(out)) points.insert(row["point"].get<std::string>());
   CHECK(points.size() == 16);
   std::filesystem::remove(out);
+}
+
+TEST_CASE("sweep csv: a column per swept path and every summary figure of the JSON") {
+  // Issue 13: the CSV packed the swept values into one string and carried 13
+  // columns. Every scalar under step, training, power and cost of a row must
+  // have its column, so a new figure cannot be left out of the CSV.
+  std::string j = temp("all.jsonl"), c = temp("all.csv");
+  REQUIRE(test::run_danlu("sweep scenarios/sweeps/llama3-70b-systems.yaml -o " + j).status == 0);
+  REQUIRE(test::run_danlu("sweep scenarios/sweeps/llama3-70b-systems.yaml --format csv -o " + c).status == 0);
+  std::ifstream in(c);
+  std::string header_line, first_line;
+  std::getline(in, header_line);
+  std::getline(in, first_line);
+  std::vector<std::string> header;
+  for (size_t at = 0, next; at <= header_line.size(); at = next + 1) {
+    next = header_line.find(',', at);
+    if (next == std::string::npos) next = header_line.size();
+    header.push_back(header_line.substr(at, next - at));
+  }
+  auto has = [&](const std::string& col) { return std::find(header.begin(), header.end(), col) != header.end(); };
+  for (const char* axis : {"cluster.system", "training.precision", "training.parallelism.tp"}) CHECK(has(axis));
+  for (const char* col : {"layout.tp", "layout.micro_batch", "cost.capex_usd", "cost.usd_per_million_tokens"})
+    CHECK(has(col));
+  const std::map<std::string, std::string> legacy = {
+      {"step.time_s", "step_s"},     {"step.mfu", "mfu"},           {"step.tokens_per_s", "tokens_per_s"},
+      {"training.days", "days"},     {"power.it_mw", "it_mw"},      {"power.facility_mw", "facility_mw"},
+      {"cost.rent_usd", "rent_usd"}, {"cost.buy_usd", "buy_usd"}};
+  const auto row = read_rows(j).front();
+  std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& v,
+                                                                            const std::string& path) {
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) walk(it.value(), path + "." + it.key());
+      return;
+    }
+    if (v.is_array()) return;  // lists (collective algorithms) stay in the JSON
+    CAPTURE(path);
+    CHECK((has(path) || (legacy.count(path) && has(legacy.at(path)))));
+  };
+  for (const char* section : {"step", "training", "power", "cost"}) walk(row[section], section);
+  std::filesystem::remove(j);
+  std::filesystem::remove(c);
 }
