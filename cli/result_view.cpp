@@ -158,11 +158,16 @@ std::string result_text(const Scenario& s, const Result& r) {
                      pw.racks, pw.rack_w / 1e3, pw.cooling, pw.coolable ? "holds it" : "DOES NOT hold it",
                      pw.cooling_needed, r.fabric.switches, r.fabric.transceivers);
   const CostResult& c = r.cost;
+  // "buy" is the run's share of an owned fleet; the fleet's capital comes
+  // first, so the share is never read as the purchase price.
   out += fmt::format("cost      rent ${} vs buy ${} for the run: {} is cheaper; ${:.2f} per M tokens; owning costs ${:.2f} "
-                     "per useful GPU-hour; break-even {}\n",
+                     "per useful GPU-hour; break-even {}\n"
+                     "          buying the fleet costs ${} up front (servers, network, facility); buy above is the "
+                     "run's share of owning it\n",
                      format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
                      c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
-                     c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never");
+                     c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never",
+                     format_quantity(c.capex_usd, Quantity::Count));
   if (s.reliability.given)
     out += fmt::format("failures  job MTBF {:.1f} h; checkpoint every {:.0f} s (Young/Daly {:.0f} s): {:.1f}% writing, "
                        "{:.1f}% lost to failures\n",
