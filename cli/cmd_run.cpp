@@ -3,9 +3,38 @@
 
 #include "cli/app.hpp"
 #include "cli/result_view.hpp"
+#include "core/units.hpp"
 #include "sim/loader.hpp"
 
 namespace danlu {
+
+namespace {
+// "0-7,64" -> 0..7 and 64, each a rank of the cluster.
+std::vector<int> parse_ranks(const std::string& text, int gpus) {
+  std::vector<int> ranks;
+  for (const std::string& part : split(text, ',')) {
+    const size_t dash = part.find('-');
+    long first = -1, last = -1;
+    try {
+      size_t used = 0;
+      first = std::stol(part.substr(0, dash), &used);
+      if (used != part.substr(0, dash).size()) first = -1;
+      last = first;
+      if (dash != std::string::npos) {
+        last = std::stol(part.substr(dash + 1), &used);
+        if (used != part.size() - dash - 1) last = -1;
+      }
+    } catch (const std::exception&) {
+      first = -1;
+    }
+    if (first < 0 || last < first || last >= gpus)
+      throw InputError("--trace-ranks", fmt::format("expected ranks or ranges from 0 to {} like 0-7,64, found \"{}\"",
+                                                    gpus - 1, part));
+    for (long r = first; r <= last; ++r) ranks.push_back(static_cast<int>(r));
+  }
+  return ranks;
+}
+}  // namespace
 
 void add_run_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("run", "Simulate one training step of a scenario and report time, memory and rates");
@@ -14,13 +43,15 @@ void add_run_command(CLI::App& app, Context& ctx) {
       "  danlu run scenarios/llama3-405b-h100.yaml\n"
       "  danlu run scenarios/llama3-405b-h100.yaml --set training.precision=fp8 --format json\n"
       "  danlu run my.yaml --set cluster.gpus=8192 --set training.parallelism.dp=64 --strict\n"
-      "  danlu run scenarios/llama3-405b-h100.yaml --engine des --trace step.json\n\n"
+      "  danlu run scenarios/llama3-405b-h100.yaml --engine des --trace step.json\n"
+      "  danlu run big.yaml --engine des --trace step.json.gz --trace-ranks 0-7 --trace-window 0:2\n\n"
       "Exit status: 0 done (also when the model does not fit), 2 bad scenario, 3 with --strict when it does not fit,\n"
       "4 stopped at --max-seconds.");
   struct Options {
     std::string file, format = "table", engine;
     std::vector<std::string> sets;
     bool strict = false;
+    std::string trace_ranks, trace_window;
     EngineOptions engine_options;
   };
   auto opt = std::make_shared<Options>();
@@ -31,6 +62,10 @@ void add_run_command(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember(engine_names()));
   cmd->add_option("--trace", opt->engine_options.trace_path,
                   "DES only: write the step's timeline (Chrome trace-event JSON; open in Perfetto or chrome://tracing)");
+  cmd->add_option("--trace-ranks", opt->trace_ranks,
+                  "With --trace: only these ranks, e.g. 0-7,64 (a full-fidelity trace of every rank runs to gigabytes)");
+  cmd->add_option("--trace-window", opt->trace_window,
+                  "With --trace: only activity overlapping FROM:TO seconds of simulated time, e.g. 0.5:1.5");
   cmd->add_flag("--strict", opt->strict, "Exit with status 3 when the model does not fit in memory");
   add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
@@ -38,6 +73,23 @@ void add_run_command(CLI::App& app, Context& ctx) {
     std::string engine = opt->engine.empty() ? s.sim.engine : opt->engine;
     if (!opt->engine_options.trace_path.empty() && engine != "des")
       throw InputError("--trace", "a timeline needs the DES engine; add --engine des");
+    if ((!opt->trace_ranks.empty() || !opt->trace_window.empty()) && opt->engine_options.trace_path.empty())
+      throw InputError(opt->trace_ranks.empty() ? "--trace-window" : "--trace-ranks",
+                       "chooses what --trace writes; add --trace FILE");
+    if (!opt->trace_ranks.empty()) opt->engine_options.trace_ranks = parse_ranks(opt->trace_ranks, s.cluster.gpus);
+    if (!opt->trace_window.empty()) {
+      const auto colon = opt->trace_window.find(':');
+      try {
+        if (colon == std::string::npos) throw UnitError("");
+        opt->engine_options.trace_from_s = parse_quantity(opt->trace_window.substr(0, colon), Quantity::Time);
+        opt->engine_options.trace_to_s = parse_quantity(opt->trace_window.substr(colon + 1), Quantity::Time);
+      } catch (const UnitError&) {
+        throw InputError("--trace-window", fmt::format("expected FROM:TO in seconds of simulated time, e.g. 0.5:1.5, "
+                                                       "found \"{}\"", opt->trace_window));
+      }
+      if (opt->engine_options.trace_to_s <= opt->engine_options.trace_from_s)
+        throw InputError("--trace-window", fmt::format("expected FROM before TO, found \"{}\"", opt->trace_window));
+    }
     Result r = evaluate(s, engine, opt->engine_options);
     if (opt->format == "table") fmt::print("{}", result_text(s, r));
     else fmt::print("{}", render_rows({result_json(s, r)}, opt->format));

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev          # the command line
   doctest-dev           # tests
   nlohmann-json3-dev    # JSON output
+  zlib1g-dev            # gzip for DES traces named *.gz
   libgoogle-perftools-dev   # tcmalloc: the DES allocates millions of small objects a step
   chromium              # the report test renders the HTML page headless
   libopenmpi-dev openmpi-bin   # sweeps sharded over MPI ranks (-DDANLU_MPI=ON)

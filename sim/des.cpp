@@ -45,6 +45,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 #include <simgrid/s4u.hpp>
 
 #include "models/power.hpp"
@@ -650,8 +651,32 @@ struct Sim {
 
   // Written event by event: a full-fidelity trace holds millions of events,
   // far too many to build as one JSON document in memory first.
-  void write_trace(const std::string& path) const {
+  void write_trace(const EngineOptions& o) const {
+    const std::string& path = o.trace_path;
     OutputFile out(path);  // in place only once whole: a failed write leaves no short file
+    // A full-fidelity trace runs to gigabytes: ".gz" compresses it as it goes.
+    const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+    z_stream zs{};
+    if (gz && deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("DES: cannot start gzip compression");
+    auto deliver = [&](const char* data, size_t size, bool last) {
+      if (!gz) {
+        out.write(std::string(data, size));
+        return;
+      }
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+      zs.avail_in = static_cast<uInt>(size);
+      char chunk[1 << 16];
+      int rc = Z_OK;
+      do {
+        zs.next_out = reinterpret_cast<Bytef*>(chunk);
+        zs.avail_out = sizeof chunk;
+        rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
+        if (rc == Z_STREAM_ERROR) throw std::runtime_error("DES: gzip compression failed");
+        out.write(std::string(chunk, sizeof chunk - zs.avail_out));
+      } while (zs.avail_out == 0 || (last && rc != Z_STREAM_END));
+    };
+    const bool all_ranks = o.trace_ranks.empty();
     std::unordered_map<const char*, std::string> quoted;  // names are literals: escape each once
     auto name = [&quoted](const char* text) -> const std::string& {
       auto [it, fresh] = quoted.try_emplace(text);
@@ -661,19 +686,21 @@ struct Sim {
     // Formatted into a buffer and handed over a megabyte at a time: the
     // file's own write checks every byte (fmt::print would throw mid-way).
     fmt::memory_buffer buf;
-    auto spill = [&](bool always) {
-      if (!always && buf.size() < (1u << 20)) return;
-      out.write(std::string(buf.data(), buf.size()));
+    auto spill = [&](bool last) {
+      if (!last && buf.size() < (1u << 20)) return;
+      deliver(buf.data(), buf.size(), last);
       buf.clear();
     };
     fmt::format_to(std::back_inserter(buf), "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
     const char* sep = "";
     for (const RankState& r : rank_state) {
+      if (!all_ranks && std::find(o.trace_ranks.begin(), o.trace_ranks.end(), r.rank) == o.trace_ranks.end()) continue;
       fmt::format_to(std::back_inserter(buf),
                      "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} (stage {})\"}}}}",
                      sep, r.rank, r.rank, layout.coord(r.rank, 3));
       sep = ",";
       for (const Interval& iv : r.timeline) {
+        if (iv.end <= o.trace_from_s || iv.start >= o.trace_to_s) continue;
         fmt::format_to(std::back_inserter(buf), ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}",
                        name(iv.name), kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
         spill(false);
@@ -681,6 +708,7 @@ struct Sim {
     }
     fmt::format_to(std::back_inserter(buf), "]}}\n");
     spill(true);
+    if (gz) deflateEnd(&zs);
     out.commit();
   }
 };
@@ -782,7 +810,7 @@ class DesEngine final : public Engine {
         sg::Engine engine(&argc, const_cast<char**>(args));
         Sim sim(s, sched, net, s.sim.fidelity == "full");
         StepResult r = sim.run();
-        if (!options_.trace_path.empty()) sim.write_trace(options_.trace_path);
+        if (!options_.trace_path.empty()) sim.write_trace(options_);
         out = to_json(r).dump();
       } catch (const InputError& e) {
         // Bad input (a trace path that cannot be written) stays bad input on

@@ -47,7 +47,10 @@ class Engine {
 
 // What an engine may be asked beyond the step itself.
 struct EngineOptions {
-  std::string trace_path;  // DES: write the timeline here (Chrome trace-event JSON)
+  std::string trace_path;  // DES: write the timeline here (Chrome trace-event JSON; gzip when it ends in .gz)
+  std::vector<int> trace_ranks;         // only these ranks (empty: all)
+  double trace_from_s = 0;              // only activity overlapping [from, to) of simulated time
+  double trace_to_s = 1e300;
   // DES budgets (--max-memory, --max-seconds). Memory: a replay whose
   // estimate exceeds it is refused before any work; 0 = half of this
   // machine's physical memory. Seconds: a replay still running then is

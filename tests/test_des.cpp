@@ -148,6 +148,44 @@ TEST_CASE("--trace writes a Chrome trace with every simulated rank") {
   CHECK(bad.output == "error: --trace: a timeline needs the DES engine; add --engine des\n");
 }
 
+TEST_CASE("--trace: .gz compresses, --trace-ranks and --trace-window choose what is written") {
+  // Issue 13: a 4,096-GPU trace wrote 2.1 GB, too large for Perfetto.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("danlu-trace-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string plain = (dir / "t.json").string(), gz = plain + ".gz", part = (dir / "part.json").string();
+  const std::string run = "run scenarios/llama3-405b-gb200-nvl72.yaml --engine des --format json --trace ";
+  REQUIRE(test::run_danlu(run + plain).status == 0);
+  REQUIRE(test::run_danlu(run + gz).status == 0);
+  // The same bytes, compressed (gzip's own tool reads them back).
+  CHECK(test::run_shell("zcat " + gz + " | cmp - " + plain).status == 0);
+  CHECK(fs::file_size(gz) * 4 < fs::file_size(plain));
+  auto r = test::run_danlu(run + part + " --trace-ranks 0-3 --trace-window 0.5:1");
+  REQUIRE(r.status == 0);
+  std::ifstream in(part);
+  nlohmann::json j;
+  in >> j;
+  std::set<int> tids;
+  int events = 0;
+  for (const auto& e : j["traceEvents"]) {
+    tids.insert(e["tid"].get<int>());
+    if (e["ph"] != "X") continue;
+    ++events;
+    const double start = e["ts"].get<double>() / 1e6, end = start + e["dur"].get<double>() / 1e6;
+    CHECK(end > 0.5);
+    CHECK(start < 1.0);
+  }
+  CHECK(tids == std::set<int>{0});  // folded: rank 0 is the only one of 0-3 simulated
+  CHECK(events > 10);
+  r = test::run_danlu(run + part + " --trace-ranks 3-1");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("error: --trace-ranks: expected ranks or ranges from 0 to") == 0);
+  r = test::run_danlu(run + part + " --trace-window 2:1");
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: --trace-window: expected FROM before TO, found \"2:1\"\n");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a killed DES run leaves no simulation running") {
   // The forked simulation gets SIGKILL when its parent dies (kill -9 of a
   // run or a sweep used to leave it at 100% CPU until it finished).
