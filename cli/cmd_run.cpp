@@ -1,4 +1,8 @@
 // `danlu run FILE`: evaluate one scenario.
+#include <unistd.h>
+
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
@@ -90,7 +94,18 @@ void add_run_command(CLI::App& app, Context& ctx) {
       if (opt->engine_options.trace_to_s <= opt->engine_options.trace_from_s)
         throw InputError("--trace-window", fmt::format("expected FROM before TO, found \"{}\"", opt->trace_window));
     }
+    // A long replay says how far it got, on a terminal only.
+    const auto started = std::chrono::steady_clock::now();
+    bool drew = false;
+    if (isatty(2))
+      opt->engine_options.progress = [&](double simulated, long activities) {
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        fmt::print(stderr, "\rDES: {:.3f} s of the step simulated, {} activities ({:.0f}/s), {:.0f} s   ", simulated,
+                   activities, activities / std::max(wall, 1e-9), wall);
+        drew = true;
+      };
     Result r = evaluate(s, engine, opt->engine_options);
+    if (drew) fmt::print(stderr, "\r\033[K");
     if (opt->format == "table") fmt::print("{}", result_text(s, r));
     else fmt::print("{}", render_rows({result_json(s, r)}, opt->format));
     if (opt->strict && !r.memory.fits()) ctx.exit_code = 3;

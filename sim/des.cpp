@@ -34,12 +34,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -53,6 +55,13 @@
 #include "sim/engine.hpp"
 
 namespace danlu {
+
+namespace {
+// What the replay has done, for the progress reporter thread of the forked
+// simulation process (one replay per process, so process-wide is enough).
+std::atomic<long> g_recorded{0};
+std::atomic<double> g_clock{0};
+}  // namespace
 
 namespace {
 
@@ -288,6 +297,8 @@ struct Sim {
     void add(double t0, Category c, const char* name) {
       double t1 = sg::Engine::get_clock();
       if (t1 > t0) out.push_back({t0, t1, c, name});
+      g_recorded.fetch_add(1, std::memory_order_relaxed);
+      g_clock.store(t1, std::memory_order_relaxed);
     }
   };
 
@@ -809,7 +820,29 @@ class DesEngine final : public Engine {
         int argc = 4;
         sg::Engine engine(&argc, const_cast<char**>(args));
         Sim sim(s, sched, net, s.sim.fidelity == "full");
-        StepResult r = sim.run();
+        // Progress, once a second, as "#P seconds activities" lines ahead of
+        // the result on the same pipe.
+        std::atomic<bool> running{true};
+        std::thread reporter;
+        if (options_.progress)
+          reporter = std::thread([&running, fd = fds[1]]() {
+            while (running) {
+              for (int i = 0; i < 10 && running; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+              if (!running) break;
+              const std::string line = fmt::format("#P {} {}\n", g_clock.load(), g_recorded.load());
+              if (write(fd, line.data(), line.size()) < 0) break;
+            }
+          });
+        StepResult r;
+        try {
+          r = sim.run();
+        } catch (...) {
+          running = false;
+          if (reporter.joinable()) reporter.join();
+          throw;
+        }
+        running = false;
+        if (reporter.joinable()) reporter.join();
         if (!options_.trace_path.empty()) sim.write_trace(options_);
         out = to_json(r).dump();
       } catch (const InputError& e) {
@@ -859,6 +892,16 @@ class DesEngine final : public Engine {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       buf.append(chunk, static_cast<size_t>(n));
+      // Progress lines come first, each whole; the result follows them.
+      while (buf.rfind("#P ", 0) == 0) {
+        const size_t nl = buf.find('\n');
+        if (nl == std::string::npos) break;
+        double simulated = 0;
+        long activities = 0;
+        if (std::sscanf(buf.c_str(), "#P %lf %ld", &simulated, &activities) == 2 && options_.progress)
+          options_.progress(simulated, activities);
+        buf.erase(0, nl + 1);
+      }
     }
     close(fds[0]);
     int status = 0;

@@ -3,6 +3,7 @@
 // which is what `sim.engine` and `--engine` select.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ struct EngineOptions {
   // stopped (BudgetError), one estimated to need more is refused; 0 = none.
   double max_memory_bytes = 0;
   double max_seconds = 0;
+  // DES: called about once a second of wall time while a replay runs, with
+  // the simulated time reached and the activities recorded so far.
+  std::function<void(double simulated_s, long activities)> progress;
 };
 
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options = {});

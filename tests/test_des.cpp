@@ -232,3 +232,23 @@ TEST_CASE("--max-seconds stops a DES replay and reaps it; budgets refuse what ca
   CHECK(r.status == 2);
   CHECK(r.output.find("(~0.472 GB), over the 0.1 GB memory budget (--max-memory)") != std::string::npos);
 }
+
+TEST_CASE("a long DES replay reports its progress, and the result does not change") {
+  // Issue 13: a 4,096-GPU full-fidelity run was silent for minutes. 512 GPUs
+  // at full fidelity take a few seconds: the reporter speaks once a second.
+  const Scenario s = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog(),
+                                   {"sim.fidelity=full", "cluster.gpus=512", "training.parallelism.dp=4",
+                                    "training.global_batch=64"});
+  EngineOptions quiet, talking;
+  std::vector<std::pair<double, long>> reports;
+  talking.progress = [&](double simulated, long activities) { reports.emplace_back(simulated, activities); };
+  const double with = evaluate(s, "des", talking).step.time_s;
+  const double without = evaluate(s, "des", quiet).step.time_s;
+  CHECK(with == without);
+  REQUIRE(!reports.empty());
+  for (size_t i = 1; i < reports.size(); ++i) {
+    CHECK(reports[i].first >= reports[i - 1].first);
+    CHECK(reports[i].second >= reports[i - 1].second);
+  }
+  CHECK(reports.back().first <= with);
+}
