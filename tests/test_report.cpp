@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/util.hpp"
 
@@ -88,4 +91,23 @@ TEST_CASE("report: a catalog name holding <!--<script> is data, and every chart 
   const auto [drawn, console] = render(dir, html);
   check_drawn(drawn, console);
   fs::remove_all(dir);
+}
+
+TEST_CASE("docs/report.md defines every key a run's JSON has") {
+  const std::string doc = read(test::source("docs/report.md"));
+  for (const char* args : {"run scenarios/llama3-405b-h100.yaml --format json",
+                           "run scenarios/compare/moe/gb200-nvl72.yaml --format json"}) {
+    const auto r = test::run_danlu(args);
+    REQUIRE(r.status == 0);
+    std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& v,
+                                                                              const std::string& path) {
+      if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end(); ++it) walk(it.value(), path.empty() ? it.key() : path + "." + it.key());
+        return;
+      }
+      CAPTURE(path);
+      CHECK(doc.find("`" + path + "`") != std::string::npos);
+    };
+    walk(nlohmann::json::parse(r.output), "");
+  }
 }

@@ -33,9 +33,10 @@ struct RunResult {
 // Runs a shell command from the source directory; `{danlu}` in it stands for
 // the binary.
 inline RunResult run_shell(std::string command) {
-  for (size_t at; (at = command.find("{danlu}")) != std::string::npos;)
-    command.replace(at, 7, "'" + std::string(DANLU_BINARY) + "'");
-  std::string cmd = "cd '" + std::string(DANLU_SOURCE_DIR) + "' && " + command + " 2>&1";
+  // Built with append: GCC 12 warns falsely (-Wrestrict) on "'" + string.
+  const std::string binary = std::string(1, '\'').append(DANLU_BINARY).append(1, '\'');
+  for (size_t at; (at = command.find("{danlu}")) != std::string::npos;) command.replace(at, 7, binary);
+  const std::string cmd = std::string("cd '").append(DANLU_SOURCE_DIR).append("' && ").append(command).append(" 2>&1");
   RunResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
