@@ -31,19 +31,8 @@ void add_import_command(CLI::App& app, Context& ctx) {
     const HfModel hf = load_hf_model(opt->file);
     // Read back as a scenario would, so what is printed is known to load,
     // and the totals are danlu's own count.
-    Node tree;
-    tree.set("name", Node{});
-    tree.find("name")->kind = Node::Kind::Scalar;
-    tree.find("name")->scalar = "import";
+    Node tree = parse_yaml("name: import\ncluster: {system: dgx-h100, gpus: 8}\n", "import");
     tree.set("model", hf.model);
-    Node cluster;
-    cluster.set("system", Node{});
-    cluster.find("system")->kind = Node::Kind::Scalar;
-    cluster.find("system")->scalar = "dgx-h100";
-    cluster.set("gpus", Node{});
-    cluster.find("gpus")->kind = Node::Kind::Scalar;
-    cluster.find("gpus")->scalar = "8";
-    tree.set("cluster", cluster);
     const Scenario s = build_scenario(tree, ctx.catalog());
     const ParamCounts p = count_params(s.model);
     fmt::print("# {} ({}): {:.1f}B parameters, {:.1f}B active\n", opt->file, hf.architecture, p.total / 1e9,

@@ -65,7 +65,6 @@ class Reader {
   // Copies config key `from` as model field `to` (keeping its place).
   void copy(Node& out, const char* to, const char* from) const {
     const Node& n = need(from);
-    integer(n, from);
     out.set(to, scalar_at(std::to_string(integer(n, from)), n.loc), n.loc);
   }
   static Node scalar_at(std::string text, const Location& loc) {
