@@ -466,9 +466,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
         } catch (const UnitError&) {
           v = -1;
         }
-        if (v < 1 || v != std::floor(v))
+        // No stage holds more layers than the model (and the int below stays exact).
+        if (v < 1 || v != std::floor(v) || v > s.model.layers)
           throw InputError(item.loc, t.path_of("stage_layers"),
-                           fmt::format("expected a positive integer, found {}", item.describe()));
+                           fmt::format("expected a positive integer up to model.layers ({}), found {}", s.model.layers,
+                                       item.describe()));
         s.training.stage_layers.push_back(static_cast<int>(v));
         sum += static_cast<int>(v);
       }
