@@ -76,14 +76,14 @@ std::vector<int> Parallelism::expert_data_group(int rank) const {
   return out;
 }
 
+// The distance between the first two members of rank 0's group, without
+// listing the group: an expert-data group can hold millions of ranks.
 int Parallelism::expert_stride() const {
-  const auto g = expert_group(0);
-  return g.size() > 1 ? g[1] - g[0] : 1;
+  return ep > 1 ? from_flat(*this, 0, etp) - from_flat(*this, 0, 0) : 1;
 }
 
 int Parallelism::expert_data_stride() const {
-  const auto g = expert_data_group(0);
-  return g.size() > 1 ? g[1] - g[0] : 1;
+  return expert_data_parallel() > 1 ? from_flat(*this, 0, etp * ep) - from_flat(*this, 0, 0) : 1;
 }
 
 std::vector<int> even_stage_layers(int layers, int pp) {
