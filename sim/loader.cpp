@@ -109,7 +109,9 @@ ModelSpec read_model(Fields f) {
   // No trained transformer has come near 10,000 layers; the bound keeps the
   // schedules every engine expands finite.
   m.layers = static_cast<int>(f.integer("layers", std::nullopt, 1, 10000));
-  m.hidden = f.integer("hidden", std::nullopt);
+  // The widest trained models are ~25,000 wide; a million keeps every
+  // product of the schedule finite and its counts inside an int.
+  m.hidden = f.integer("hidden", std::nullopt, 1, 1'000'000);
   m.heads = static_cast<int>(f.integer("heads", std::nullopt));
   m.kv_heads = static_cast<int>(f.integer("kv_heads", m.heads));
   f.note_default("kv_heads", "heads (multi-head attention)");

@@ -667,7 +667,9 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
       // 1/2 followed by the parameter all-gather after the optimizer.
       auto buckets = [&](double params_n, int group, const char* what, const char* after, int stride = 0) {
         double bytes = params_n * grad_bytes;
-        int n = std::max(1, static_cast<int>(std::ceil(bytes / kBucketBytes)));
+        // At most a million buckets (80 TB of gradients a stage): the count
+        // stays an int for any model the loader lets through.
+        int n = static_cast<int>(std::clamp(std::ceil(bytes / kBucketBytes), 1.0, 1e6));
         CommOp c;
         c.name = what;
         c.kind = CommKind::dp;
