@@ -54,6 +54,13 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
   // Tensor parallelism stays inside the scale-up domain and divides the heads
   // (and the KV heads, unless they are fewer and replicated).
   const SearchLimits& lim = base.search;
+  // The dimensions whose candidates depend on no other: chosen once, not in
+  // the innermost loops.
+  const auto mbs = candidates(std::vector<int>{1, 2, 4, 8}, lim.micro_batch, any);
+  const auto vpps = candidates(std::vector<int>{1, 2, 4}, lim.vpp, any);
+  const auto rcs = candidates(std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full},
+                              lim.recompute, any);
+  const auto zeros = candidates(std::vector<int>{0, 1, 2, 3}, lim.zero, [](int z) { return z <= 3; });
   for (int tp : candidates(divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads)), lim.tp,
                            [&](int v) { return gpus % v == 0 && v <= m.heads; })) {
     if (m.heads % tp != 0 || (m.kv_heads >= tp && m.kv_heads % tp != 0)) continue;
@@ -70,14 +77,13 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
         for (int etp : etps) {
           if (m.moe && m.moe->experts % ep != 0) continue;
           if ((static_cast<long>(dp) * cp * tp) % (static_cast<long>(ep) * etp) != 0) continue;
-          for (int mb : candidates(std::vector<int>{1, 2, 4, 8}, lim.micro_batch, any)) {
+          for (int mb : mbs) {
             if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
             const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
-            for (int vpp : candidates(std::vector<int>{1, 2, 4}, lim.vpp, any)) {
+            for (int vpp : vpps) {
               if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers < pp * vpp)) continue;
-              for (Recompute rc : candidates(std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full},
-                                             lim.recompute, any))
-                for (int zero : candidates(std::vector<int>{0, 1, 2, 3}, lim.zero, [](int z) { return z <= 3; })) {
+              for (Recompute rc : rcs)
+                for (int zero : zeros) {
                   TrainingSpec& t = s.training;
                   t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
                   t.par.etp = m.moe ? etp : tp;
