@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/api.hpp"
 #include "cli/app.hpp"
 #include "cli/result_view.hpp"
 #include "core/units.hpp"
@@ -62,22 +63,8 @@ void add_search_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->callback([&ctx, opt]() {
     Scenario base = load_scenario(opt->file, ctx.catalog(), opt->sets);
-    // A layout field given with --set is fixed at its value (the search
-    // would otherwise vary it and drop the setting without a word).
-    SearchLimits& lim = base.search;
-    const auto& given = base.training;
-    for (const auto& set : opt->sets) {
-      const std::string path = set.substr(0, set.find('='));
-      if (path == "training.parallelism.tp") lim.tp = {given.par.tp};
-      else if (path == "training.parallelism.pp") lim.pp = {given.par.pp};
-      else if (path == "training.parallelism.dp") lim.dp = {given.par.dp};
-      else if (path == "training.parallelism.cp") lim.cp = {given.par.cp};
-      else if (path == "training.parallelism.ep") lim.ep = {given.par.ep};
-      else if (path == "training.parallelism.vpp") lim.vpp = {given.par.vpp};
-      else if (path == "training.micro_batch") lim.micro_batch = {given.micro_batch};
-      else if (path == "training.zero") lim.zero = {given.zero};
-      else if (path == "training.recompute") lim.recompute = {given.recompute};
-    }
+    fix_overridden_layout(base, opt->sets);
+    const SearchLimits& lim = base.search;
     Objective o = opt->objective == "cost" ? Objective::cost : opt->objective == "energy" ? Objective::energy : Objective::time;
     const bool bar = isatty(2);
     SearchStats stats;
@@ -89,13 +76,8 @@ void add_search_command(CLI::App& app, Context& ctx) {
       throw InputError("search", fmt::format("none of the {} layouts of {} fits in {:.1f} GB per GPU", stats.generated,
                                              base.name, base.cluster.accelerator.hbm_usable_bytes / 1e9));
     if (opt->format == "json" || opt->format == "csv") {
-      std::vector<Json> rows;
-      for (const auto& c : best) {
-        Json j = result_json(c.scenario, c.result);
-        j["layout"] = layout_json(c.scenario.training);
-        rows.push_back(j);
-      }
-      fmt::print("{}", opt->format == "json" ? Json(rows).dump(2) + "\n" : render_rows(rows, "csv"));
+      const Json rows = search_rows(best);
+      fmt::print("{}", opt->format == "json" ? rows.dump(2) + "\n" : render_rows(rows.get<std::vector<Json>>(), "csv"));
       return;
     }
     Table t;

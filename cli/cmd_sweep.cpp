@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/api.hpp"
 #include "cli/app.hpp"
 #include "cli/mpi.hpp"
 #include "cli/result_view.hpp"
@@ -24,14 +25,6 @@
 namespace danlu {
 
 namespace {
-
-// The point's values as "path=value, path=value": its identity in the output,
-// which --resume matches.
-std::string point_key(const std::vector<std::pair<std::string, Node>>& point) {
-  std::string key;
-  for (const auto& [path, value] : point) key += (key.empty() ? "" : ", ") + path + "=" + to_yaml(value);
-  return key;
-}
 
 // The figures a CSV row carries (a fixed header, so rows can stream): the
 // first twelve as danlu has always written them, then the point's value on
@@ -259,27 +252,15 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     auto worker = [&]() {
       for (size_t k; (k = next++) < mine.size();) {
         const auto& point = points[mine[k]];
-        std::string key = point_key(point);
-        Json row;
+        Json ordered;
         try {
-          Node t = tree;
-          for (const auto& [path, value] : point) set_path(t, path, value);
-          Scenario s = build_scenario(t, cat);
-          row = result_json(s, evaluate(s, opt->engine, remaining_budget(opt->engine_options, t0)));
-          row["layout"] = layout_json(s.training);
-          row["status"] = row["fits"].get<bool>() ? "ok" : "does-not-fit";
+          ordered = sweep_row(tree, point, cat, opt->engine, remaining_budget(opt->engine_options, t0));
         } catch (const BudgetError&) {
           out_of_time = true;
           next = mine.size();
           break;
-        } catch (const InputError& e) {
-          row = Json{{"status", "invalid"}, {"error", e.detail()}};
-        } catch (const std::exception& e) {
-          row = Json{{"status", "failed"}, {"error", e.what()}};
         }
-        Json ordered = Json{{"point", key}};
-        ordered.update(row);
-        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(point, key, ordered);
+        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(point, ordered["point"].get<std::string>(), ordered);
         std::lock_guard<std::mutex> lock(mu);
         if (world.active()) {
           held.emplace_back(static_cast<long>(mine[k]), std::move(line));

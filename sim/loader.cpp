@@ -27,11 +27,18 @@ void clear_positions(Node& n, const Location& where) {
   for (auto& [k, v] : n.map) clear_positions(v, where);
 }
 
+Node resolve_extends(Node tree, const fs::path& file, std::vector<std::string>& chain);
+
 Node load_chain(const fs::path& file, std::vector<std::string>& chain) {
   std::error_code ec;
   const fs::path canonical = fs::weakly_canonical(file, ec);
   chain.push_back(ec ? file.string() : canonical.string());
-  Node tree = load_yaml_file(file.string());
+  return resolve_extends(load_yaml_file(file.string()), file, chain);
+}
+
+// `tree` read from `file` (the last entry of `chain`), with its extends chain
+// merged under it.
+Node resolve_extends(Node tree, const fs::path& file, std::vector<std::string>& chain) {
   if (tree.is_null()) throw InputError(Location{file.string(), 0, 0}, "", "the file is empty");
   if (!tree.is_map())
     // Never quote it: a top-level text is usually some other file entirely.
@@ -93,6 +100,13 @@ void apply_set(Node& tree, const std::string& assignment) {
 Node load_tree(const std::string& file, const std::vector<std::string>& sets) {
   std::vector<std::string> chain;
   Node tree = load_chain(fs::path(file), chain);
+  for (const auto& s : sets) apply_set(tree, s);
+  return tree;
+}
+
+Node load_tree_text(const std::string& text, const std::string& name, const std::vector<std::string>& sets) {
+  std::vector<std::string> chain{name};
+  Node tree = resolve_extends(parse_yaml(text, name), fs::path(name), chain);
   for (const auto& s : sets) apply_set(tree, s);
   return tree;
 }

@@ -18,6 +18,11 @@ namespace danlu {
 // applied. Throws InputError (bad YAML, missing file, extends cycle, bad --set).
 Node load_tree(const std::string& file, const std::vector<std::string>& sets = {});
 
+// The same for a scenario given as text (YAML or JSON, e.g. from Python):
+// `name` stands for its file in messages, and `extends:` and `hf_config:`
+// paths are relative to its folder.
+Node load_tree_text(const std::string& text, const std::string& name, const std::vector<std::string>& sets = {});
+
 // Applies one "PATH=VALUE" override (VALUE is YAML: 4, fp8, [1, 2], {tp: 4}).
 void apply_set(Node& tree, const std::string& assignment);
 

@@ -1,0 +1,46 @@
+// What the command line and the Python module (python/) share: the steps
+// from a scenario to the JSON of docs/report.md, so both give the same
+// answer for the same input. Everything here throws (InputError for bad
+// input, BudgetError past a budget); nothing prints.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/output.hpp"
+#include "core/node.hpp"
+#include "models/catalog.hpp"
+#include "sim/engine.hpp"
+#include "sim/search.hpp"
+
+namespace danlu {
+
+// One point of a sweep: the (path, value) pairs applied to the scenario.
+using SweepPoint = std::vector<std::pair<std::string, Node>>;
+
+// The point's values as "path=value, path=value": its identity in the output,
+// which `sweep --resume` matches.
+std::string point_key(const SweepPoint& point);
+
+// The row of one sweep point: {point, status, ...the report, layout}. A point
+// that is invalid is a row with status "invalid" and the reason; one that
+// does not fit has status "does-not-fit". BudgetError propagates.
+Json sweep_row(const Node& tree, const SweepPoint& point, const Catalog& cat, const std::string& engine,
+               const EngineOptions& options);
+
+// A layout field given as an override (--set PATH=VALUE) is fixed at the
+// scenario's value: the search would otherwise vary it and drop the setting.
+void fix_overridden_layout(Scenario& s, const std::vector<std::string>& sets);
+
+// The report of each layout search found, with its layout.
+Json search_rows(const std::vector<Candidate>& best);
+
+// The catalog: entry names of a kind (accelerators, systems, fabrics,
+// models), and one entry with every field.
+std::vector<std::string> catalog_names(const std::string& kind, const Catalog& cat);
+Json catalog_entry(const std::string& kind, const std::string& name, const Catalog& cat);
+// A model preset as the model it defines, with its parameter counts.
+Json catalog_model_json(const Catalog& cat, const std::string& name);
+
+}  // namespace danlu
