@@ -34,6 +34,9 @@ std::string num(double v, int digits) {
   if (v == 0) return "0";
   if (!std::isfinite(v)) return "-";
   double mag = std::fabs(v);
+  // Whole numbers print whole up to 1e18, so a column of peaks or byte
+  // counts reads alike (989000000000000 beside 1979000000000000).
+  if (mag < 1e18 && v == std::floor(v)) return fmt::format("{:.0f}", v);
   if (mag >= 1e15 || mag < 1e-4) return fmt::format("{:.{}e}", v, digits - 1);
   // Significant digits, but never round away integer digits, and no trailing zeros.
   int int_digits = mag >= 1 ? static_cast<int>(std::floor(std::log10(mag))) + 1 : 0;
