@@ -82,7 +82,9 @@ Json to_json(const Accelerator& a) {
           {"idle_w", a.idle_w},
           {"max_w", a.max_w},
           {"launch_year", a.launch_year},
-          {"rent_usd_per_hour", a.rent_usd_per_hour}};
+          {"rent_usd_per_hour", a.rent_usd_per_hour},
+          {"rent_list_usd_per_hour", a.rent_list_usd_per_hour},
+          {"rent_basis", kRentBasis}};
 }
 
 Json to_json(const System& s) {
@@ -101,7 +103,8 @@ Json to_json(const System& s) {
           {"cooling", s.default_cooling},
           {"fabric", s.default_fabric},
           {"nics_per_accelerator", s.nics_per_accelerator},
-          {"list_price_usd", s.list_price_usd}};
+          {"for_sale", s.for_sale},
+          {"list_price_usd", s.for_sale ? Json(s.list_price_usd) : Json(nullptr)}};
 }
 
 Json to_json(const Fabric& f) {

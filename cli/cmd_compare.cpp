@@ -1,5 +1,7 @@
 // `danlu compare A.yaml B.yaml …`: scenarios side by side, the best value of
 // each comparable row marked.
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
@@ -10,6 +12,8 @@
 namespace danlu {
 
 namespace {
+
+constexpr double kNotPossible = std::numeric_limits<double>::infinity();
 
 // A row of the side-by-side view: how to read it from a result and which way is better.
 struct Row {
@@ -65,8 +69,17 @@ const std::vector<Row>& rows() {
        nullptr},
       {"rent USD", -1, [](const Scenario&, const Result& r) { return format_quantity(r.cost.rent_usd, Quantity::Count); },
        [](const Scenario&, const Result& r) { return r.cost.rent_usd; }},
-      {"buy USD", -1, [](const Scenario&, const Result& r) { return format_quantity(r.cost.buy_usd, Quantity::Count); },
-       [](const Scenario&, const Result& r) { return r.cost.buy_usd; }},
+      // A system that is not sold has no buy figures: n/a, never the best.
+      {"buy USD", -1,
+       [](const Scenario&, const Result& r) {
+         return r.cost.buy_possible ? format_quantity(r.cost.buy_usd, Quantity::Count) : "n/a";
+       },
+       [](const Scenario&, const Result& r) { return r.cost.buy_possible ? r.cost.buy_usd : kNotPossible; }},
+      {"capex USD", -1,
+       [](const Scenario&, const Result& r) {
+         return r.cost.buy_possible ? format_quantity(r.cost.capex_usd, Quantity::Count) : "n/a";
+       },
+       [](const Scenario&, const Result& r) { return r.cost.buy_possible ? r.cost.capex_usd : kNotPossible; }},
       {"USD per M tokens", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.2f}", r.cost.usd_per_million_tokens); },
        [](const Scenario&, const Result& r) { return r.cost.usd_per_million_tokens; }},
   };

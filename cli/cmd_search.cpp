@@ -93,7 +93,7 @@ void add_search_command(CLI::App& app, Context& ctx) {
                         std::to_string(tr.zero), fmt::format("{:.0f}", r.memory.total() / 1e9),
                         fmt::format("{:.3f}", r.step.time_s), fmt::format("{:.1f}", 100 * r.mfu),
                         fmt::format("{:.1f}", r.days),
-                        format_quantity(std::min(r.cost.rent_usd, r.cost.buy_usd), Quantity::Count),
+                        format_quantity(r.cost.cheaper_usd(), Quantity::Count),
                         fmt::format("{:.0f}", r.power.energy_mwh)});
     }
     std::string text = t.render(opt->format);

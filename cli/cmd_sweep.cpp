@@ -47,7 +47,8 @@ const std::vector<const char*> kCsvFigures = {
     "power.network_kw", "power.switches", "power.transceivers",
     "cost.cheaper", "cost.break_even_months", "cost.usd_per_million_tokens", "cost.capex_usd",
     "cost.owned_usd_per_gpu_hour", "cost.fleet_buy_usd", "cost.fleet_rent_usd", "cost.rent_usd_per_month",
-    "cost.own_usd_per_month", "cost.horizon_months"};
+    "cost.own_usd_per_month", "cost.horizon_months", "cost.buy_possible", "cost.capex_parts.servers_usd",
+    "cost.capex_parts.network_usd", "cost.capex_parts.facility_usd"};
 
 std::string csv_header(const std::vector<SweepAxis>& axes) {
   std::string header = "point";

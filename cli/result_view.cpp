@@ -15,6 +15,27 @@ Json layout_json(const TrainingSpec& t) {
           {"zero", t.zero}};
 }
 
+Json assumptions_json(const Scenario& s) {
+  const BuySpec& b = s.cost.buy;
+  const double year = 365.0 * 86400;
+  Json j = {{"rent_usd_per_gpu_hour", s.cost.rent_usd_per_gpu_hour},
+            {"rent_basis", s.cost.rent_basis},
+            {"rent_list_usd_per_gpu_hour", s.cluster.accelerator.rent_list_usd_per_hour},
+            {"reserved_discount", s.cost.reserved_discount},
+            {"server_usd", b.possible ? Json(b.server_usd) : Json(nullptr)},
+            {"server_unit", s.cluster.system.unit},
+            {"network_usd_per_gpu", b.network_usd_per_gpu},
+            {"facility_usd_per_mw", b.facility_usd_per_mw},
+            {"depreciation_years", b.depreciation_s / year},
+            {"maintenance_per_year", b.maintenance_per_year},
+            {"cost_of_capital_per_year", b.cost_of_capital_per_year},
+            {"utilization", s.cost.utilization},
+            {"pue", s.facility.pue},
+            {"electricity_usd_per_kwh", s.facility.electricity_usd_per_kwh},
+            {"gpu_mtbf_hours", s.reliability.given ? Json(s.reliability.gpu_mtbf_s / 3600) : Json(nullptr)}};
+  return j;
+}
+
 Json result_json(const Scenario& s, const Result& r) {
   const MemoryBreakdown& m = r.memory;
   const StepResult& st = r.step;
@@ -81,18 +102,25 @@ Json result_json(const Scenario& s, const Result& r) {
     j["power"]["it_profile_mw"] = profile;
   }
   const CostResult& c = r.cost;
+  // Owning a system that is not sold: its figures are null, not zero.
+  auto owned = [&](double v) { return c.buy_possible ? Json(v) : Json(nullptr); };
   j["cost"] = {{"rent_usd", c.rent_usd},
-               {"buy_usd", c.buy_usd},
+               {"buy_usd", owned(c.buy_usd)},
                {"cheaper", c.cheaper},
                {"break_even_months", c.break_even_months ? Json(*c.break_even_months) : Json(nullptr)},
                {"usd_per_million_tokens", c.usd_per_million_tokens},
-               {"capex_usd", c.capex_usd},
-               {"owned_usd_per_gpu_hour", c.owned_usd_per_gpu_hour},
-               {"fleet_buy_usd", c.fleet_buy_usd},
+               {"capex_usd", owned(c.capex_usd)},
+               {"owned_usd_per_gpu_hour", owned(c.owned_usd_per_gpu_hour)},
+               {"fleet_buy_usd", owned(c.fleet_buy_usd)},
                {"fleet_rent_usd", c.fleet_rent_usd},
                {"rent_usd_per_month", c.rent_usd_per_month},
-               {"own_usd_per_month", c.own_usd_per_month},
-               {"horizon_months", s.cost.horizon_s / (365.0 * 86400) * 12}};
+               {"own_usd_per_month", owned(c.own_usd_per_month)},
+               {"horizon_months", s.cost.horizon_s / (365.0 * 86400) * 12},
+               {"buy_possible", c.buy_possible},
+               {"capex_parts", {{"servers_usd", owned(c.servers_usd)},
+                                {"network_usd", owned(c.network_usd)},
+                                {"facility_usd", owned(c.facility_usd)}}}};
+  j["assumptions"] = assumptions_json(s);
   j["warnings"] = r.warnings;
   return j;
 }
@@ -160,14 +188,24 @@ std::string result_text(const Scenario& s, const Result& r) {
   const CostResult& c = r.cost;
   // "buy" is the run's share of an owned fleet; the fleet's capital comes
   // first, so the share is never read as the purchase price.
-  out += fmt::format("cost      rent ${} vs buy ${} for the run: {} is cheaper; ${:.2f} per M tokens; owning costs ${:.2f} "
-                     "per useful GPU-hour; break-even {}\n"
-                     "          buying the fleet costs ${} up front (servers, network, facility); buy above is the "
-                     "run's share of owning it\n",
-                     format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
-                     c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
-                     c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never",
-                     format_quantity(c.capex_usd, Quantity::Count));
+  if (c.buy_possible)
+    out += fmt::format("cost      rent ${} vs buy ${} for the run: {} is cheaper; ${:.2f} per M tokens; owning costs ${:.2f} "
+                       "per useful GPU-hour; break-even {}\n"
+                       "          buying the fleet costs ${} up front (servers ${}, network ${}, facility ${}); buy above "
+                       "is the run's share of owning it\n",
+                       format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
+                       c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
+                       c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never",
+                       format_quantity(c.capex_usd, Quantity::Count), format_quantity(c.servers_usd, Quantity::Count),
+                       format_quantity(c.network_usd, Quantity::Count), format_quantity(c.facility_usd, Quantity::Count));
+  else
+    out += fmt::format("cost      rent ${} for the run, buy n/a (not sold); ${:.2f} per M tokens\n",
+                       format_quantity(c.rent_usd, Quantity::Count), c.usd_per_million_tokens);
+  out += fmt::format("          rent at ${:.2f} per GPU-hour{}: {}\n", s.cost.rent_usd_per_gpu_hour * (1 - s.cost.reserved_discount),
+                     s.cost.reserved_discount > 0 ? fmt::format(" ({:.0f}% off ${:.2f})", 100 * s.cost.reserved_discount,
+                                                                s.cost.rent_usd_per_gpu_hour)
+                                                  : "",
+                     s.cost.rent_basis);
   if (s.reliability.given)
     out += fmt::format("failures  job MTBF {:.1f} h; checkpoint every {:.0f} s (Young/Daly {:.0f} s): {:.1f}% writing, "
                        "{:.1f}% lost to failures\n",

@@ -10,6 +10,9 @@
 namespace danlu {
 
 Json result_json(const Scenario& s, const Result& r);
+// What the cost and power figures assume: prices with their basis,
+// utilisation, PUE, electricity, depreciation, cost of capital, failures.
+Json assumptions_json(const Scenario& s);
 // The layout as {tp, pp, dp, cp, ep, vpp, micro_batch, recompute, zero}: search and sweep rows.
 Json layout_json(const TrainingSpec& t);
 std::string result_text(const Scenario& s, const Result& r);

@@ -102,6 +102,7 @@ Accelerator read_accelerator(const std::string& name, Fields f) {
     throw InputError(f.loc_of("idle_w"), f.path_of("idle_w"), "must be below max_w");
   a.launch_year = static_cast<int>(f.integer("launch_year", std::nullopt, 2000, 2100));
   a.rent_usd_per_hour = f.quantity("rent_per_hour", Quantity::Money, std::nullopt);
+  a.rent_list_usd_per_hour = f.quantity("rent_list_per_hour", Quantity::Money, a.rent_usd_per_hour);
   read_kernel_figures(f.sub("kernels"), a);
   f.finish();
   return a;
@@ -151,7 +152,13 @@ System read_system(const std::string& name, Fields f) {
   s.default_cooling = f.choice("cooling", std::nullopt, cooling_types());
   s.default_fabric = f.text("fabric", std::nullopt);
   s.nics_per_accelerator = f.quantity("nics_per_accelerator", Quantity::Real, std::nullopt);
-  s.list_price_usd = f.quantity("list_price", Quantity::Money, std::nullopt);
+  s.for_sale = f.boolean("for_sale", true);
+  if (s.for_sale) {
+    s.list_price_usd = f.quantity("list_price", Quantity::Money, std::nullopt);
+  } else if (f.has("list_price")) {
+    throw InputError(f.loc_of("list_price"), f.path_of("list_price"),
+                     "a system that is not for sale has no list price; remove one of for_sale: false and list_price");
+  }
   // PCIe Gen5 x16 (64 GB/s a direction, ~55 achieved) unless the system says.
   s.host_bytes_per_s = f.quantity("host_link", Quantity::ByteRate, 55e9);
   f.finish();

@@ -24,8 +24,21 @@ CostResult cost(const CostInputs& in) {
   const double gpu_hours = in.gpus * in.run_hours;
   r.rent_usd = gpu_hours * price;
 
-  const double it_capex = in.units * b.server_usd + in.gpus * b.network_usd_per_gpu;
-  const double facility_capex = in.facility_peak_w / 1e6 * b.facility_usd_per_mw;
+  if (!b.possible) {
+    // Only renting: the run's cost, its $/M tokens and the fleet's rent.
+    r.buy_possible = false;
+    r.cheaper = "rent";
+    r.usd_per_million_tokens = in.tokens > 0 ? r.rent_usd / (in.tokens / 1e6) : 0;
+    const double useful_hours = c.horizon_s / kSecondsPerYear * kHoursPerYear * c.utilization;
+    r.fleet_rent_usd = in.gpus * useful_hours * price;
+    r.rent_usd_per_month = in.gpus * kHoursPerYear / 12 * c.utilization * price;
+    return r;
+  }
+  r.servers_usd = in.units * b.server_usd;
+  r.network_usd = in.gpus * b.network_usd_per_gpu;
+  r.facility_usd = in.facility_peak_w / 1e6 * b.facility_usd_per_mw;
+  const double it_capex = r.servers_usd + r.network_usd;
+  const double facility_capex = r.facility_usd;
   r.capex_usd = it_capex + facility_capex;
   const double years = b.depreciation_s / kSecondsPerYear;
   const double fixed_per_year = annuity(it_capex, years, b.cost_of_capital_per_year) +

@@ -13,10 +13,14 @@ struct BuySpec {
   double depreciation_s = 0;
   double maintenance_per_year = 0;
   double cost_of_capital_per_year = 0;
+  // False when the system is not sold (TPU pods, Trainium) and the scenario
+  // gives no server price: every figure of owning is then n/a.
+  bool possible = true;
 };
 
 struct CostSpec {
   double rent_usd_per_gpu_hour = 0;
+  std::string rent_basis;         // where the rate comes from (kRentBasis, or the scenario)
   double reserved_discount = 0;
   BuySpec buy;
   double utilization = 0.9;
@@ -44,12 +48,17 @@ struct CostResult {
   std::string cheaper;            // "rent" or "buy"
   std::optional<double> break_even_months;  // of continuous use; none when owning never catches up
   double usd_per_million_tokens = 0;        // with the cheaper option
+  bool buy_possible = true;       // false: the buy figures below are n/a (0 here, null in JSON)
   double capex_usd = 0;           // servers, network and facility build-out
+  double servers_usd = 0, network_usd = 0, facility_usd = 0;  // the parts of capex_usd
   double fleet_buy_usd = 0;       // owning the fleet over the horizon
   double fleet_rent_usd = 0;      // renting its useful GPU-hours over the horizon
   double owned_usd_per_gpu_hour = 0;  // per useful GPU-hour when owning
   double rent_usd_per_month = 0;      // the fleet's useful GPU-hours, rented
   double own_usd_per_month = 0;       // running an owned fleet: maintenance and electricity
+
+  // The run with the cheaper option (renting when owning is n/a).
+  double cheaper_usd() const { return buy_possible && buy_usd < rent_usd ? buy_usd : rent_usd; }
 };
 
 // Buying: capital (servers and network over the depreciation period, the

@@ -53,7 +53,11 @@ struct Accelerator {
   double idle_w = 0;
   double max_w = 0;
   int launch_year = 0;
-  double rent_usd_per_hour = 0;     // default on-demand price per chip-hour
+  // Renting, per chip-hour: the market rate for 1-year reserved capacity on
+  // the date of kRentBasis (what cost.rent.gpu_hour defaults to), and the
+  // on-demand list price beside it.
+  double rent_usd_per_hour = 0;
+  double rent_list_usd_per_hour = 0;
   KernelFigures kernels;
 
   double peak(Precision p) const { return peak_flops[static_cast<size_t>(p)]; }
@@ -79,8 +83,12 @@ struct System {
   std::string default_fabric;
   double nics_per_accelerator = 0;
   double host_bytes_per_s = 0;      // per accelerator and direction, to host memory (PCIe or C2C)
-  double list_price_usd = 0;        // per `unit`
+  bool for_sale = true;             // TPU pods and Trainium are rented, never sold
+  double list_price_usd = 0;        // per `unit`; 0 when not for sale
 };
+
+// What every catalog rent_per_hour is, so that systems compare on one basis.
+inline constexpr const char* kRentBasis = "market rate for 1-year reserved capacity, March 2026 (catalog)";
 
 struct Fabric {
   std::string name;

@@ -73,6 +73,9 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
                                      r.memory.stage, r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9,
                                      r.memory.shortfall_bytes() / 1e9));
   if (!s.reliability.given) r.warnings.push_back("no reliability block: goodput taken as 1 (no failures)");
+  if (!r.cost.buy_possible)
+    r.warnings.push_back(fmt::format("{} is not sold: owning is n/a; give cost.buy.gpu_server (USD per {}) to compare",
+                                     s.cluster.system.name, s.cluster.system.unit));
   if (!r.power.coolable)
     r.warnings.push_back(fmt::format("a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}",
                                      r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, s.facility.cooling,

@@ -534,15 +534,24 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     Fields rent = c.sub("rent");
     s.cost.rent_usd_per_gpu_hour =
         rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour, Range::Positive, 1000.0);
-    rent.note_default("gpu_hour", "catalog price of the accelerator");
+    rent.note_default("gpu_hour", fmt::format("catalog price of the accelerator: {}", kRentBasis));
+    s.cost.rent_basis = rent.has("gpu_hour") ? "given in the scenario" : kRentBasis;
     // A 100% discount would make renting free: reserved capacity is discounted
     // 30-50% (hardware-facts.md), 95% is already far out.
     s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::NonNegative, 0.95);
     rent.finish();
     Fields buy = c.sub("buy");
     BuySpec& b = s.cost.buy;
-    b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
-    buy.note_default("gpu_server", fmt::format("catalog list price per {}", s.cluster.system.unit));
+    // A system that is not sold has no price to default to: owning it is
+    // n/a unless the scenario says what a unit would cost.
+    b.possible = s.cluster.system.for_sale || buy.has("gpu_server");
+    if (b.possible) {
+      b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
+      buy.note_default("gpu_server", fmt::format("catalog list price per {}", s.cluster.system.unit));
+    } else {
+      s.explain.push_back({"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a",
+                                                                     s.cluster.system.name)});
+    }
     b.network_usd_per_gpu = buy.quantity("network_per_gpu", Quantity::Money,
                                          s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu, Range::NonNegative, 1e6);
     buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");

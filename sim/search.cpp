@@ -30,7 +30,7 @@ const auto any = [](auto) { return true; };
 double score(const Result& r, Objective o) {
   switch (o) {
     case Objective::time: return r.step.time_s;
-    case Objective::cost: return std::min(r.cost.rent_usd, r.cost.buy_usd);
+    case Objective::cost: return r.cost.cheaper_usd();
     case Objective::energy: return r.power.energy_mwh;
   }
   return r.step.time_s;

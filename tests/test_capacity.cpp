@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/evaluate.hpp"
 #include "topologies/graph.hpp"
 #include "tests/util.hpp"
@@ -180,4 +182,64 @@ TEST_CASE("claim: building and renting cost about the same, and what flips it") 
   // Hyperscaler-like 6-year depreciation makes owning cheaper still.
   Result six = run("scenarios/talk/build-vs-rent-h100.yaml", {"cost.buy.depreciation=6y", "cost.horizon=6y"});
   CHECK(six.cost.fleet_buy_usd / six.cost.fleet_rent_usd < ratio);
+}
+
+TEST_CASE("prices on one basis: reserved market rates below list, and systems that are not sold") {
+  // Every chip's rent is the 1-year reserved market rate of one date, under its
+  // on-demand list price; H100's is the one quoted directly ($2.35, March 2026).
+  const Catalog& c = test::catalog();
+  for (const auto& name : c.accelerator_names()) {
+    CAPTURE(name);
+    const Accelerator& a = c.accelerator(name);
+    CHECK(a.rent_usd_per_hour > 0);
+    CHECK(a.rent_usd_per_hour < a.rent_list_usd_per_hour);
+  }
+  CHECK(c.accelerator("h100-sxm").rent_usd_per_hour == Approx(2.35));
+  // GB200 rented at its on-demand list ($10.50) flipped rankings against H100
+  // at a market rate; on one basis the GPU-hour ratio is B200-like, not 4x.
+  CHECK(c.accelerator("gb200").rent_usd_per_hour / c.accelerator("h100-sxm").rent_usd_per_hour ==
+        Approx(4.80 / 2.35));
+
+  // A TPU pod cannot be bought: no owning figures, renting is the answer, and
+  // the run says how to compare anyway.
+  Result tpu = run("scenarios/compare/tpu-v7.yaml");
+  CHECK_FALSE(tpu.cost.buy_possible);
+  CHECK(tpu.cost.cheaper == "rent");
+  CHECK(tpu.cost.cheaper_usd() == Approx(tpu.cost.rent_usd));
+  bool said = false;
+  for (const auto& w : tpu.warnings) said |= w.find("tpu-v7-pod is not sold: owning is n/a") != std::string::npos;
+  CHECK(said);
+  // Given a price, owning is computed: units x price + network + facility.
+  Result priced = run("scenarios/compare/tpu-v7.yaml", {"cost.buy.gpu_server=200000"});
+  REQUIRE(priced.cost.buy_possible);
+  CHECK(priced.cost.servers_usd + priced.cost.network_usd + priced.cost.facility_usd == Approx(priced.cost.capex_usd));
+  const Scenario s = load_scenario(test::source("scenarios/compare/tpu-v7.yaml"), test::catalog());
+  CHECK(priced.cost.servers_usd == Approx(200000.0 * s.cluster.nodes));
+  CHECK(tpu.cost.usd_per_million_tokens == Approx(tpu.cost.rent_usd / (s.training.tokens / 1e6)));
+
+  // The JSON: owning figures are null, the basis is stated.
+  auto r = test::run_danlu("run scenarios/compare/tpu-v7.yaml --format json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  CHECK(j["cost"]["buy_usd"].is_null());
+  CHECK(j["cost"]["capex_usd"].is_null());
+  CHECK(j["cost"]["buy_possible"] == false);
+  CHECK(j["assumptions"]["rent_basis"] == kRentBasis);
+  CHECK(j["assumptions"]["server_usd"].is_null());
+  // compare marks it n/a and never the cheapest to buy.
+  r = test::run_danlu("compare scenarios/compare/tpu-v7.yaml scenarios/compare/dgx-b200.yaml");
+  REQUIRE(r.status == 0);
+  const size_t row = r.output.find("buy USD");
+  REQUIRE(row != std::string::npos);
+  const std::string line = r.output.substr(row, r.output.find('\n', row) - row);
+  CHECK(line.find("n/a") != std::string::npos);
+  CHECK(line.find("n/a *") == std::string::npos);
+}
+
+TEST_CASE("catalog prints whole numbers whole: no 1.979e+15 beside 989000000000000") {
+  auto r = test::run_danlu("catalog accelerators h100-sxm");
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("1979000000000000") != std::string::npos);
+  CHECK(r.output.find("989000000000000") != std::string::npos);
+  CHECK(r.output.find("e+") == std::string::npos);
 }

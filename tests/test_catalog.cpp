@@ -71,7 +71,10 @@ TEST_CASE("systems refer to real parts and add up") {
     CHECK(s.node_max_w >= s.accelerators_per_node * a.max_w);
     CHECK(s.node_max_w <= 2.5 * s.accelerators_per_node * a.max_w);
     CHECK(s.scale_up_domain >= s.accelerators_per_node);
-    CHECK(s.list_price_usd > 0);
+    // Sold systems have a price; TPU pods and Trainium are only rented.
+    const bool rented_only = s.accelerator.rfind("tpu-", 0) == 0 || s.accelerator == "trainium2";
+    CHECK(s.for_sale == !rented_only);
+    CHECK((s.list_price_usd > 0) == s.for_sale);
     CHECK(s.nics_per_accelerator > 0);
     CHECK(s.scale_up_latency_s >= 100e-9);
     CHECK(s.scale_up_latency_s <= 5e-6);

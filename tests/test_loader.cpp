@@ -52,7 +52,9 @@ TEST_CASE("defaults are filled and explained") {
   CHECK(s.cluster.topology == "rail-optimized");
   CHECK(s.facility.cooling == "rear-door");
   CHECK(s.facility.pue == Approx(1.3));
-  CHECK(s.cost.rent_usd_per_gpu_hour == Approx(2.5));
+  // H100's 1-year reserved market rate, March 2026 (SemiAnalysis: $2.35).
+  CHECK(s.cost.rent_usd_per_gpu_hour == Approx(2.35));
+  CHECK(s.cost.rent_basis == kRentBasis);
   CHECK(s.cost.buy.server_usd == Approx(300000));
   CHECK(!s.reliability.given);
   auto find = [&](const std::string& path) {
