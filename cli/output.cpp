@@ -10,6 +10,7 @@ namespace danlu {
 namespace {
 bool numeric(const std::string& s) {
   if (s.empty()) return false;
+  if (s == "n/a") return true;  // a missing figure sits where its number would
   char c = s[0];
   return (c >= '0' && c <= '9') || ((c == '-' || c == '+' || c == '.') && s.size() > 1);
 }
