@@ -24,6 +24,8 @@ const std::vector<ParamInfo>& constant_params() {
        "GPU-side gap between dependent kernels (launch latency, drain, tail; ~0.9 us inside a CUDA graph)"},
       {"grouped_gemm", 0.4, 1.0, "",
        "fraction of a dense GEMM's rate that a grouped GEMM over experts reaches at the same shape"},
+      {"grouped_gemm_group_s", 0, 50e-6, "s",
+       "fixed GPU time per expert of a grouped GEMM run as one GEMM per expert (launch, prologue, tail)"},
       {"host_sync_s", 5e-6, 300e-6, "s",
        "round trip of a host sync (MoE token counts): the queue drains, the host reads and launches again"},
       {"overlap_slowdown", 0, 0.5, "",
@@ -76,6 +78,7 @@ double* field(ComputeConstants& c, const std::string& name) {
   if (name == "overlap_slowdown") return &c.overlap_slowdown;
   if (name == "host_sync_s") return &c.host_sync_s;
   if (name == "grouped_gemm") return &c.grouped_gemm;
+  if (name == "grouped_gemm_group_s") return &c.grouped_gemm_group_s;
   throw std::logic_error("unknown constant " + name);
 }
 double* field(KernelFigures& f, const std::string& name) {

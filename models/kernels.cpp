@@ -56,6 +56,7 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       const double in = bytes_per_element(p);
       const double bytes = op.count * ((op.m * op.k + op.k * op.n) * in + op.m * op.n * 2.0) + op.bytes;
       t = std::max(flops / rate, bytes / bw);
+      if (op.grouped && a.kernels.launch_s > 0) t += op.count * c.grouped_gemm_group_s;
       break;
     }
     case OpKind::attention_forward:

@@ -91,6 +91,12 @@ struct ComputeConstants {
   // scheduling, uneven groups (DeepGEMM contiguous: ~0.93 of dense on H800;
   // torchao MXFP8 on B200: ~0.6; cuBLAS grouped on GB200: ~0.74).
   double grouped_gemm = 0.8;
+  // Fixed GPU time per expert of a grouped GEMM where the framework runs it
+  // as one GEMM per expert (Transformer Engine's GroupedLinear: a cuBLAS call
+  // per expert on several streams, each split quantised on its own): launch
+  // latency, prologue and tail of each, which small per-expert GEMMs cannot
+  // hide. A compiled grouped kernel (XLA's ragged dot) has none.
+  double grouped_gemm_group_s = 10e-6;
   // A host sync's round trip: the GPU finishes its queue, the host reads the
   // result and launches again (cudaStreamSynchronize and a launch, ~20-50 us).
   double host_sync_s = 30e-6;

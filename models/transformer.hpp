@@ -19,6 +19,12 @@ struct MoeSpec {
   std::int64_t expert_ffn_hidden = 0;
   int dense_layers = 0;          // the first N layers use the dense FFN
   double capacity_factor = 1.0;  // expert buffers relative to perfectly even routing
+  // Token dropping: each expert takes at most capacity_factor x its even
+  // share and its input is padded to that, so every shape is known before
+  // the step (Megatron's moe_expert_capacity_factor with
+  // moe_pad_expert_input_to_capacity). Dropless routing (false) sizes the
+  // expert GEMMs from the token counts, which the host must first read.
+  bool token_drop = false;
 };
 
 // Multi-head latent attention (DeepSeek-V2/V3, Kimi K2): queries and keys/

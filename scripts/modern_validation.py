@@ -73,6 +73,8 @@ def scenario(row, shape):
     else:
         model = dict(shape)
     model["seq_len"] = row["seq_len"]
+    if row.get("moe_routing") == "token-drop":
+        model["moe"] = {"token_drop": True}
     par = {"tp": row["tp"], "pp": row["pp"]}
     if row.get("cp", 1) > 1:
         par["cp"] = row["cp"]

@@ -156,6 +156,7 @@ ModelSpec read_model(Fields f) {
     e.note_default("expert_ffn_hidden", "ffn_hidden");
     moe.dense_layers = static_cast<int>(e.integer("dense_layers", 0, 0, m.layers - 1));
     moe.capacity_factor = e.quantity("capacity_factor", Quantity::Real, 1.0, Range::AtLeastOne, 16.0);
+    moe.token_drop = e.boolean("token_drop", false);
     e.finish();
     m.moe = moe;
   } else {

@@ -369,7 +369,9 @@ struct Builder {
     w.push_back(gemm("router", moe_tokens(), m.moe->experts, h, 1, false, 0));
     w.push_back(memory_op("router scores and top-k", moe_tokens() * m.moe->experts * 4.0 * 3, kRouterKernels));
     w.push_back(memory_op("dispatch preprocessing", moe_tokens() * m.moe->top_k * 8.0, kPreprocessKernels));
-    w.push_back(host_sync("token counts to the host"));
+    // Dropless routing sizes the grouped GEMMs from the token counts, which
+    // the host must read first; token dropping pads to a known capacity.
+    if (!m.moe->token_drop) w.push_back(host_sync("token counts to the host"));
     w.push_back(memory_op("permute", 2.0 * dispatch_bytes(), kPermuteKernels));
     if (ep > 1) w.push_back(ep_all_to_all("ep dispatch"));
     expert_tp(w, true);

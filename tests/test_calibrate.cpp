@@ -148,8 +148,8 @@ TEST_CASE("accuracy on published runs with the built-in profile") {
   }
   // Issue targets not met yet (MoE 15%, all 10%): these bounds hold what the
   // model reaches today, so that a regression shows.
-  CHECK(m.mape <= 0.25);
-  CHECK(all.mape <= 0.13);
+  CHECK(m.mape <= 0.235);
+  CHECK(all.mape <= 0.12);
 }
 
 TEST_CASE("leave-one-system-out stays within 15%") {

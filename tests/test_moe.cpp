@@ -198,3 +198,61 @@ TEST_CASE("expert strides equal the distance between the first two group members
         CHECK(p.expert_data_stride() == (data.size() > 1 ? data[1] - data[0] : 1));
       }
 }
+
+TEST_CASE("dropless routing syncs with the host for token counts; token dropping does not") {
+  const char* qwen = R"(name: t
+model: {preset: qwen3-30b-a3b, seq_len: 4096}
+cluster: {system: dgx-b200, gpus: 8}
+training: {global_batch: 512, precision: fp8, parallelism: {tp: 1, ep: 8}})";
+  auto syncs = [](const Scenario& s) {
+    int n = 0;
+    for (const auto& w : build_schedule(s, false).layer(true).forward)
+      n += !w.is_comm && w.compute.kind == OpKind::host_sync;
+    return n;
+  };
+  const Scenario dropless = test::scenario(qwen);
+  const Scenario dropping = test::scenario(qwen, {"model.moe.token_drop=true"});
+  CHECK(syncs(dropless) == 1);
+  CHECK(syncs(dropping) == 0);
+  // The step differs by one sync per MoE layer and micro-batch at most (the
+  // host can no longer run ahead across it): 48 layers x 64 micro-batches.
+  const double saved = evaluate(dropless, "analytic").step.time_s - evaluate(dropping, "analytic").step.time_s;
+  CHECK(saved > 0);
+  const KernelContext kc = kernel_context(dropless);
+  const double sync = dropless.constants.host_sync_s;
+  CHECK(saved <= 48 * 64 * (sync + 200 * kc.launch_s));
+}
+
+TEST_CASE("a grouped GEMM run as one GEMM per expert pays a fixed cost per expert") {
+  // Transformer Engine's GroupedLinear calls cuBLAS once per local expert: at
+  // equal total work, 32 experts of 1,024 rows cost 28 x the per-expert
+  // constant more than 4 experts of 8,192 rows, beyond their shape terms
+  // (DeepSeek-V3 on 8-GPU B200 nodes with EP 8 against NVL72 with EP 64).
+  const Scenario s = test::scenario("name: t\nmodel: {preset: deepseek-v3}\ncluster: {system: dgx-b200, gpus: 8}\n");
+  const KernelContext kc = kernel_context(s);
+  auto op = [](double rows, double experts) {
+    ComputeOp o;
+    o.kind = OpKind::gemm;
+    o.grouped = true;
+    o.m = rows, o.n = 4096, o.k = 7168, o.count = experts;
+    return o;
+  };
+  const double per_expert = s.constants.grouped_gemm_group_s;
+  CHECK(per_expert > 0);
+  // Without the fixed cost only the shapes' wave quantisation differs.
+  ComputeConstants none = s.constants;
+  none.grouped_gemm_group_s = 0;
+  KernelContext bare = kc;
+  bare.constants = &none;
+  const double shape_only = op_time(op(1024, 32), bare) - op_time(op(8192, 4), bare);
+  CHECK(op_time(op(1024, 32), kc) - op_time(op(8192, 4), kc) == Approx(shape_only + 28 * per_expert));
+  // A compiled grouped kernel (XLA on TPU: no host launches) has none.
+  const Scenario tpu = test::scenario("name: t\nmodel: {preset: deepseek-v3}\ncluster: {system: tpu-v5p-pod, gpus: 64}\n");
+  ComputeOp o = op(1024, 32);
+  KernelContext tk = kernel_context(tpu);
+  ComputeConstants with = tpu.constants;
+  with.grouped_gemm_group_s = 0;
+  KernelContext tk0 = tk;
+  tk0.constants = &with;
+  CHECK(op_time(o, tk) == Approx(op_time(o, tk0)));
+}
