@@ -73,12 +73,16 @@ TEST_CASE("sweep: parallel jobs give the same rows; csv has a fixed header") {
 
 TEST_CASE("sweep: a killed sweep loses no finished row, and --resume completes it") {
   std::string out = temp("killed.jsonl");
-  // 16 DES points of ~0.2 s each: killed after 1 s, part of them are done.
-  test::run_danlu("sweep tests/sweep-slow.yaml -o " + out + " & pid=$!; sleep 1; kill -9 $pid; wait $pid");
+  // 16 DES points of ~0.2 s each: killed once it has written two rows (seen
+  // in the file, however fast or loaded the machine), so part are done.
+  test::run_danlu("sweep tests/sweep-slow.yaml -o " + out +
+                  " & pid=$!; for i in $(seq 600); do [ \"$(cat " + out +
+                  " 2>/dev/null | wc -l)\" -ge 2 ] && break; sleep 0.05; done; kill -9 $pid; wait $pid");
   // Rows written so far are whole lines; --resume cuts a half-written one.
   std::ifstream check(out);
   std::string text((std::istreambuf_iterator<char>(check)), std::istreambuf_iterator<char>());
   int whole = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  CHECK(whole >= 2);
   CHECK(whole < 16);
   auto r = test::run_danlu("sweep tests/sweep-slow.yaml --resume -o " + out);
   REQUIRE(r.status == 0);

@@ -164,6 +164,13 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
     // move in parallel over their own links (two concurrent phases; the
     // slower one sets the time, so only it is listed with the other's latency).
     CollectivePlan plan{"pairwise all-to-all", {}, kCollectiveLaunch_s};
+    // Latency: the sends to all peers are posted at once and overlap. Inside
+    // the domain the first pays a hop and each further peer about a quarter
+    // of one (a GPU keeps ~4 peer transfers in flight at a time); across
+    // domains the far sends also overlap, and their latency grows with the
+    // log of the domains (the tiers between the farthest pairs). Both are
+    // modelling assumptions: at the message sizes of MoE dispatch (MBs a
+    // peer) they are a few percent of the phase.
     Phase in{Level::up, (ni - 1.0) / n * B, in_rate, net.up_step_s + (ni - 1) * net.up_step_s / 4};
     Phase out{out_level, (n - ni) / static_cast<double>(n) * B, out_rate, no > 1 ? out_step * std::log2(no) : 0.0};
     if (op.hierarchical && op.fanout > 1 && no > 1) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,7 +87,12 @@ struct Phase {
 struct Phases {
   std::array<Phase, 4> items{};
   int n = 0;
-  void push_back(const Phase& p) { items[static_cast<size_t>(n++)] = p; }
+  void push_back(const Phase& p) {
+    // A plan with more phases than this holds is a bug in the planner, not
+    // bad input: fail loudly rather than write past the array.
+    if (n == static_cast<int>(items.size())) throw std::logic_error("a collective plan has more than four phases");
+    items[static_cast<size_t>(n++)] = p;
+  }
   const Phase* begin() const { return items.data(); }
   const Phase* end() const { return items.data() + n; }
   Phase& back() { return items[static_cast<size_t>(n - 1)]; }
