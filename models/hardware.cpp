@@ -1,6 +1,7 @@
 #include "models/hardware.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace danlu {
 
@@ -13,7 +14,12 @@ std::string_view to_string(Precision p) { return precision_names()[static_cast<s
 
 Precision precision_from(std::string_view name) {
   const auto& n = precision_names();
-  return static_cast<Precision>(std::find(n.begin(), n.end(), name) - n.begin());
+  const auto it = std::find(n.begin(), n.end(), name);
+  // Callers check names against precision_names() first (the loader, the
+  // catalog and profiles report a bad one with its location); one that slips
+  // through is a bug, never an index past the tables.
+  if (it == n.end()) throw std::logic_error("unknown precision " + std::string(name));
+  return static_cast<Precision>(it - n.begin());
 }
 
 double bytes_per_element(Precision p) {

@@ -15,7 +15,7 @@ inline constexpr int kPrecisions = 7;
 
 const std::vector<std::string>& precision_names();
 std::string_view to_string(Precision p);
-Precision precision_from(std::string_view name);  // name must be valid
+Precision precision_from(std::string_view name);  // one of precision_names(); std::logic_error otherwise
 // Storage size of one element; fp4/fp6 pack below a byte.
 double bytes_per_element(Precision p);
 

@@ -1,6 +1,7 @@
 #include "models/power.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace danlu {
 
@@ -8,7 +9,10 @@ CoolingDefaults cooling_defaults(const std::string& cooling) {
   if (cooling == "air") return {1.4, 40e3};
   if (cooling == "rear-door") return {1.3, 60e3};
   if (cooling == "liquid") return {1.15, 140e3};
-  return {1.08, 200e3};  // immersion
+  if (cooling == "immersion") return {1.08, 200e3};
+  // The loader and the catalog accept only cooling_types(); anything else
+  // reaching here is a bug, not a reason to assume immersion.
+  throw std::logic_error("unknown cooling " + cooling);
 }
 
 const std::vector<std::string>& cooling_types() {
