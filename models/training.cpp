@@ -86,6 +86,19 @@ int Parallelism::expert_data_stride() const {
   return expert_data_parallel() > 1 ? from_flat(*this, 0, etp * ep) - from_flat(*this, 0, 0) : 1;
 }
 
+std::vector<int> default_stage_layers(int layers, const TrainingSpec& t) {
+  const int pp = t.par.pp;
+  std::vector<int> out = even_stage_layers(layers + int(t.split_embedding) + int(t.split_loss), pp);
+  for (int st = 0; st < pp; ++st) out[static_cast<size_t>(st)] -= stage_split_units(t, st);
+  return out;
+}
+
+bool stages_fill_chunks(const TrainingSpec& t) {
+  for (int st = 0; st < t.par.pp; ++st)
+    if (t.stage_layers[static_cast<size_t>(st)] + stage_split_units(t, st) < t.par.vpp) return false;
+  return true;
+}
+
 std::vector<int> even_stage_layers(int layers, int pp) {
   // As even as possible; stages short of a layer are taken from the ends
   // inwards, since the first stage also carries the embedding and the last the

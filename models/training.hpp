@@ -140,6 +140,15 @@ inline int stage_split_units(const TrainingSpec& t, int stage) {
 // the first and last (they also carry the embedding and the logits).
 std::vector<int> even_stage_layers(int layers, int pp);
 
+// The default split of `layers` over t's pipeline stages: even over the
+// layers and the places the embedding and loss take (pipeline_split), those
+// places then coming off the first and last stage. The loader and the
+// layout search both use it, so a searched layout is the one `run` gives.
+std::vector<int> default_stage_layers(int layers, const TrainingSpec& t);
+
+// Whether every stage holds at least one layer place per virtual chunk.
+bool stages_fill_chunks(const TrainingSpec& t);
+
 // The model layers each pipeline stage runs, per virtual chunk: a chunk holds
 // the consecutive layers [first, first + count). A stage's layers are split
 // into vpp chunks as evenly as possible, and virtual stage c*pp + s follows

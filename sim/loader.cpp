@@ -502,9 +502,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     } else {
       // Even over the layers and the places the embedding and loss take;
       // those places then come off the first and last stage.
-      s.training.stage_layers = even_stage_layers(s.model.layers + split_units, p.pp);
-      for (int st = 0; st < p.pp; ++st)
-        s.training.stage_layers[static_cast<size_t>(st)] -= stage_split_units(s.training, st);
+      s.training.stage_layers = default_stage_layers(s.model.layers, s.training);
       std::string v;
       for (int l : s.training.stage_layers) v += (v.empty() ? "" : ", ") + std::to_string(l);
       s.explain.push_back({"training.stage_layers", "[" + v + "]", "default: as even as possible"});

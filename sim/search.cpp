@@ -54,6 +54,8 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
   // Tensor parallelism stays inside the scale-up domain and divides the heads
   // (and the KV heads, unless they are fewer and replicated).
   const SearchLimits& lim = base.search;
+  // The embedding and loss places of pipeline_split count as layers, as the loader counts them.
+  const int split_units = int(base.training.split_embedding) + int(base.training.split_loss);
   // The dimensions whose candidates depend on no other: chosen once, not in
   // the innermost loops.
   const auto mbs = candidates(std::vector<int>{1, 2, 4, 8}, lim.micro_batch, any);
@@ -81,7 +83,7 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
             if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
             const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
             for (int vpp : vpps) {
-              if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers < pp * vpp)) continue;
+              if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers + split_units < pp * vpp)) continue;
               for (Recompute rc : rcs)
                 for (int zero : zeros) {
                   TrainingSpec& t = s.training;
@@ -95,8 +97,8 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
                                        : (base.training.schedule == PipelineSchedule::interleaved
                                               ? PipelineSchedule::one_f_one_b
                                               : base.training.schedule);
-                  t.stage_layers = even_stage_layers(m.layers, pp);
-                  if (*std::min_element(t.stage_layers.begin(), t.stage_layers.end()) < vpp) continue;
+                  t.stage_layers = default_stage_layers(m.layers, t);
+                  if (!stages_fill_chunks(t)) continue;
                   ++st.generated;
                   if (progress && st.generated % 4096 == 0) progress(st.generated);
                   // Memory first: it is cheap, and most layouts fail it.

@@ -74,3 +74,33 @@ TEST_CASE("search: --set fixes a layout field, a search: block limits any dimens
   CHECK_THROWS_WITH(test::scenario(std::string(test::kBase) + "search: {training.zero: [one]}\n"),
                     "test.yaml:8:26: search.training.zero: expected an integer 0 or more, found \"one\"");
 }
+
+TEST_CASE("search: a layout it finds is the one run builds, pipeline_split included") {
+  // Search used to lay layers out evenly without the embedding and loss
+  // places, so with pipeline_split its figures were not what `run` gives for
+  // the same layout, and PP 16 x VP 8 over 126 layers was never tried.
+  const std::string file = test::source("scenarios/validation/modern/mb-26.02-llama3.1-405b-gb200-mxfp8.yaml");
+  Scenario s = load_scenario(file, test::catalog());
+  s.search.tp = {4};
+  s.search.pp = {16};
+  s.search.zero = {1};
+  s.search.recompute = {Recompute::none};
+  s.search.vpp = {4, 8};
+  auto best = search(s, Objective::time, 20);
+  REQUIRE_FALSE(best.empty());
+  bool published = false;
+  for (const auto& c : best) {
+    const TrainingSpec& t = c.scenario.training;
+    published |= t.par.vpp == 8 && t.micro_batch == 1;
+    CAPTURE(t.par.vpp);
+    CAPTURE(t.micro_batch);
+    Scenario again = load_scenario(file, test::catalog(),
+                                   {"training.parallelism.vpp=" + std::to_string(t.par.vpp),
+                                    "training.micro_batch=" + std::to_string(t.micro_batch),
+                                    "training.parallelism.dp=" + std::to_string(t.par.dp),
+                                    "training.parallelism.cp=" + std::to_string(t.par.cp)});
+    CHECK(again.training.stage_layers == t.stage_layers);
+    CHECK(evaluate(again, "analytic").step.time_s == doctest::Approx(c.result.step.time_s).epsilon(1e-12));
+  }
+  CHECK(published);  // 126 layers + 2 places fill PP 16 x VP 8
+}
