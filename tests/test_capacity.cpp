@@ -171,7 +171,7 @@ TEST_CASE("claim: building and renting cost about the same, and what flips it") 
   Result r = run("scenarios/talk/build-vs-rent-h100.yaml");
   double ratio = r.cost.fleet_buy_usd / r.cost.fleet_rent_usd;
   MESSAGE("16,384 H100 over 4 years at 90% utilisation: owning costs " << ratio << " of renting ($"
-                                                                       << r.cost.owned_usd_per_gpu_hour << " per useful GPU-hour vs $2.50)");
+                                                                       << r.cost.owned_usd_per_gpu_hour << " per useful GPU-hour vs $2.35)");
   CHECK(ratio > 0.75);
   CHECK(ratio < 1.25);
   // Idle capacity flips it to renting; so does a cheaper cloud.
