@@ -92,7 +92,7 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
     // input) and its share of the expert's FFN width.
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
     const double etp = t.par.etp;
-    const double rows = sb / rep * m.moe->top_k * m.moe->capacity_factor * etp;
+    const double rows = sb / rep * m.moe->top_k * m.moe->expert_load() * etp;
     const double per_row = gemm_in * h + ((m.activation == Activation::swiglu ? 4.0 : 2.0) + gemm_in) * fe / etp;
     mlp = rows * per_row + m.moe->shared_experts * ffn(fe);
   } else {

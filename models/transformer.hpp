@@ -25,6 +25,14 @@ struct MoeSpec {
   // moe_pad_expert_input_to_capacity). Dropless routing (false) sizes the
   // expert GEMMs from the token counts, which the host must first read.
   bool token_drop = false;
+  // Dropless routing: the busiest GPU's routed tokens over an even share (1
+  // when the load is forced to balance, as in the published benchmark runs).
+  // The step waits for that GPU's expert GEMMs and all-to-all. Token
+  // dropping caps it at the capacity.
+  double load_imbalance = 1.0;
+
+  // Routed token copies on the busiest GPU, relative to perfectly even routing.
+  double expert_load() const { return token_drop ? capacity_factor : capacity_factor * load_imbalance; }
 };
 
 // Multi-head latent attention (DeepSeek-V2/V3, Kimi K2): queries and keys/

@@ -157,6 +157,11 @@ ModelSpec read_model(Fields f) {
     moe.dense_layers = static_cast<int>(e.integer("dense_layers", 0, 0, m.layers - 1));
     moe.capacity_factor = e.quantity("capacity_factor", Quantity::Real, 1.0, Range::AtLeastOne, 16.0);
     moe.token_drop = e.boolean("token_drop", false);
+    // An expert cannot take more than all the tokens routed to its GPU's
+    // experts: experts / top_k times an even share bounds it.
+    moe.load_imbalance = e.quantity("load_imbalance", Quantity::Real, 1.0, Range::AtLeastOne,
+                                    static_cast<double>(moe.experts) / moe.top_k);
+    e.note_default("load_imbalance", "1: the load forced to balance, as in published benchmarks");
     e.finish();
     m.moe = moe;
   } else {

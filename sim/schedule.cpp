@@ -322,7 +322,7 @@ struct Builder {
   // experts are an MLP over the tensor-parallel group.
   double etp() const { return t.par.etp; }
   double moe_tokens() const { return tokens / rep; }
-  double routed_copies() const { return moe_tokens() * m.moe->top_k * m.moe->capacity_factor; }
+  double routed_copies() const { return moe_tokens() * m.moe->top_k * m.moe->expert_load(); }
   double local_experts() const { return m.moe->experts / ep; }
   // Rows each local expert's GEMM sees: the routed copies of the EP group,
   // gathered over the expert-tensor group, spread over the experts.

@@ -256,3 +256,30 @@ TEST_CASE("a grouped GEMM run as one GEMM per expert pays a fixed cost per exper
   tk0.constants = &with;
   CHECK(op_time(o, tk) == Approx(op_time(o, tk0)));
 }
+
+TEST_CASE("load imbalance: the busiest GPU's expert work and all-to-all grow with it; token dropping caps it") {
+  const char* base = R"(name: t
+model: {preset: qwen3-30b-a3b, seq_len: 4096}
+cluster: {system: dgx-h100, gpus: 16}
+training: {global_batch: 256, precision: fp8, parallelism: {tp: 1, ep: 16}})";
+  auto expert_fc1 = [](const Scenario& s) {
+    for (const auto& w : build_schedule(s, false).layer(true).forward)
+      if (!w.is_comm && std::string(w.compute.name) == "expert fc1") return w.compute;
+    return ComputeOp{};
+  };
+  auto dispatch = [](const Scenario& s) {
+    for (const auto& w : build_schedule(s, false).layer(true).forward)
+      if (w.is_comm && std::string(w.comm.name) == "ep dispatch") return w.comm.bytes;
+    return 0.0;
+  };
+  const Scenario even = test::scenario(base);
+  const Scenario skewed = test::scenario(base, {"model.moe.load_imbalance=1.5"});
+  const Scenario dropping = test::scenario(base, {"model.moe.load_imbalance=1.5", "model.moe.token_drop=true"});
+  // Qwen3-30B-A3B: each GPU's 4,096 tokens x top-8, from the 16 GPUs of the
+  // expert group, over 128 experts: 4,096 rows an expert when even.
+  CHECK(expert_fc1(even).m == Approx(4096.0 * 8 * 16 / 128));
+  CHECK(expert_fc1(skewed).m == Approx(1.5 * expert_fc1(even).m));
+  CHECK(dispatch(skewed) == Approx(1.5 * dispatch(even)));
+  CHECK(expert_fc1(dropping).m == Approx(expert_fc1(even).m));  // capped at capacity 1.0
+  CHECK(evaluate(skewed, "analytic").step.time_s > evaluate(even, "analytic").step.time_s);
+}
