@@ -15,6 +15,13 @@ std::string point_key(const SweepPoint& point) {
   return key;
 }
 
+SweepPlan plan_sweep(Node tree, const Catalog& cat, const Location& where) {
+  const Scenario base = build_scenario(tree, cat);
+  if (base.sweep.empty()) throw InputError(where, "sweep", "the scenario has no sweep: block to expand");
+  tree.erase("sweep");
+  return {std::move(tree), base.sweep, sweep_points(base)};
+}
+
 Json sweep_row(const Node& tree, const SweepPoint& point, const Catalog& cat, const std::string& engine,
                const EngineOptions& options) {
   Json row;

@@ -23,6 +23,16 @@ using SweepPoint = std::vector<std::pair<std::string, Node>>;
 // which `sweep --resume` matches.
 std::string point_key(const SweepPoint& point);
 
+// A scenario's sweep: its tree without the sweep: block (each point is set
+// into it), the axes and every point. InputError, at `where`, when the
+// scenario has no sweep: block.
+struct SweepPlan {
+  Node tree;
+  std::vector<SweepAxis> axes;
+  std::vector<SweepPoint> points;
+};
+SweepPlan plan_sweep(Node tree, const Catalog& cat, const Location& where);
+
 // The row of one sweep point: {point, status, ...the report, layout}. A point
 // that is invalid is a row with status "invalid" and the reason; one that
 // does not fit has status "does-not-fit". BudgetError propagates.

@@ -174,12 +174,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, opt]() {
     if (opt->resume && opt->output.empty()) throw InputError("--resume", "needs an output file (-o FILE)");
     const Catalog& cat = ctx.catalog();
-    Node tree = load_tree(opt->file, opt->sets);
-    Scenario base = build_scenario(tree, cat);
-    if (base.sweep.empty())
-      throw InputError(Location{opt->file, 0, 0}, "sweep", "the scenario has no sweep: block to expand");
-    tree.erase("sweep");
-    auto points = sweep_points(base);
+    const SweepPlan plan = plan_sweep(load_tree(opt->file, opt->sets), cat, Location{opt->file, 0, 0});
+    const Node& tree = plan.tree;
+    const auto& points = plan.points;
 
     // Under mpirun, rank 0 decides what is left and shares it; each rank takes
     // every size-th point, and rank 0 writes all rows in point order.
@@ -207,7 +204,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::set<std::string> done;
     std::vector<size_t> todo;
     if (lead) {
-      if (opt->resume) done = finished_points(opt->output, opt->format, csv_header(base.sweep));
+      if (opt->resume) done = finished_points(opt->output, opt->format, csv_header(plan.axes));
       for (size_t i = 0; i < points.size(); ++i)
         if (!done.count(point_key(points[i]))) todo.push_back(i);
     }
@@ -230,7 +227,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         write_failed = true;
     };
     if (lead && opt->format == "csv" && empty_file) {
-      emit(csv_header(base.sweep) + "\n");
+      emit(csv_header(plan.axes) + "\n");
     }
 
     std::mutex mu;

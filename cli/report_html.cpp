@@ -293,34 +293,40 @@ std::string money(double usd) {
 std::string money_or_na(const Json& v) { return v.is_null() ? "n/a" : money(v.get<double>()); }
 
 // The summary: one row per scenario, with what it must not hide: whether it
-// fits, which option is cheaper, and the capital it takes.
-std::string summary_rows(const std::vector<Json>& results, bool money_table) {
+// fits in memory.
+std::string summary_rows(const std::vector<Json>& results) {
+  std::string rows;
+  for (const auto& r : results) {
+    const std::string fits =
+        r["fits"].get<bool>() ? "fits"
+                              : fmt::format("<span class=\"bad\">DOES NOT FIT: {:.1f} GB over</span>",
+                                            r["memory"]["shortfall_bytes"].get<double>() / 1e9);
+    rows += fmt::format("<tr><td>{}</td><td>{} x {}</td><td>{}</td><td>{:.3f}</td><td>{:.1f}%</td><td>{:.1f}</td></tr>\n",
+                        escape(r["scenario"].get<std::string>()), r["gpus"].get<int>(),
+                        escape(r["accelerator"].get<std::string>()), fits, r["step"]["time_s"].get<double>(),
+                        100 * r["step"]["mfu"].get<double>(), r["training"]["days"].get<double>());
+  }
+  return rows;
+}
+
+// Power and money, one row per scenario: racks and cooling, which option is
+// cheaper (rent where the system is not sold), and the capital it takes.
+std::string money_rows(const std::vector<Json>& results) {
   std::string rows;
   for (const auto& r : results) {
     const Json& c = r["cost"];
-    const Json& m = r["memory"];
-    const std::string fits =
-        r["fits"].get<bool>()
-            ? "fits"
-            : fmt::format("<span class=\"bad\">DOES NOT FIT: {:.1f} GB over</span>", m["shortfall_bytes"].get<double>() / 1e9);
+    const Json& p = r["power"];
     const std::string cheaper =
         c["buy_possible"].get<bool>() ? c["cheaper"].get<std::string>() : std::string("rent (not sold)");
-    const std::string name = escape(r["scenario"].get<std::string>());
-    if (money_table)
-      rows += fmt::format(
-          "<tr><td>{}</td><td>{:.1f}</td><td>{} x {:.0f} kW, {}</td><td>{:.0f}</td><td>{}</td><td>{}</td><td>{}</td>"
-          "<td>${:.2f}</td><td>{}</td></tr>\n",
-          name, r["power"]["facility_mw"].get<double>(), r["power"]["racks"].get<int>(),
-          r["power"]["rack_kw"].get<double>(),
-          escape(r["power"]["cooling"].get<std::string>()) +
-              (r["power"]["coolable"].get<bool>() ? "" : " <span class=\"bad\">(cannot cool)</span>"),
-          r["power"]["energy_mwh"].get<double>(), money(c["rent_usd"].get<double>()), money_or_na(c["buy_usd"]),
-          escape(cheaper), c["usd_per_million_tokens"].get<double>(), money_or_na(c["capex_usd"]));
-    else
-      rows += fmt::format("<tr><td>{}</td><td>{} x {}</td><td>{}</td><td>{:.3f}</td><td>{:.1f}%</td><td>{:.1f}</td></tr>\n",
-                          name, r["gpus"].get<int>(), escape(r["accelerator"].get<std::string>()), fits,
-                          r["step"]["time_s"].get<double>(), 100 * r["step"]["mfu"].get<double>(),
-                          r["training"]["days"].get<double>());
+    rows += fmt::format(
+        "<tr><td>{}</td><td>{:.1f}</td><td>{} x {:.0f} kW, {}</td><td>{:.0f}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>${:.2f}</td><td>{}</td></tr>\n",
+        escape(r["scenario"].get<std::string>()), p["facility_mw"].get<double>(), p["racks"].get<int>(),
+        p["rack_kw"].get<double>(),
+        escape(p["cooling"].get<std::string>()) +
+            (p["coolable"].get<bool>() ? "" : " <span class=\"bad\">(cannot cool)</span>"),
+        p["energy_mwh"].get<double>(), money(c["rent_usd"].get<double>()), money_or_na(c["buy_usd"]), escape(cheaper),
+        c["usd_per_million_tokens"].get<double>(), money_or_na(c["capex_usd"]));
   }
   return rows;
 }
@@ -419,8 +425,8 @@ std::string report_html(const std::vector<Json>& results, const std::string& tit
 <script>{7}</script>
 </body></html>
 )",
-                     escape(title), kStyle, results.size(), summary_rows(results, false), assumption_rows(results),
-                     notes(results), blob, kScript, summary_rows(results, true));
+                     escape(title), kStyle, results.size(), summary_rows(results), assumption_rows(results),
+                     notes(results), blob, kScript, money_rows(results));
 }
 
 }  // namespace danlu

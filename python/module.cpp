@@ -58,25 +58,20 @@ class Sweep {
  public:
   Sweep(const std::string& source, bool is_text, const std::vector<std::string>& sets, std::string engine,
         const std::string& calibration)
-      : cat_(&catalog_for(calibration)), engine_(std::move(engine)) {
-    tree_ = scenario_tree(source, is_text, sets);
-    const Scenario base = build_scenario(tree_, *cat_);
-    if (base.sweep.empty()) throw InputError("sweep", "the scenario has no sweep: block to expand");
-    tree_.erase("sweep");
-    points_ = sweep_points(base);
-  }
-  size_t size() const { return points_.size(); }
+      : cat_(&catalog_for(calibration)),
+        engine_(std::move(engine)),
+        plan_(plan_sweep(scenario_tree(source, is_text, sets), *cat_, Location{is_text ? "<dict>" : source, 0, 0})) {}
+  size_t size() const { return plan_.points.size(); }
   std::string row(size_t i) const {
-    if (i >= points_.size()) throw py::index_error("no such sweep point");
+    if (i >= plan_.points.size()) throw py::index_error("no such sweep point");
     py::gil_scoped_release unlocked;
-    return sweep_row(tree_, points_[i], *cat_, engine_, EngineOptions{}).dump();
+    return sweep_row(plan_.tree, plan_.points[i], *cat_, engine_, EngineOptions{}).dump();
   }
 
  private:
   const Catalog* cat_;
   std::string engine_;
-  Node tree_;
-  std::vector<SweepPoint> points_;
+  SweepPlan plan_;
 };
 
 std::string search_layouts(const std::string& source, bool is_text, const std::vector<std::string>& sets,

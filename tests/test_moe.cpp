@@ -250,10 +250,10 @@ TEST_CASE("a grouped GEMM run as one GEMM per expert pays a fixed cost per exper
   const Scenario tpu = test::scenario("name: t\nmodel: {preset: deepseek-v3}\ncluster: {system: tpu-v5p-pod, gpus: 64}\n");
   ComputeOp o = op(1024, 32);
   KernelContext tk = kernel_context(tpu);
-  ComputeConstants with = tpu.constants;
-  with.grouped_gemm_group_s = 0;
+  ComputeConstants tpu_none = tpu.constants;
+  tpu_none.grouped_gemm_group_s = 0;
   KernelContext tk0 = tk;
-  tk0.constants = &with;
+  tk0.constants = &tpu_none;
   CHECK(op_time(o, tk) == Approx(op_time(o, tk0)));
 }
 
