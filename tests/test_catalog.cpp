@@ -198,3 +198,18 @@ TEST_CASE("check --explain states the catalog's rates each way") {
   CHECK(r.output.find("[catalog] scale-up bandwidth") != std::string::npos);
   CHECK(r.output.find("400Gb/s each way") != std::string::npos);
 }
+
+TEST_CASE("--catalog: a system not for sale has no list price, said at the line with exit status 2") {
+  auto dir = std::filesystem::temp_directory_path() / ("danlu-cat-sale-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "systems.yaml")
+      << "tpu-v5e-pod:\n  description: priced\n  accelerator: tpu-v5e\n  unit: node\n  accelerators_per_node: 8\n"
+         "  nodes_per_rack: 8\n  scale_up: {kind: torus, domain: 256, torus_dims: [16, 16], latency: 1us}\n"
+         "  node_max_power: 2.4kW\n  cooling: air\n  fabric: tpu-dcn\n  nics_per_accelerator: 1\n"
+         "  for_sale: false\n  list_price: 80000\n";
+  auto r = test::run_danlu("--catalog " + dir.string() + " catalog systems tpu-v5e-pod");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("systems.yaml:13:15: systems.tpu-v5e-pod.list_price: a system that is not for sale has no list "
+                      "price") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
