@@ -195,9 +195,11 @@ class AnalyticEngine final : public Engine {
       double exposed = t_dp + t_after;
       if (s.training.overlap.dp_comm) {
         // Buckets fill during the last microbatch's backward; the parameter
-        // all-gather overlaps the next step's forward but for its first bucket.
-        exposed = std::max(t_dp - b[static_cast<size_t>(st)], t_dp / buckets) + t_after / buckets +
-                  slowdown * std::min(t_dp, b[static_cast<size_t>(st)]);
+        // all-gather but its first bucket runs under the next step's forward
+        // of the first microbatch, and what outlasts that is exposed.
+        const double fwd = f[static_cast<size_t>(st)], bwd = b[static_cast<size_t>(st)];
+        exposed = std::max(t_dp - bwd, t_dp / buckets) + slowdown * std::min(t_dp, bwd) +
+                  std::max(t_after - fwd, t_after / buckets) + slowdown * std::min(t_after - t_after / buckets, fwd);
       }
       double t_opt = op_time(stage.optimizer, kc);
       double drain = st * mean([&](size_t i) { return b[i]; }) / v;

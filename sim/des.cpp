@@ -535,6 +535,34 @@ struct Sim {
         for (int i = 0; i < b.count; ++i) collective(me, b.bucket, r);
     };
 
+    // ZeRO's parameter all-gather belongs to the next step's forward: its
+    // first bucket is exposed and, with overlap, the rest runs beside this
+    // stage's forward of the first microbatch (Megatron's overlapped
+    // parameter gather), slowing it. Replayed at the start of the step, the
+    // period is the same.
+    const bool gather_overlap = s.training.overlap.dp_comm && !stage.dp_after.empty();
+    size_t gather_join = 0;
+    for (size_t i = 0; i < stage.order.size(); ++i)
+      if (stage.order[i].pass == Pass::F && stage.order[i].microbatch == 0) gather_join = i;
+    sg::ActorPtr gatherer;
+    std::vector<Interval> gatherer_log;
+    double gather_planned = 0, first_forward_s = 0;
+    if (gather_overlap) {
+      const Buckets& first = stage.dp_after.front();
+      collective(me, first.bucket, rec);
+      std::vector<std::pair<const CommOp*, int>> rest;
+      for (const Buckets& b : stage.dp_after) {
+        int n = &b == &first ? b.count - 1 : b.count;
+        if (n > 0) rest.emplace_back(&b.bucket, n), gather_planned += n * plan_time(net, plans.at(&b.bucket));
+      }
+      if (!rest.empty())
+        gatherer = sg::Actor::create(fmt::format("gatherer{}", rank), me.host, [this, &me, rest, &gatherer_log]() {
+          Recorder r{gatherer_log};
+          for (const auto& [op, n] : rest)
+            for (int k = 0; k < n; ++k) collective(me, *op, r);
+        });
+    }
+
     for (size_t i = 0; i < stage.order.size(); ++i) {
       const Slot& slot = stage.order[i];
       const ChunkWork& chunk = stage.chunks[static_cast<size_t>(slot.chunk)];
@@ -542,7 +570,22 @@ struct Sim {
       const bool last_virtual = st == pp - 1 && slot.chunk == v - 1;
       if (slot.pass == Pass::F) {
         if (!first_virtual) recv('f', slot.microbatch, slot.chunk);
+        const double f0 = sg::Engine::get_clock();
         run_items(me, chunk.forward, rec, matmul_s);
+        if (slot.microbatch == 0) first_forward_s += sg::Engine::get_clock() - f0;
+        if (gatherer && i == gather_join) {
+          double t0 = sg::Engine::get_clock();
+          const double slowed = s.constants.overlap_slowdown * std::min(gather_planned, first_forward_s);
+          if (slowed > 0) {
+            sg::this_actor::execute(slowed * speed);
+            rec.add(t0, kMatmul, "forward slowed by the parameter all-gather");
+            matmul_s += slowed;
+            t0 = sg::Engine::get_clock();
+          }
+          gatherer->join();
+          gatherer = nullptr;
+          rec.add(t0, kCommDp, "parameter all-gather (overlapped) tail");
+        }
         if (!last_virtual) {
           int to = st == pp - 1 ? layout.with(rank, 3, 0) : layout.with(rank, 3, st + 1);
           send('f', to, slot.microbatch, st == pp - 1 ? slot.chunk + 1 : slot.chunk);
@@ -582,10 +625,9 @@ struct Sim {
     t0 = sg::Engine::get_clock();
     sg::this_actor::execute(op_time(stage.optimizer, kc) * speed);
     rec.add(t0, kOptimizer, "optimizer");
-    // ZeRO's parameter all-gather: with overlap only its first bucket is
-    // exposed (the rest runs under the next step's forward).
-    for (const Buckets& b : stage.dp_after)
-      for (int k = 0; k < (s.training.overlap.dp_comm ? 1 : b.count); ++k) collective(me, b.bucket, rec);
+    if (!gather_overlap)
+      for (const Buckets& b : stage.dp_after)
+        for (int k = 0; k < b.count; ++k) collective(me, b.bucket, rec);
     me.matmul_s = matmul_s;
     me.finish_s = sg::Engine::get_clock();
   }

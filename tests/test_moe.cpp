@@ -166,7 +166,17 @@ training: {global_batch: 1024, micro_batch: 1, parallelism: {tp: 1, pp: 1}, reco
   MESSAGE("ZeRO-3 exposed data-parallel time " << dp << " s, by hand " << by_hand << " s; ZeRO-1 "
                                               << z1.step.comm_s[static_cast<int>(CommKind::dp)] << " s");
   CHECK(dp == Approx(by_hand).epsilon(0.10));
-  CHECK(dp > 20 * z1.step.comm_s[static_cast<int>(CommKind::dp)]);
+  // ZeRO-1 moves the whole model (8.03B bf16 parameters) once each way: the
+  // reduce-scatter hides under the last micro-batch's backward and the
+  // parameter all-gather under the next step's first forward; what outlasts
+  // them is exposed, and the compute they overlap slows by the profile's
+  // overlap_slowdown (0.22).
+  const double t_model = 0.875 * 16.06e9 / (450e9 * 0.80) + 0.875 * 16.06e9 / 8 / (50e9 * 0.92);
+  const double f1 = z1.step.compute_s / m / 3, b1 = 2 * f1, slow = 0.22;
+  const double z1_by_hand = (t_model - b1) + slow * b1 + (t_model - f1) + slow * f1;
+  const double z1_dp = z1.step.comm_s[static_cast<int>(CommKind::dp)];
+  CHECK(z1_dp == Approx(z1_by_hand).epsilon(0.15));
+  CHECK(dp > 15 * z1_dp);
 
   // 8192-token sequences: a layer's compute (now ~11x, attention growing
   // with the square) covers the three collectives, and nothing is exposed.
