@@ -53,6 +53,7 @@
 #include "models/power.hpp"
 #include "core/output_file.hpp"
 #include "sim/engine.hpp"
+#include "topologies/topology.hpp"
 
 namespace danlu {
 
@@ -177,11 +178,7 @@ struct Sim {
     }
   }
 
-  int leaf_of(int rank) const {
-    int gpn = net.gpus_per_node;
-    if (net.topology == "rail-optimized") return (rank / net.gpus_per_leaf) * gpn + rank % gpn;
-    return rank / net.gpus_per_leaf;
-  }
+  int leaf_of(int rank) const { return net.scale_out->leaf_of(rank, net); }
   bool same_domain(int a, int b) const { return a / net.domain == b / net.domain; }
 
   void build_platform() {

@@ -10,7 +10,7 @@
 #include "core/reader.hpp"
 #include "models/hf_config.hpp"
 #include "sim/engine.hpp"
-#include "topologies/graph.hpp"
+#include "topologies/registry.hpp"
 
 namespace danlu {
 
@@ -284,7 +284,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     so.note_default("fabric", "the system's");
     s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
     std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
-    s.cluster.topology = so.choice("topology", topo_default, scale_out_builders());
+    s.cluster.topology = so.choice("topology", topo_default, scale_out_topology_names());
     s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne, 64.0);
     s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
     so.note_default("nics_per_gpu", "the system's");

@@ -8,6 +8,7 @@
 
 #include "sim/evaluate.hpp"
 #include "topologies/graph.hpp"
+#include "topologies/registry.hpp"
 #include "tests/util.hpp"
 
 using namespace danlu;
@@ -52,6 +53,25 @@ TEST_CASE("closed-form part counts match the built graph") {
     CHECK(f.switches == g.switches());
     CHECK(f.links == g.count(LinkKind::scale_out) + g.count(LinkKind::dcn));
   }
+}
+
+TEST_CASE("every registered topology: its closed-form counts match the graph it builds") {
+  // A new topology is held to this without a line here: whole and partial
+  // nodes, a NIC per GPU (rails) and one per two GPUs (shared NICs).
+  for (const std::string& topo : scale_out_topology_names())
+    for (const char* cl : {"system: dgx-h100, gpus: 1000", "system: dgx-h100, gpus: 64, scale_out: {nics_per_gpu: 0.5",
+                           "system: dgx-b200, gpus: 3000, scale_out: {oversubscription: 2"}) {
+      std::string cluster = std::string("{") + cl;
+      cluster += cluster.find("scale_out") == std::string::npos ? ", scale_out: {topology: " + topo + "}}"
+                                                                 : ", topology: " + topo + "}}";
+      CAPTURE(cluster);
+      ClusterSpec c = test::scenario("name: c\nmodel: {preset: llama3-8b}\ncluster: " + cluster + "\n").cluster;
+      ClusterGraph g = build_cluster(c);
+      FabricCounts f = fabric_counts(c);
+      CHECK(f.switches > 0);
+      CHECK(f.switches == g.switches());
+      CHECK(f.links == g.count(LinkKind::scale_out) + g.count(LinkKind::dcn));
+    }
 }
 
 TEST_CASE("reliability: Young/Daly interval and first-order goodput") {

@@ -41,10 +41,9 @@ struct ClusterGraph {
   int switches() const;  // every switching element of the scale-out fabric
 };
 
-// The builders YAML selects by name: the scale-up builder from the system's
-// kind, the scale-out one from cluster.scale_out.topology.
+// The scale-up domains from the system's kind, the scale-out fabric from the
+// topology cluster.scale_out.topology names (topologies/topology.hpp).
 ClusterGraph build_cluster(const ClusterSpec& c);
-std::vector<std::string> scale_out_builders();
 
 struct PathInfo {
   std::vector<VertexId> vertices;  // from source to destination

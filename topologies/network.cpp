@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "topologies/clos.hpp"
+#include "topologies/topology.hpp"
 
 
 namespace danlu {
@@ -41,22 +41,11 @@ Network make_network(const ClusterSpec& c) {
   n.up_step_s = sys.scale_up_latency_s + kStepOverheadUp_s;
   n.out_bytes_per_s = fab.port_bytes_per_s * c.nics_per_gpu;
   n.oversubscription = c.oversubscription;
-  n.topology = c.topology;
-
-  // The fabric build_cluster() builds: one Clos per rail over the nodes, or
-  // one over every NIC port.
-  const bool rails = c.topology == "rail-optimized";
-  const double nics_per_node = std::max(1.0, c.nics_per_gpu * sys.accelerators_per_node);
-  const double endpoints = rails ? static_cast<double>(c.nodes) : c.nodes * nics_per_node;
-  const ClosPlan plan = clos_plan(static_cast<int>(endpoints), fab.switch_radix, n.oversubscription);
-  // A rail leaf reaches `down` nodes (one GPU each per rail); a plain leaf
-  // reaches `down` NIC ports.
-  n.gpus_per_leaf = rails ? plan.down * sys.accelerators_per_node
-                          : std::max(1, static_cast<int>(plan.down / nics_per_node) * sys.accelerators_per_node);
-  n.tiers = c.topology == "dragonfly" ? 2 : std::max(1, plan.tiers);
-  // Worst path: up and down every tier (2 tiers: leaf, spine, leaf = 3 hops);
-  // a dragonfly's minimal route is local, global, local (3 hops as well).
-  const int hops = c.topology == "dragonfly" ? 3 : 2 * n.tiers - 1;
+  n.scale_out = &scale_out_topology(c.topology);
+  const ScaleOutShape shape = n.scale_out->shape(c);
+  n.gpus_per_leaf = shape.gpus_per_leaf;
+  n.tiers = shape.tiers;
+  const int hops = shape.worst_hops;
   n.out_step_s = 2 * fab.nic_latency_s + hops * fab.switch_latency_s + kStepOverheadOut_s;
   n.out_step_leaf_s = 2 * fab.nic_latency_s + fab.switch_latency_s + kStepOverheadOut_s;
   return n;

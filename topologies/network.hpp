@@ -18,6 +18,7 @@
 
 namespace danlu {
 
+class ScaleOutTopology;
 
 // Calibration constants of the network model, one value for every run.
 // NCCL's measured bus bandwidth reaches ~80% of NVLink's per-direction rate
@@ -46,7 +47,7 @@ struct Network {
   int gpus_per_leaf = 0;           // the span of ranks one leaf switch reaches (per rail)
   double oversubscription = 1;
   int tiers = 1;                   // switch tiers of the scale-out fabric
-  std::string topology;
+  const ScaleOutTopology* scale_out = nullptr;  // what the fabric's wiring means for leaves
 };
 
 Network make_network(const ClusterSpec& c);
