@@ -18,7 +18,7 @@ struct FacilitySpec {
 
 // Cooling types, in order of capacity, with their default PUE and rack limit.
 // PUE: industry average 1.55-1.59, new large sites <= 1.3, optimised liquid
-// ~1.1 (hardware-facts.md "Facility"). Rack limits: optimised air 20-40 kW,
+// ~1.1 (Uptime Institute surveys 2020-2023; indicative). Rack limits: optimised air 20-40 kW,
 // rear-door heat exchangers 40-60 kW; direct liquid ~140 kW (GB200/GB300
 // NVL72-class racks); immersion tanks ~200 kW.
 struct CoolingDefaults {

@@ -541,7 +541,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     rent.note_default("gpu_hour", fmt::format("catalog price of the accelerator: {}", kRentBasis));
     s.cost.rent_basis = rent.has("gpu_hour") ? "given in the scenario" : kRentBasis;
     // A 100% discount would make renting free: reserved capacity is discounted
-    // 30-50% (hardware-facts.md), 95% is already far out.
+    // 30-50% (GPU clouds' 1-3 year terms, 2025-26 price lists), 95% is
+    // already far out.
     s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::NonNegative, 0.95);
     rent.finish();
     Fields buy = c.sub("buy");

@@ -57,7 +57,7 @@ TEST_CASE("activation memory reproduces Korthikanti et al. 2022 for the k22 runs
   struct Run {
     int layers, hidden, heads, tp;
   };
-  // k22 runs of shared/reference/calibration-runs.yaml (seq 2048, micro-batch 1 or 4).
+  // The runs of Korthikanti et al. 2022, Table 3 (seq 2048, micro-batch 1 or 4).
   for (Run r : {Run{48, 6144, 64, 8}, Run{96, 12288, 96, 8}, Run{105, 20480, 128, 8}, Run{128, 25600, 160, 8}}) {
     ModelSpec m;
     m.layers = r.layers;
