@@ -10,6 +10,7 @@ namespace danlu {
 
 namespace {
 using Factory = std::function<std::unique_ptr<Engine>(const EngineOptions&)>;
+// One implementation per name of engine_names.cpp.
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> engines = {
       {"analytic", make_analytic_engine},
@@ -24,12 +25,6 @@ std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions
   if (it == registry().end())
     throw InputError("sim.engine", fmt::format("unknown engine \"{}\"{}", name, suggestion(name, engine_names())));
   return it->second(options);
-}
-
-std::vector<std::string> engine_names() {
-  std::vector<std::string> out;
-  for (const auto& kv : registry()) out.push_back(kv.first);
-  return out;
 }
 
 }  // namespace danlu

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/power.hpp"
+#include "sim/engine_names.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
 #include "topologies/network.hpp"
@@ -64,7 +65,6 @@ struct EngineOptions {
 };
 
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options = {});
-std::vector<std::string> engine_names();
 
 // The implementations (each in its own .cpp).
 std::unique_ptr<Engine> make_analytic_engine(const EngineOptions& options);

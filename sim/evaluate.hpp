@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "models/memory.hpp"
-#include "topologies/graph.hpp"
 #include "sim/engine.hpp"
+#include "topologies/fabric_counts.hpp"
 
 namespace danlu {
 

@@ -9,7 +9,7 @@
 
 #include "core/reader.hpp"
 #include "models/hf_config.hpp"
-#include "sim/engine.hpp"
+#include "sim/engine_names.hpp"
 #include "topologies/registry.hpp"
 
 namespace danlu {

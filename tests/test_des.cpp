@@ -43,6 +43,15 @@ void des_matches_analytic(int part, int parts) {
 }
 }  // namespace
 
+TEST_CASE("every engine name the loader accepts has an implementation, and only those") {
+  for (const std::string& name : engine_names()) {
+    CAPTURE(name);
+    CHECK(make_engine(name) != nullptr);
+  }
+  CHECK(engine_names() == std::vector<std::string>{"analytic", "des"});
+  CHECK_THROWS_AS(make_engine("anlytic"), InputError);
+}
+
 TEST_CASE("DES and analytic agree within 5% on every calibration run, part 1 of 4") { des_matches_analytic(0, 4); }
 TEST_CASE("DES and analytic agree within 5% on every calibration run, part 2 of 4") { des_matches_analytic(1, 4); }
 TEST_CASE("DES and analytic agree within 5% on every calibration run, part 3 of 4") { des_matches_analytic(2, 4); }

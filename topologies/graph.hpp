@@ -12,6 +12,7 @@
 #include <boost/graph/adjacency_list.hpp>
 
 #include "models/hardware.hpp"
+#include "topologies/fabric_counts.hpp"
 
 namespace danlu {
 
@@ -62,16 +63,5 @@ int max_link_sharing(const ClusterGraph& cg, const std::vector<std::pair<int, in
 
 // Maximum flow from the first half of the ranks to the second (one direction).
 double bisection_bytes_per_s(const ClusterGraph& cg);
-
-// The scale-out parts build_cluster() would create, counted in closed form
-// (the power and cost models need them per evaluation; building a 16K-GPU
-// graph each time would cost milliseconds). Tests hold it to the graph.
-struct FabricCounts {
-  int switches = 0;         // leaf + spine + core
-  int links = 0;            // scale-out and DCN links
-  int transceivers = 0;     // optical modules: two per link
-  int nic_ports = 0;        // endpoints on the fabric
-};
-FabricCounts fabric_counts(const ClusterSpec& c);
 
 }  // namespace danlu

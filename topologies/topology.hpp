@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/hardware.hpp"
+#include "topologies/fabric_counts.hpp"
 #include "topologies/registry.hpp"
 
 namespace danlu {
@@ -16,7 +17,6 @@ namespace danlu {
 struct Network;
 struct FabricBuilder;
 struct FabricPorts;
-struct FabricCounts;
 enum class LinkKind;
 
 // The scale-out ports counted, as FabricPorts holds them.
