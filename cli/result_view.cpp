@@ -62,8 +62,11 @@ Json result_json(const Scenario& s, const Result& r) {
                {"bubble_s", st.bubble_s},
                {"optimizer_s", st.optimizer_s},
                {"comm",
-                {{"tp_s", st.comm_s[0]}, {"pp_s", st.comm_s[3]}, {"dp_s", st.comm_s[4]}, {"cp_s", st.comm_s[1]},
-                 {"ep_s", st.comm_s[2]}}},
+                {{"tp_s", st.comm_s[CommKind::tp]},
+                 {"pp_s", st.comm_s[CommKind::pp]},
+                 {"dp_s", st.comm_s[CommKind::dp]},
+                 {"cp_s", st.comm_s[CommKind::cp]},
+                 {"ep_s", st.comm_s[CommKind::ep]}}},
                {"tokens_per_s", r.tokens_per_s},
                {"model_flops_per_token", r.model_flops_per_token},
                {"tflops_per_gpu", r.tflops_per_gpu},
@@ -168,9 +171,8 @@ std::string result_text(const Scenario& s, const Result& r) {
                      st.compute_s, pct(st.compute_s), st.exposed_comm_s, pct(st.exposed_comm_s), st.bubble_s,
                      pct(st.bubble_s), st.optimizer_s);
   std::string comm;
-  const char* kinds[5] = {"tp", "cp", "ep", "pp", "dp"};
-  for (int k = 0; k < 5; ++k)
-    if (st.comm_s[k] > 0) comm += fmt::format("{}{} {:.3f} s", comm.empty() ? "" : ", ", kinds[k], st.comm_s[k]);
+  for (CommKind k : kCommKinds)
+    if (st.comm_s[k] > 0) comm += fmt::format("{}{} {:.3f} s", comm.empty() ? "" : ", ", to_string(k), st.comm_s[k]);
   if (!comm.empty()) out += fmt::format("          exposed comm by kind: {}\n", comm);
   out += fmt::format("rate      {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
                      format_quantity(r.tokens_per_s, Quantity::Count), r.tflops_per_gpu, 100 * r.mfu, 100 * r.hfu);

@@ -81,9 +81,10 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   }
 
   // FFN inside the TP region: GeLU stores its input and output (2x 2sbf);
-  // SwiGLU stores gate and up outputs (2x 2sbf) and their product, the FC2
-  // GEMM's input (2sbf, or its quantised copy).
-  auto ffn = [&](double f) { return ((m.activation == Activation::swiglu ? 4.0 : 2.0) + gemm_in) * sb * f / tp; };
+  // The activation function keeps fc1's outputs (gate and up with SwiGLU,
+  // 2 bytes each), and fc2 its input (2 bytes, or its quantised copy).
+  const double fc1_out = 2.0 * ffn_input_matrices(m);
+  auto ffn = [&](double f) { return (fc1_out + gemm_in) * sb * f / tp; };
   double mlp;
   if (m.is_moe_layer(layer)) {
     // The routed copies this GPU's experts process: its tokens' top_k
@@ -93,7 +94,7 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
     const double etp = t.par.etp;
     const double rows = sb / rep * m.moe->top_k * m.moe->expert_load() * etp;
-    const double per_row = gemm_in * h + ((m.activation == Activation::swiglu ? 4.0 : 2.0) + gemm_in) * fe / etp;
+    const double per_row = gemm_in * h + (fc1_out + gemm_in) * fe / etp;
     mlp = rows * per_row + m.moe->shared_experts * ffn(fe);
   } else {
     mlp = ffn(static_cast<double>(m.ffn_hidden));

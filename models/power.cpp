@@ -26,19 +26,30 @@ std::string cooling_needed(double rack_w) {
   return "beyond immersion";
 }
 
+double gpu_state_w(const Accelerator& a, GpuState s) {
+  double fraction = kIdlePowerFraction;
+  switch (s) {
+    case GpuState::matmul: fraction = kMatmulPowerFraction; break;
+    case GpuState::memory: fraction = kMemoryPowerFraction; break;
+    case GpuState::comm: fraction = kCommPowerFraction; break;
+    case GpuState::idle: fraction = kIdlePowerFraction; break;
+  }
+  return a.idle_w + fraction * (a.max_w - a.idle_w);
+}
+
 PowerResult power(const PowerInputs& in) {
   const ClusterSpec& c = *in.cluster;
   const Accelerator& a = c.accelerator;
   const System& sys = c.system;
   PowerResult r;
-  auto at = [&](double fraction) { return a.idle_w + fraction * (a.max_w - a.idle_w); };
+  auto at = [&](GpuState s) { return gpu_state_w(a, s); };
   const StepActivity& act = in.activity;
   const double t = std::max(act.total(), 1e-12);
-  r.gpu_w = (act.matmul_s * at(kMatmulPowerFraction) + act.memory_s * at(kMemoryPowerFraction) +
-             act.comm_s * at(kCommPowerFraction) + act.idle_s * at(kIdlePowerFraction)) /
+  r.gpu_w = (act.matmul_s * at(GpuState::matmul) + act.memory_s * at(GpuState::memory) +
+             act.comm_s * at(GpuState::comm) + act.idle_s * at(GpuState::idle)) /
             t;
-  r.gpu_peak_w = at(kMatmulPowerFraction);
-  r.gpu_trough_w = at(kCommPowerFraction);
+  r.gpu_peak_w = at(GpuState::matmul);
+  r.gpu_trough_w = at(GpuState::comm);
   // The catalog's node maximum includes its accelerators at full power.
   const double host_max = std::max(0.0, sys.node_max_w - sys.accelerators_per_node * a.max_w);
   r.host_w = kHostLoadFraction * host_max;

@@ -39,6 +39,9 @@ inline constexpr double kMatmulPowerFraction = 1.0;
 inline constexpr double kMemoryPowerFraction = 0.6;
 inline constexpr double kCommPowerFraction = 0.3;
 inline constexpr double kIdlePowerFraction = 0.1;
+enum class GpuState { matmul, memory, comm, idle };
+// Watts of one GPU in that state; both engines' power comes from this.
+double gpu_state_w(const Accelerator& a, GpuState s);
 // Hosts (CPUs, memory, fans, NICs, NVSwitches: node max minus its GPUs) draw
 // about 65% of their maximum in training (DGX H100 nodes measure ~8 kW of
 // 10.2 kW with GPUs near 700 W).

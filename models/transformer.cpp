@@ -4,10 +4,7 @@ namespace danlu {
 
 std::string_view to_string(Activation a) { return a == Activation::swiglu ? "swiglu" : "gelu"; }
 
-namespace {
-// Matrices in one FFN: gate, up and down for SwiGLU; up and down for GeLU.
 double ffn_matrices(const ModelSpec& m) { return m.activation == Activation::swiglu ? 3.0 : 2.0; }
-}  // namespace
 
 ParamCounts count_params(const ModelSpec& m) {
   ParamCounts p;

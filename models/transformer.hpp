@@ -81,6 +81,11 @@ struct ModelSpec {
   int moe_layers() const { return moe ? layers - moe->dense_layers : 0; }
 };
 
+// Weight matrices of one FFN: gate, up and down with SwiGLU; up and down
+// with GELU. All but the down projection read the FFN's input (fc1).
+double ffn_matrices(const ModelSpec& m);
+inline double ffn_input_matrices(const ModelSpec& m) { return ffn_matrices(m) - 1.0; }
+
 // Parameter counts, in parameters. Biases are left out (modern LLMs have none;
 // for GPT-3 they are <0.01% of the total).
 struct ParamCounts {

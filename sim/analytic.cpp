@@ -23,22 +23,14 @@ struct PassCost {
   double total = 0;       // wall time of the pass
   double compute = 0;     // compute ops
   double matmul = 0;      // of which on the matrix units
-  double exposed[5] = {0, 0, 0, 0, 0};  // exposed communication by kind
+  PerKind<double> exposed;  // exposed communication by kind
 
   void add(const PassCost& o, double times) {
     total += o.total * times;
     compute += o.compute * times;
     matmul += o.matmul * times;
-    for (int k = 0; k < 5; ++k) exposed[k] += o.exposed[k] * times;
+    for (CommKind k : kCommKinds) exposed[k] += o.exposed[k] * times;
   }
-};
-
-// Rank distance between group neighbours, by CommKind (tp, cp, ep, pp, dp);
-// expert groups fold over the attention ranks (Parallelism::expert_group).
-struct Strides {
-  int of[5];
-  explicit Strides(const Parallelism& p)
-      : of{p.stride("tp"), p.stride("cp"), p.expert_stride(), p.stride("pp"), p.stride("dp")} {}
 };
 
 class AnalyticEngine final : public Engine {
@@ -54,19 +46,20 @@ class AnalyticEngine final : public Engine {
     // The algorithm chosen per (kind, operation), named once at the end; and
     // the last costed op per (kind, operation), since a stage's gradient
     // buckets (and a layer's repeated collectives) are identical.
-    const Strides strides(par);
-    const char* chosen[5][5] = {};
+    const PerKind<int> strides = comm_strides(par);
+    PerKind<std::array<const char*, kCollectives>> chosen{};
     struct Last {
       CommOp op;
       double time_s = -1;
-    } last[5][5];
+    };
+    PerKind<std::array<Last, kCollectives>> last;
     auto comm_time = [&](const CommOp& op) {
-      Last& l = last[static_cast<int>(op.kind)][static_cast<int>(op.op)];
+      Last& l = last[op.kind][static_cast<size_t>(op.op)];
       if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride &&
           l.op.fanout == op.fanout && l.op.hierarchical == op.hierarchical)
         return l.time_s;
-      CollectiveCost c = collective_cost(net, op, op.stride ? op.stride : strides.of[static_cast<int>(op.kind)]);
-      chosen[static_cast<int>(op.kind)][static_cast<int>(op.op)] = c.algorithm;
+      CollectiveCost c = collective_cost(net, op, op.stride ? op.stride : strides[op.kind]);
+      chosen[op.kind][static_cast<size_t>(op.op)] = c.algorithm;
       l = {op, c.time_s};
       return c.time_s;
     };
@@ -76,14 +69,14 @@ class AnalyticEngine final : public Engine {
     // hide under, and what compute cannot hide is exposed.
     auto cost = [&](const std::vector<WorkItem>& items) {
       PassCost pc;
-      double hideable[5] = {0, 0, 0, 0, 0};
+      PerKind<double> hideable;
       // Between host syncs the host launches ahead of the GPU; a segment
       // takes its kernels' GPU time or its launches', whichever is longer.
       double seg_gpu = 0, seg_host = 0, copies = 0;
       for (const WorkItem& w : items) {
         if (w.is_comm) {
           double t = comm_time(w.comm);
-          (w.comm.overlappable ? hideable : pc.exposed)[static_cast<int>(w.comm.kind)] += t;
+          (w.comm.overlappable ? hideable : pc.exposed)[w.comm.kind] += t;
         } else if (w.compute.kind == OpKind::host_transfer) {
           copies += op_time(w.compute, kc);
         } else if (w.compute.kind == OpKind::host_sync) {
@@ -106,7 +99,7 @@ class AnalyticEngine final : public Engine {
       pc.compute += slowdown * std::min(hidden_total, compute);
       if (hidden_total > compute) {
         double spill = (hidden_total - compute) / hidden_total;
-        for (int k = 0; k < 5; ++k) pc.exposed[k] += hideable[k] * spill;
+        for (CommKind k : kCommKinds) pc.exposed[k] += hideable[k] * spill;
       }
       pc.total = pc.compute;
       for (double e : pc.exposed) pc.total += e;
@@ -211,16 +204,16 @@ class AnalyticEngine final : public Engine {
     r.time_s = t_end;
     r.compute_s = m * ps.compute;
     r.optimizer_s = opt;
-    for (int k = 0; k < 5; ++k) r.comm_s[k] = m * ps.exposed[k];
-    r.comm_s[static_cast<int>(CommKind::pp)] += pp_exposed;
-    r.comm_s[static_cast<int>(CommKind::dp)] += dp_exposed;
+    for (CommKind k : kCommKinds) r.comm_s[k] = m * ps.exposed[k];
+    r.comm_s[CommKind::pp] += pp_exposed;
+    r.comm_s[CommKind::dp] += dp_exposed;
     for (double c : r.comm_s) r.exposed_comm_s += c;
     r.bubble_s = std::max(0.0, r.time_s - r.compute_s - r.exposed_comm_s - r.optimizer_s);
 
-    for (int k = 0; k < 5; ++k)
-      for (int o = 0; o < 5; ++o)
+    for (CommKind k : kCommKinds)
+      for (size_t o = 0; o < kCollectives; ++o)
         if (chosen[k][o])
-          r.algorithms.push_back(std::string(to_string(static_cast<CommKind>(k))) + " " +
+          r.algorithms.push_back(std::string(to_string(k)) + " " +
                                  std::string(to_string(static_cast<Collective>(o))) + ": " + chosen[k][o]);
 
     r.activity.matmul_s = m * ps.matmul;

@@ -113,7 +113,7 @@ struct Sim {
   const KernelContext kc;
   const double speed;  // FLOP/s of every GPU host
   const Layout layout;
-  std::array<int, 5> kind_stride{};
+  PerKind<int> kind_stride;
   std::vector<int> ranks;  // simulated ranks; ranks[i] is the rank of actor i
 
   // platform
@@ -165,7 +165,7 @@ struct Sim {
         speed(host_speed(acc, sc.training.precision)),
         layout(sc.training.par) {
     const Parallelism& p = s.training.par;
-    kind_stride = {p.stride("tp"), p.stride("cp"), p.expert_stride(), p.stride("pp"), p.stride("dp")};
+    kind_stride = comm_strides(p);
     if (full) {
       for (int r = 0; r < s.cluster.gpus; ++r) ranks.push_back(r);
     } else {
@@ -478,7 +478,7 @@ struct Sim {
       }
     }
     auto plan = [this](const CommOp& op) {
-      plans.try_emplace(&op, collective_plan(net, op, op.stride ? op.stride : kind_stride[static_cast<size_t>(op.kind)]));
+      plans.try_emplace(&op, collective_plan(net, op, op.stride ? op.stride : kind_stride[op.kind]));
     };
     for (const StageSchedule& st : sched.stages) {
       for (const ChunkWork& c : st.chunks)
@@ -651,7 +651,7 @@ struct Sim {
     for (const Interval& iv : last->timeline) by_cat[iv.cat] += iv.end - iv.start;
     out.compute_s = by_cat[kMatmul] + by_cat[kMemory];
     out.optimizer_s = by_cat[kOptimizer];
-    for (int k = 0; k < 5; ++k) out.comm_s[k] = by_cat[kCommTp + k];
+    for (CommKind k : kCommKinds) out.comm_s[k] = by_cat[comm_category(k)];
     for (double c : out.comm_s) out.exposed_comm_s += c;
     out.bubble_s = std::max(0.0, out.time_s - out.compute_s - out.exposed_comm_s - out.optimizer_s);
     out.activity.matmul_s = last->matmul_s;
@@ -671,17 +671,17 @@ struct Sim {
   std::vector<double> power_profile(double step_s) const {
     constexpr int kSlices = 100;
     std::vector<double> w(kSlices, 0.0);
-    auto at = [&](double f) { return acc.idle_w + f * (acc.max_w - acc.idle_w); };
+    auto at = [&](GpuState g) { return gpu_state_w(acc, g); };
     const double dt = step_s / kSlices;
     for (const RankState& r : rank_state) {
       const std::vector<Interval>& ivs = r.timeline;
       std::vector<double> busy(kSlices, 0.0);  // seconds at each slice, by draw
       std::vector<double> covered(kSlices, 0.0);
       for (const Interval& iv : ivs) {
-        double f = iv.cat == kMatmul ? kMatmulPowerFraction
-                   : (iv.cat == kMemory || iv.cat == kOptimizer) ? kMemoryPowerFraction
-                   : iv.cat == kIdle ? kIdlePowerFraction
-                                     : kCommPowerFraction;
+        GpuState f = iv.cat == kMatmul                             ? GpuState::matmul
+                     : (iv.cat == kMemory || iv.cat == kOptimizer) ? GpuState::memory
+                     : iv.cat == kIdle                              ? GpuState::idle
+                                                                    : GpuState::comm;
         for (int k = std::max(0, static_cast<int>(iv.start / dt)); k < kSlices && k * dt < iv.end; ++k) {
           double overlap = std::min(iv.end, (k + 1) * dt) - std::max(iv.start, k * dt);
           if (overlap <= 0) continue;
@@ -692,7 +692,7 @@ struct Sim {
       for (int k = 0; k < kSlices; ++k) {
         // time no interval covers is waiting
         double rest = std::max(0.0, dt - covered[static_cast<size_t>(k)]);
-        w[static_cast<size_t>(k)] += (busy[static_cast<size_t>(k)] + rest * at(kIdlePowerFraction)) / dt;
+        w[static_cast<size_t>(k)] += (busy[static_cast<size_t>(k)] + rest * at(GpuState::idle)) / dt;
       }
     }
     for (double& x : w) x /= std::max<size_t>(1, rank_state.size());
@@ -766,7 +766,7 @@ struct Sim {
 Json to_json(const StepResult& r) {
   return {{"time_s", r.time_s}, {"compute_s", r.compute_s}, {"exposed_comm_s", r.exposed_comm_s},
           {"bubble_s", r.bubble_s}, {"optimizer_s", r.optimizer_s},
-          {"comm_s", std::vector<double>(std::begin(r.comm_s), std::end(r.comm_s))},
+          {"comm_s", std::vector<double>(r.comm_s.begin(), r.comm_s.end())},
           {"algorithms", r.algorithms},
           {"activity", {r.activity.matmul_s, r.activity.memory_s, r.activity.comm_s, r.activity.idle_s}},
           {"profile", r.gpu_power_profile_w}};
@@ -779,7 +779,7 @@ StepResult from_json(const Json& j) {
   r.exposed_comm_s = j["exposed_comm_s"];
   r.bubble_s = j["bubble_s"];
   r.optimizer_s = j["optimizer_s"];
-  for (int k = 0; k < 5; ++k) r.comm_s[k] = j["comm_s"][static_cast<size_t>(k)];
+  for (CommKind k : kCommKinds) r.comm_s[k] = j["comm_s"][static_cast<size_t>(k)];
   r.algorithms = j["algorithms"].get<std::vector<std::string>>();
   r.activity.matmul_s = j["activity"][0];
   r.activity.memory_s = j["activity"][1];

@@ -28,7 +28,7 @@ struct StepResult {
   double exposed_comm_s = 0;  // communication not hidden under compute
   double bubble_s = 0;        // pipeline fill and drain (and stragglers)
   double optimizer_s = 0;
-  double comm_s[5] = {0, 0, 0, 0, 0};  // exposed, by CommKind (tp, cp, ep, pp, dp)
+  PerKind<double> comm_s;     // exposed, by kind
   std::vector<std::string> algorithms;  // "tp all-gather: ring", ...
   StepActivity activity;  // how one GPU spends the step, for the power model
   // DES only: average power per GPU in equal slices of the step (empty from

@@ -9,6 +9,16 @@
 
 namespace danlu {
 
+PerKind<int> comm_strides(const Parallelism& p) {
+  PerKind<int> s;
+  s[CommKind::tp] = p.stride("tp");
+  s[CommKind::cp] = p.stride("cp");
+  s[CommKind::ep] = p.expert_stride();
+  s[CommKind::pp] = p.stride("pp");
+  s[CommKind::dp] = p.stride("dp");
+  return s;
+}
+
 std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int m, int stage) {
   std::vector<Slot> out;
   if (sched == PipelineSchedule::gpipe) {
@@ -169,7 +179,6 @@ struct Builder {
 
   double kv_width_per_gpu() const { return m.head_dim * std::max(1.0, m.kv_heads / tp); }
   double q_width_per_gpu() const { return static_cast<double>(m.heads) * m.head_dim / tp; }
-  double ffn_inputs() const { return m.activation == Activation::swiglu ? 2.0 : 1.0; }  // gate and up, or up
 
   // A GEMM op; a low-precision one also quantises the tensor it reads
   // (`quantised` elements) for this product and the weight gradient's.
@@ -237,7 +246,7 @@ struct Builder {
   // Dense FFN, or shared experts (`width` = their summed FFN width), split
   // over tensor parallelism.
   Linear fc1(double width, double count, double rows) const {
-    return {"mlp fc1", "mlp fc1 dgrad", "mlp fc1 wgrad", rows, ffn_inputs() * width / tp, h, count};
+    return {"mlp fc1", "mlp fc1 dgrad", "mlp fc1 wgrad", rows, ffn_input_matrices(m) * width / tp, h, count};
   }
   Linear fc2(double width, double count, double rows) const {
     return {"mlp fc2", "mlp fc2 dgrad", "mlp fc2 wgrad", rows, h, width / tp, count};
@@ -329,7 +338,7 @@ struct Builder {
   double expert_rows() const { return routed_copies() * etp() * ep / m.moe->experts; }
   Linear expert_fc1() const {
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
-    return {"expert fc1", "expert fc1 dgrad", "expert fc1 wgrad", expert_rows(), ffn_inputs() * fe / etp(), h,
+    return {"expert fc1", "expert fc1 dgrad", "expert fc1 wgrad", expert_rows(), ffn_input_matrices(m) * fe / etp(), h,
             local_experts(), true, true};
   }
   Linear expert_fc2() const {

@@ -117,5 +117,8 @@ double stage_flops(const StageSchedule& st);
 // The pipeline order alone (exposed for tests and both engines).
 std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int microbatches, int stage);
 
+// Rank distance between the neighbours of each kind's group; expert groups
+// fold over the attention ranks (Parallelism::expert_group).
+PerKind<int> comm_strides(const Parallelism& p);
 
 }  // namespace danlu

@@ -176,10 +176,10 @@ TEST_CASE("claim: 400 to 800 Gb/s scale-out speeds up a communication-heavy layo
   Result b = run("scenarios/talk/fsdp-800g.yaml");
   double gain = a.step.time_s / b.step.time_s;
   MESSAGE("fully sharded, one GPU per node per group: 800G is " << gain << "x faster; data-parallel comm "
-                                                               << a.step.comm_s[4] << " s -> " << b.step.comm_s[4] << " s");
+                                                               << a.step.comm_s[CommKind::dp] << " s -> " << b.step.comm_s[CommKind::dp] << " s");
   CHECK(gain > 1.15);
   CHECK(gain < 2.0);  // compute and NVLink traffic do not change
-  CHECK(b.step.comm_s[4] < 0.65 * a.step.comm_s[4]);
+  CHECK(b.step.comm_s[CommKind::dp] < 0.65 * a.step.comm_s[CommKind::dp]);
   // With 8-GPU hierarchical reductions only 1/8 of the bytes leave the node:
   // the same model with plain data parallelism gains little.
   Result c = run("scenarios/talk/fsdp-400g.yaml", {"training.parallelism={tp: 1, dp: 1024}", "training.global_batch=1024"});

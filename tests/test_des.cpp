@@ -93,7 +93,7 @@ TEST_CASE("full fidelity where rings are uneven or experts trade tokens: folded 
     Result full = evaluate(test::scenario(yaml, {"sim.fidelity=full"}), "des");
     CAPTURE(yaml);
     CHECK(full.step.time_s == Approx(folded.step.time_s).epsilon(0.03));
-    for (int k = 0; k < 5; ++k) CHECK(full.step.comm_s[k] == Approx(folded.step.comm_s[k]).epsilon(0.05).scale(1e-3));
+    for (CommKind k : kCommKinds) CHECK(full.step.comm_s[k] == Approx(folded.step.comm_s[k]).epsilon(0.05).scale(1e-3));
   }
 }
 
@@ -140,7 +140,7 @@ TEST_CASE("two data-parallel groups across a 2:1 oversubscribed uplink: slower b
     s.cluster.system.scale_up_domain = 2;
     s.cluster.fabric.switch_radix = 4;
     Result r = evaluate(s, "des");
-    return std::make_pair(r.step.time_s, r.step.comm_s[static_cast<int>(CommKind::dp)]);
+    return std::make_pair(r.step.time_s, r.step.comm_s[CommKind::dp]);
   };
   auto [t1, dp1] = step(1);
   auto [t2, dp2] = step(2);

@@ -128,7 +128,7 @@ TEST_CASE("a DeepSeek-V3-class MoE in FP8 on four systems: where the all-to-all 
                     "analytic");
   };
   Result gb200 = run("gb200-nvl72"), tpu = run("tpu-v7"), mi355x = run("mi355x"), gaudi3 = run("gaudi3");
-  const auto ep = [](const Result& r) { return r.step.comm_s[static_cast<int>(CommKind::ep)]; };
+  const auto ep = [](const Result& r) { return r.step.comm_s[CommKind::ep]; };
   // Inside a 72-GPU NVLink domain or a 3D torus the expert traffic mostly
   // hides; over 8-GPU domains 7/8 of it crosses 400G RoCE and dominates.
   CHECK(ep(gb200) < 0.15 * gb200.step.time_s);
@@ -162,9 +162,9 @@ training: {global_batch: 1024, micro_batch: 1, parallelism: {tp: 1, pp: 1}, reco
   // for the second gather and the reduce-scatter.
   const double c = z1.step.compute_s / (m * layers);
   const double by_hand = m * layers * ((t_ag - c / 3) + (2 * t_ag - 2 * c / 3));
-  const double dp = z3.step.comm_s[static_cast<int>(CommKind::dp)];
+  const double dp = z3.step.comm_s[CommKind::dp];
   MESSAGE("ZeRO-3 exposed data-parallel time " << dp << " s, by hand " << by_hand << " s; ZeRO-1 "
-                                              << z1.step.comm_s[static_cast<int>(CommKind::dp)] << " s");
+                                              << z1.step.comm_s[CommKind::dp] << " s");
   CHECK(dp == Approx(by_hand).epsilon(0.10));
   // ZeRO-1 moves the whole model (8.03B bf16 parameters) once each way: the
   // reduce-scatter hides under the last micro-batch's backward and the
@@ -174,7 +174,7 @@ training: {global_batch: 1024, micro_batch: 1, parallelism: {tp: 1, pp: 1}, reco
   const double t_model = 0.875 * 16.06e9 / (450e9 * 0.80) + 0.875 * 16.06e9 / 8 / (50e9 * 0.92);
   const double f1 = z1.step.compute_s / m / 3, b1 = 2 * f1, slow = 0.22;
   const double z1_by_hand = (t_model - b1) + slow * b1 + (t_model - f1) + slow * f1;
-  const double z1_dp = z1.step.comm_s[static_cast<int>(CommKind::dp)];
+  const double z1_dp = z1.step.comm_s[CommKind::dp];
   CHECK(z1_dp == Approx(z1_by_hand).epsilon(0.15));
   CHECK(dp > 15 * z1_dp);
 
@@ -185,7 +185,7 @@ training: {global_batch: 1024, micro_batch: 1, parallelism: {tp: 1, pp: 1}, reco
                           "analytic");
   const double c_long = long1.step.compute_s / (4 * layers);
   CHECK(2 * t_ag < 2 * c_long / 3);  // by hand: the backward covers gather + reduce-scatter
-  CHECK(long3.step.comm_s[static_cast<int>(CommKind::dp)] < 0.01 * long3.step.time_s);
+  CHECK(long3.step.comm_s[CommKind::dp] < 0.01 * long3.step.time_s);
   // It still costs: the collectives' kernels slow the compute they hide under.
   CHECK(long3.step.time_s > long1.step.time_s);
   CHECK(long3.step.time_s < 1.15 * long1.step.time_s);

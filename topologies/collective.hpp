@@ -2,12 +2,29 @@
 // serves, which operation, how many bytes over how many ranks.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string_view>
 
 namespace danlu {
 
 enum class CommKind { tp, cp, ep, pp, dp };
+inline constexpr std::array<CommKind, 5> kCommKinds = {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::pp,
+                                                      CommKind::dp};
 enum class Collective { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
+inline constexpr size_t kCollectives = 5;
+
+// One value per communication kind, indexed by the kind.
+template <class T>
+struct PerKind {
+  std::array<T, kCommKinds.size()> values{};
+  T& operator[](CommKind k) { return values[static_cast<size_t>(k)]; }
+  const T& operator[](CommKind k) const { return values[static_cast<size_t>(k)]; }
+  auto begin() { return values.begin(); }
+  auto end() { return values.end(); }
+  auto begin() const { return values.begin(); }
+  auto end() const { return values.end(); }
+};
 
 std::string_view to_string(CommKind k);
 std::string_view to_string(Collective c);
