@@ -156,7 +156,7 @@ std::string result_text(const Scenario& s, const Result& r) {
                      s.cluster.gpus, s.cluster.accelerator.name, s.cluster.racks, s.cluster.system.name,
                      s.cluster.topology, s.cluster.fabric.name, format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
                      p.tp, p.pp, p.dp, p.cp, p.ep, p.vpp > 1 ? fmt::format(" vpp {}", p.vpp) : "",
-                     to_string(s.training.precision), to_string(s.training.schedule), to_string(s.training.recompute));
+                     to_string(s.training.precision), s.training.schedule->name(), to_string(s.training.recompute));
   out += fmt::format("model     {:.1f}B params ({:.1f}B active), {} layers\n", r.params.total / 1e9,
                      r.params.active / 1e9, s.model.layers);
   out += fmt::format("memory    {} of {} GB per GPU ({}): weights {}, gradients {}, optimizer {}, activations {}, other {}\n",

@@ -9,15 +9,6 @@ namespace danlu {
 std::string_view to_string(Recompute r) {
   return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
 }
-std::string_view to_string(PipelineSchedule s) {
-  switch (s) {
-    case PipelineSchedule::gpipe: return "gpipe";
-    case PipelineSchedule::one_f_one_b: return "1f1b";
-    case PipelineSchedule::interleaved: return "interleaved";
-    case PipelineSchedule::zero_bubble: return "zero-bubble";
-  }
-  return "1f1b";
-}
 
 int Parallelism::stride(const std::string& dim) const {
   int stride = 1;
@@ -135,18 +126,7 @@ LayerMap layer_map(const TrainingSpec& t) {
 }
 
 double chunks_in_flight(const TrainingSpec& t, int stage) {
-  const double m = static_cast<double>(t.microbatches());
-  const int pp = t.par.pp, v = t.par.vpp;
-  switch (t.schedule) {
-    case PipelineSchedule::gpipe:
-      return m * v;
-    case PipelineSchedule::interleaved:
-      return std::min<double>(2.0 * (pp - stage - 1) + (v - 1.0) * pp + 1.0, m * v);
-    case PipelineSchedule::one_f_one_b:
-    case PipelineSchedule::zero_bubble:  // ZB-H1 keeps 1F1B's activation peak
-      break;
-  }
-  return std::min<double>(pp - stage, m);
+  return t.schedule->chunks_in_flight(t.par.pp, t.par.vpp, static_cast<double>(t.microbatches()), stage);
 }
 
 }  // namespace danlu

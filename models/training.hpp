@@ -10,11 +10,11 @@
 
 #include "core/names.hpp"
 #include "models/hardware.hpp"
+#include "models/pipeline.hpp"
 
 namespace danlu {
 
 enum class Recompute { none, selective, full };
-enum class PipelineSchedule { gpipe, one_f_one_b, interleaved, zero_bubble };
 
 // How an fp8 recipe scales its tensors (Transformer Engine's recipes):
 // tensorwise = one scale per tensor from its current amax (an extra read of
@@ -109,7 +109,7 @@ struct TrainingSpec {
   // matrix; without it the scores are written and read several times per pass
   // and kept for the backward unless recomputed (Megatron before 2023).
   bool flash_attention = true;
-  PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
+  const PipelineSchedule* schedule = &pipeline_schedule("1f1b");
   Overlap overlap;
   double tokens = 0;              // whole run
   std::string optimizer = "adam";
@@ -180,6 +180,5 @@ inline Recompute layer_recompute(const TrainingSpec& t, int index_in_chunk) {
 }
 
 std::string_view to_string(Recompute r);
-std::string_view to_string(PipelineSchedule s);
 
 }  // namespace danlu

@@ -146,20 +146,10 @@ class AnalyticEngine final : public Engine {
       if (per_stage[st].total > per_stage[slow].total) slow = st;
     const double t_max = per_stage[slow].total;
 
-    // Pipeline: the slowest stage works m microbatches; fill and drain add
-    // (p-1) stage-times (1F1B, GPipe), (p-1)/v (interleaved), or ZB-H1's
-    // (p-1)(F + B - W) once weight gradients fill the waits.
-    double fill;
-    switch (s.training.schedule) {
-      case PipelineSchedule::zero_bubble:
-        fill = (pp - 1) * std::max(0.0, mean([&](size_t i) { return f[i] + b[i] - w[i]; }));
-        break;
-      case PipelineSchedule::interleaved:
-        fill = (pp - 1) / v * mean([&](size_t i) { return per_stage[i].total; });
-        break;
-      default:
-        fill = (pp - 1) * mean([&](size_t i) { return per_stage[i].total; });
-    }
+    // Pipeline: the slowest stage works m microbatches; the schedule adds its
+    // fill and drain.
+    const double fill = s.training.schedule->fill_s(pp, par.vpp, mean([&](size_t i) { return per_stage[i].total; }),
+                                                    mean([&](size_t i) { return f[i] + b[i] - w[i]; }));
     const double t_pipe = m * t_max + fill;
 
     // Stage-to-stage sends: the fill and drain wait on 2(p-1) of them; in the

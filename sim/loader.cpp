@@ -442,25 +442,14 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                        "limits full recomputation; set recompute: full").as_constraint();
     s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1, 0));
     t.note_default("recompute_layers", "every layer (-1)");
-    std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b",
-                                 {"gpipe", "1f1b", "interleaved", "zero-bubble"});
+    std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b", pipeline_schedule_names());
     t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");
-    s.training.schedule = sched == "gpipe"         ? PipelineSchedule::gpipe
-                          : sched == "1f1b"        ? PipelineSchedule::one_f_one_b
-                          : sched == "interleaved" ? PipelineSchedule::interleaved
-                                                   : PipelineSchedule::zero_bubble;
-    if (p.vpp > 1 && s.training.schedule != PipelineSchedule::interleaved)
+    s.training.schedule = &pipeline_schedule(sched);
+    if (p.vpp > 1 && !s.training.schedule->runs_virtual_stages())
       throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
                        fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched)).as_constraint();
-    if (s.training.schedule == PipelineSchedule::interleaved) {
-      if (p.pp < 2)
-        throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
-                         "interleaved needs pp of 2 or more").as_constraint();
-      if (s.training.microbatches() % p.pp != 0)
-        throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
-                         fmt::format("interleaved needs microbatches ({}) divisible by pp ({})",
-                                     s.training.microbatches(), p.pp)).as_constraint();
-    }
+    if (std::string why = s.training.schedule->layout_problem(p.pp, s.training.microbatches()); !why.empty())
+      throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"), why).as_constraint();
     Fields ov = t.sub("overlap");
     s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
     s.training.overlap.tp_comm = ov.boolean("tp_comm", false);

@@ -19,55 +19,6 @@ PerKind<int> comm_strides(const Parallelism& p) {
   return s;
 }
 
-std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int m, int stage) {
-  std::vector<Slot> out;
-  if (sched == PipelineSchedule::gpipe) {
-    for (int i = 0; i < m; ++i) out.push_back({i, 0, Pass::F});
-    for (int i = m - 1; i >= 0; --i) out.push_back({i, 0, Pass::B});
-    return out;
-  }
-  if (sched == PipelineSchedule::interleaved) {
-    // Megatron's interleaved 1F1B: unit k of a pass maps to chunk (k/pp)%v
-    // (reversed for backward) and microbatch (k/(pp*v))*pp + k%pp.
-    const int total = m * vpp;
-    const int warmup = std::min(2 * (pp - stage - 1) + (vpp - 1) * pp, total);
-    auto unit = [&](int k, Pass pass) {
-      int chunk = (k / pp) % vpp;
-      if (pass == Pass::B) chunk = vpp - 1 - chunk;
-      return Slot{(k / (pp * vpp)) * pp + k % pp, chunk, pass};
-    };
-    for (int k = 0; k < warmup; ++k) out.push_back(unit(k, Pass::F));
-    for (int i = 0; i < total - warmup; ++i) {
-      out.push_back(unit(warmup + i, Pass::F));
-      out.push_back(unit(i, Pass::B));
-    }
-    for (int k = total - warmup; k < total; ++k) out.push_back(unit(k, Pass::B));
-    return out;
-  }
-  // 1F1B: pp - stage - 1 warm-up forwards, then one forward one backward, then
-  // the remaining backwards. Zero-bubble (ZB-H1) splits each backward into B
-  // (input gradients, on the critical path) and W (weight gradients), and
-  // defers W by the warm-up depth so the cool-down's waits are filled.
-  const int warmup = std::min(pp - stage - 1, m);
-  const bool zb = sched == PipelineSchedule::zero_bubble;
-  int next_w = 0;
-  auto backward = [&](int mb) {
-    out.push_back({mb, 0, Pass::B});
-    if (zb && mb - next_w >= warmup) out.push_back({next_w++, 0, Pass::W});
-  };
-  for (int i = 0; i < warmup; ++i) out.push_back({i, 0, Pass::F});
-  for (int i = 0; i < m - warmup; ++i) {
-    out.push_back({warmup + i, 0, Pass::F});
-    backward(i);
-  }
-  for (int i = m - warmup; i < m; ++i) {
-    out.push_back({i, 0, Pass::B});
-    if (zb && next_w < m) out.push_back({next_w++, 0, Pass::W});
-  }
-  while (zb && next_w < m) out.push_back({next_w++, 0, Pass::W});
-  return out;
-}
-
 void PassWork::append(const PassWork& o) {
   forward.insert(forward.end(), o.forward.begin(), o.forward.end());
   backward.insert(backward.end(), o.backward.begin(), o.backward.end());
@@ -147,7 +98,7 @@ struct Builder {
         ep(s.training.par.ep), seq(static_cast<double>(s.model.seq_len)),
         tokens(static_cast<double>(s.model.seq_len) / s.training.par.cp * s.training.micro_batch),
         h(static_cast<double>(s.model.hidden)), sp(s.training.sequence_parallel && s.training.par.tp > 1),
-        rep(sp ? tp : 1.0), zb(s.training.schedule == PipelineSchedule::zero_bubble),
+        rep(sp ? tp : 1.0), zb(s.training.schedule->splits_weight_grad()),
         lowp(bytes_per_element(s.training.precision) < 2.0), quant(quantize_cost(s.training)), recompute(rc),
         offload(off), windowed(window) {}
 
@@ -668,7 +619,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
       }
       stage.chunks.push_back(std::move(chunk));
     }
-    if (expand) stage.order = pipeline_order(t.schedule, p.pp, p.vpp, out.microbatches, st);
+    if (expand) stage.order = t.schedule->order(p.pp, p.vpp, out.microbatches, st);
     for (size_t v = 0; v < stage.variant_count.size(); ++v)
       per_microbatch_flops += stage.variant_count[v] * pass_flops(out.variants[v].work);
 

@@ -34,8 +34,6 @@
 
 namespace danlu {
 
-enum class Pass { F, B, W };
-
 struct WorkItem {
   bool is_comm = false;
   ComputeOp compute;
@@ -55,11 +53,6 @@ struct ChunkWork : PassWork {
   std::vector<int> layers;  // global layer indices
 };
 
-struct Slot {
-  int microbatch = 0;
-  int chunk = 0;
-  Pass pass = Pass::F;
-};
 
 // Equal gradient buckets, reduced one after another.
 struct Buckets {
@@ -113,9 +106,6 @@ StepSchedule build_schedule(const Scenario& s, bool expand = true);
 // FLOPs of all compute items of all slots of one stage (per GPU); needs an
 // expanded schedule.
 double stage_flops(const StageSchedule& st);
-
-// The pipeline order alone (exposed for tests and both engines).
-std::vector<Slot> pipeline_order(PipelineSchedule sched, int pp, int vpp, int microbatches, int stage);
 
 // Rank distance between the neighbours of each kind's group; expert groups
 // fold over the attention ranks (Parallelism::expert_group).

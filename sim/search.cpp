@@ -93,10 +93,9 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
                   t.recompute = rc;
                   t.zero = zero;
                   t.sequence_parallel = tp > 1;
-                  t.schedule = vpp > 1 ? PipelineSchedule::interleaved
-                                       : (base.training.schedule == PipelineSchedule::interleaved
-                                              ? PipelineSchedule::one_f_one_b
-                                              : base.training.schedule);
+                  t.schedule = vpp > 1 ? &pipeline_schedule("interleaved")
+                                       : (base.training.schedule->runs_virtual_stages() ? &pipeline_schedule("1f1b")
+                                                                                        : base.training.schedule);
                   t.stage_layers = default_stage_layers(m.layers, t);
                   if (!stages_fill_chunks(t)) continue;
                   ++st.generated;

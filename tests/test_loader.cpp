@@ -44,7 +44,7 @@ TEST_CASE("defaults are filled and explained") {
   CHECK(s.training.precision == Precision::bf16);
   CHECK(s.training.zero == 1);
   CHECK(s.training.sequence_parallel);
-  CHECK(s.training.schedule == PipelineSchedule::one_f_one_b);
+  CHECK(std::string(s.training.schedule->name()) == "1f1b");
   CHECK(s.training.microbatches() == 128);
   CHECK(s.cluster.nodes == 8);
   CHECK(s.cluster.racks == 2);

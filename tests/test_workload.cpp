@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "models/memory.hpp"
 #include "sim/evaluate.hpp"
@@ -139,7 +141,7 @@ TEST_CASE("Llama 3 405B with tp 8 alone does not fit on 80 GB, and the shortfall
 TEST_CASE("pipeline orders follow their definitions") {
   const int pp = 4, m = 8;
   for (int stage = 0; stage < pp; ++stage) {
-    auto o = pipeline_order(PipelineSchedule::one_f_one_b, pp, 1, m, stage);
+    auto o = pipeline_schedule("1f1b").order(pp, 1, m, stage);
     REQUIRE(o.size() == 2 * m);
     int warmup = 0;
     while (o[static_cast<size_t>(warmup)].pass == Pass::F) ++warmup;
@@ -152,13 +154,13 @@ TEST_CASE("pipeline orders follow their definitions") {
       CHECK(at(Pass::F) < at(Pass::B));
     }
   }
-  auto g = pipeline_order(PipelineSchedule::gpipe, pp, 1, m, 1);
+  auto g = pipeline_schedule("gpipe").order(pp, 1, m, 1);
   CHECK(g[static_cast<size_t>(m - 1)].pass == Pass::F);
   CHECK(g[static_cast<size_t>(m)].pass == Pass::B);
   // Interleaved: m*v forwards and backwards; warm-up 2(pp-s-1) + (v-1)pp.
   const int v = 2;
   for (int stage = 0; stage < pp; ++stage) {
-    auto o = pipeline_order(PipelineSchedule::interleaved, pp, v, m, stage);
+    auto o = pipeline_schedule("interleaved").order(pp, v, m, stage);
     CHECK(std::count_if(o.begin(), o.end(), [](const Slot& s) { return s.pass == Pass::F; }) == m * v);
     CHECK(std::count_if(o.begin(), o.end(), [](const Slot& s) { return s.pass == Pass::B; }) == m * v);
     int warmup = 0;
@@ -169,9 +171,47 @@ TEST_CASE("pipeline orders follow their definitions") {
     CHECK(o.back().chunk == 0);
   }
   // Zero-bubble: every microbatch gets F, B and W, W after B.
-  auto z = pipeline_order(PipelineSchedule::zero_bubble, pp, 1, m, 0);
+  auto z = pipeline_schedule("zero-bubble").order(pp, 1, m, 0);
   CHECK(z.size() == 3 * m);
   CHECK(std::count_if(z.begin(), z.end(), [](const Slot& s) { return s.pass == Pass::W; }) == m);
+}
+
+TEST_CASE("every registered schedule runs each pass once, in order, and holds what it runs") {
+  // A new schedule is held to this without a line here: each (micro-batch,
+  // chunk) has one F and one B (and one W when it splits them), F before B
+  // before W; the chunks it holds never exceed what it has started; the
+  // fill is at most GPipe's (p - 1) stage-times.
+  for (const std::string& name : pipeline_schedule_names()) {
+    const PipelineSchedule& sched = pipeline_schedule(name);
+    for (int pp : {1, 2, 4}) {
+      const int v = sched.runs_virtual_stages() && pp > 1 ? 2 : 1, m = 8;
+      if (!sched.layout_problem(pp, m).empty()) continue;
+      for (int stage = 0; stage < pp; ++stage) {
+        CAPTURE(name);
+        CAPTURE(pp);
+        CAPTURE(stage);
+        auto o = sched.order(pp, v, m, stage);
+        std::map<std::tuple<int, int, Pass>, size_t> at;
+        for (size_t i = 0; i < o.size(); ++i) CHECK(at.emplace(std::tuple{o[i].microbatch, o[i].chunk, o[i].pass}, i).second);
+        CHECK(o.size() == static_cast<size_t>(m * v * (sched.splits_weight_grad() ? 3 : 2)));
+        for (int mb = 0; mb < m; ++mb)
+          for (int c = 0; c < v; ++c) {
+            REQUIRE(at.count({mb, c, Pass::F}) == 1);
+            REQUIRE(at.count({mb, c, Pass::B}) == 1);
+            CHECK(at[{mb, c, Pass::F}] < at[{mb, c, Pass::B}]);
+            if (sched.splits_weight_grad()) CHECK(at[{mb, c, Pass::B}] < at.at({mb, c, Pass::W}));
+          }
+        // The peak of chunks forwarded but not yet backward-passed.
+        int live = 0, peak = 0;
+        for (const Slot& s : o) {
+          live += s.pass == Pass::F ? 1 : s.pass == Pass::B ? -1 : 0;
+          peak = std::max(peak, live);
+        }
+        CHECK(peak <= sched.chunks_in_flight(pp, v, m, stage));
+        CHECK(sched.fill_s(pp, v, 1.0, 1.0) <= pp - 1);
+      }
+    }
+  }
 }
 
 TEST_CASE("the schedule's FLOPs add up to the executed FLOPs, recomputation included") {
