@@ -16,9 +16,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Evaluations per second of `s` with `engine`, timed over at least `min_s`.
 double rate(const Scenario& s, const Engine& engine, double min_s, double* step_s) {
@@ -62,8 +60,9 @@ int main(int argc, char** argv) {
     Scenario s = load_scenario(DANLU_SOURCE_DIR "/scenarios/llama3-405b-h100.yaml", cat);
     SearchStats st;
     search(s, Objective::time, 10, &st);
-    fmt::print("  search    flagship layouts                {:>9.0f} layouts/s  ({} tried, {} fit and evaluated, {:.2f} s)\n",
-               st.generated / st.seconds, st.generated, st.fitted, st.seconds);
+    fmt::print(
+        "  search    flagship layouts                {:>9.0f} layouts/s  ({} tried, {} fit and evaluated, {:.2f} s)\n",
+        st.generated / st.seconds, st.generated, st.fitted, st.seconds);
   }
 
   // The DES: wall time of one step (each simulation runs in a child process,
@@ -80,7 +79,7 @@ int main(int argc, char** argv) {
   };
   des("flagship 16,384 GPUs folded", {});
   if (!quick)
-    des("4,096 GPUs full fidelity", {"sim.fidelity=full", "cluster.gpus=4096", "training.parallelism.dp=32",
-                                     "training.global_batch=512"});
+    des("4,096 GPUs full fidelity",
+        {"sim.fidelity=full", "cluster.gpus=4096", "training.parallelism.dp=32", "training.global_batch=512"});
   return 0;
 }

@@ -49,15 +49,24 @@ void fix_overridden_layout(Scenario& s, const std::vector<std::string>& sets) {
   const TrainingSpec& given = s.training;
   for (const auto& set : sets) {
     const std::string path = set.substr(0, set.find('='));
-    if (path == "training.parallelism.tp") lim.tp = {given.par.tp};
-    else if (path == "training.parallelism.pp") lim.pp = {given.par.pp};
-    else if (path == "training.parallelism.dp") lim.dp = {given.par.dp};
-    else if (path == "training.parallelism.cp") lim.cp = {given.par.cp};
-    else if (path == "training.parallelism.ep") lim.ep = {given.par.ep};
-    else if (path == "training.parallelism.vpp") lim.vpp = {given.par.vpp};
-    else if (path == "training.micro_batch") lim.micro_batch = {given.micro_batch};
-    else if (path == "training.zero") lim.zero = {given.zero};
-    else if (path == "training.recompute") lim.recompute = {given.recompute};
+    if (path == "training.parallelism.tp")
+      lim.tp = {given.par.tp};
+    else if (path == "training.parallelism.pp")
+      lim.pp = {given.par.pp};
+    else if (path == "training.parallelism.dp")
+      lim.dp = {given.par.dp};
+    else if (path == "training.parallelism.cp")
+      lim.cp = {given.par.cp};
+    else if (path == "training.parallelism.ep")
+      lim.ep = {given.par.ep};
+    else if (path == "training.parallelism.vpp")
+      lim.vpp = {given.par.vpp};
+    else if (path == "training.micro_batch")
+      lim.micro_batch = {given.micro_batch};
+    else if (path == "training.zero")
+      lim.zero = {given.zero};
+    else if (path == "training.recompute")
+      lim.recompute = {given.recompute};
   }
 }
 
@@ -95,16 +104,20 @@ Json to_json(const Accelerator& a) {
 }
 
 Json to_json(const System& s) {
-  const char* kind = s.scale_up == ScaleUpKind::Switched ? "switched"
-                     : s.scale_up == ScaleUpKind::FullyConnected ? "fully-connected" : "torus";
+  const char* kind = s.scale_up == ScaleUpKind::Switched         ? "switched"
+                     : s.scale_up == ScaleUpKind::FullyConnected ? "fully-connected"
+                                                                 : "torus";
   return {{"name", s.name},
           {"description", s.description},
           {"accelerator", s.accelerator},
           {"unit", s.unit},
           {"accelerators_per_node", s.accelerators_per_node},
           {"nodes_per_rack", s.nodes_per_rack},
-          {"scale_up", {{"kind", kind}, {"domain", s.scale_up_domain}, {"torus_dims", s.torus_dims},
-                        {"latency_s", s.scale_up_latency_s}}},
+          {"scale_up",
+           {{"kind", kind},
+            {"domain", s.scale_up_domain},
+            {"torus_dims", s.torus_dims},
+            {"latency_s", s.scale_up_latency_s}}},
           {"node_max_w", s.node_max_w},
           {"rack_overhead_w", s.rack_overhead_w},
           {"cooling", s.default_cooling},
@@ -143,16 +156,25 @@ Json catalog_model_json(const Catalog& cat, const std::string& name) {
   Scenario s = build_scenario(tree, cat);
   const ModelSpec& m = s.model;
   ParamCounts p = count_params(m);
-  Json j = {{"name", name},          {"layers", m.layers},     {"hidden", m.hidden},
-            {"ffn_hidden", m.ffn_hidden}, {"heads", m.heads}, {"kv_heads", m.kv_heads},
-            {"head_dim", m.head_dim}, {"vocab", m.vocab},     {"seq_len", m.seq_len},
+  Json j = {{"name", name},
+            {"layers", m.layers},
+            {"hidden", m.hidden},
+            {"ffn_hidden", m.ffn_hidden},
+            {"heads", m.heads},
+            {"kv_heads", m.kv_heads},
+            {"head_dim", m.head_dim},
+            {"vocab", m.vocab},
+            {"seq_len", m.seq_len},
             {"activation", std::string(to_string(m.activation))},
             {"tied_embeddings", m.tied_embeddings},
-            {"params", p.total},     {"active_params", p.active}};
+            {"params", p.total},
+            {"active_params", p.active}};
   if (m.moe)
-    j["moe"] = {{"experts", m.moe->experts}, {"top_k", m.moe->top_k},
+    j["moe"] = {{"experts", m.moe->experts},
+                {"top_k", m.moe->top_k},
                 {"shared_experts", m.moe->shared_experts},
-                {"expert_ffn_hidden", m.moe->expert_ffn_hidden}, {"dense_layers", m.moe->dense_layers}};
+                {"expert_ffn_hidden", m.moe->expert_ffn_hidden},
+                {"dense_layers", m.moe->dense_layers}};
   return j;
 }
 

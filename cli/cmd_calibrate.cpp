@@ -50,7 +50,8 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--kind", opt->kind, "Fit on all cases, or only the dense or the MoE ones")
       ->check(CLI::IsMember({"all", "dense", "moe"}));
-  cmd->add_option("--format", opt->format, "table | csv | markdown")->check(CLI::IsMember({"table", "csv", "markdown"}));
+  cmd->add_option("--format", opt->format, "table | csv | markdown")
+      ->check(CLI::IsMember({"table", "csv", "markdown"}));
   cmd->callback([&ctx, opt]() {
     const Catalog base = [&] {
       Catalog c = Catalog::builtin(false);
@@ -60,14 +61,15 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
     auto cases = load_validation_cases(opt->paths, base);
     if (opt->kind != "all")
       std::erase_if(cases, [&](const ValidationCase& c) { return c.moe != (opt->kind == "moe"); });
-    if (cases.empty()) throw InputError("calibrate", "no scenario with a measured step_s or tokens_per_s_per_gpu was found");
+    if (cases.empty())
+      throw InputError("calibrate", "no scenario with a measured step_s or tokens_per_s_per_gpu was found");
     FitOptions fo;
     fo.prior = opt->prior;
     fmt::print(stderr, "fitting on {} scenarios...\n", cases.size());
     FitResult fit = fit_profile(cases, base, fo);
-    fit.profile.description = fmt::format("fitted by danlu calibrate on {} measured runs{} from {}", fit.cases,
-                                          opt->kind == "all" ? "" : fmt::format(", {} only,", opt->kind),
-                                          fmt::join(opt->paths, ", "));
+    fit.profile.description =
+        fmt::format("fitted by danlu calibrate on {} measured runs{} from {}", fit.cases,
+                    opt->kind == "all" ? "" : fmt::format(", {} only,", opt->kind), fmt::join(opt->paths, ", "));
 
     Table params;
     params.header = {"parameter", "accelerator", "microbenchmark", "fitted", "range", "meaning"};
@@ -84,8 +86,8 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         params.rows.push_back({name, acc, fmt::format("{:.4g}", get_param(base.accelerator(acc).kernels, name)),
                                fmt::format("{:.4g}", v), fmt::format("{:.3g}-{:.3g}", info.lo, info.hi), info.meaning});
       }
-    fmt::print("{} parameters fitted on {} runs in {} iterations: RMS log error {:.3f}\n\n{}", fit.parameters, fit.cases,
-               fit.iterations, fit.rms_log_error, params.render(opt->format));
+    fmt::print("{} parameters fitted on {} runs in {} iterations: RMS log error {:.3f}\n\n{}", fit.parameters,
+               fit.cases, fit.iterations, fit.rms_log_error, params.render(opt->format));
     print_summary("Before (microbenchmark figures):", predict_cases(cases, base, Profile{}), opt->format);
     print_summary("After (fitted, in-sample):", predict_cases(cases, base, fit.profile), opt->format);
 

@@ -18,22 +18,23 @@ Table summary(const std::string& kind, const Catalog& cat) {
   auto gb = [](double b) { return num(b / 1e9, 3); };
   auto tf = [](const Accelerator& a, Precision p) { return a.peak(p) > 0 ? num(a.peak(p) / 1e12, 4) : "-"; };
   if (kind == "accelerators") {
-    t.header = {"name", "vendor", "fp4", "fp8", "bf16 TFLOP/s", "HBM GB", "HBM TB/s", "scale-up GB/s each way", "max W", "$/h reserved", "$/h list"};
+    t.header = {"name",         "vendor",       "fp4",      "fp8",
+                "bf16 TFLOP/s", "HBM GB",       "HBM TB/s", "scale-up GB/s each way",
+                "max W",        "$/h reserved", "$/h list"};
     for (const auto& n : cat.accelerator_names()) {
       const auto& a = cat.accelerator(n);
       t.rows.push_back({n, a.vendor, tf(a, Precision::fp4), tf(a, Precision::fp8), tf(a, Precision::bf16),
                         gb(a.hbm_bytes), num(a.hbm_bytes_per_s / 1e12, 3), num(a.scale_up_bytes_per_s / 1e9, 3),
-                        num(a.max_w, 4), num(a.rent_usd_per_hour, 3),
-                        num(a.rent_list_usd_per_hour, 4)});
+                        num(a.max_w, 4), num(a.rent_usd_per_hour, 3), num(a.rent_list_usd_per_hour, 4)});
     }
   } else if (kind == "systems") {
-    t.header = {"name", "accelerator", "per node", "scale-up domain", "node kW", "cooling", "fabric", "price USD", "per"};
+    t.header = {"name",   "accelerator", "per node", "scale-up domain", "node kW", "cooling",
+                "fabric", "price USD",   "per"};
     for (const auto& n : cat.system_names()) {
       const auto& s = cat.system(n);
       t.rows.push_back({n, s.accelerator, std::to_string(s.accelerators_per_node), std::to_string(s.scale_up_domain),
                         num(s.node_max_w / 1e3, 3), s.default_cooling, s.default_fabric,
-                        s.for_sale ? num(s.list_price_usd, 7) : "not sold",
-                        s.unit});
+                        s.for_sale ? num(s.list_price_usd, 7) : "not sold", s.unit});
     }
   } else if (kind == "fabrics") {
     t.header = {"name", "kind", "port Gb/s each way", "radix", "hop ns", "switch W", "optics W/port", "USD/port"};
@@ -47,9 +48,9 @@ Table summary(const std::string& kind, const Catalog& cat) {
     t.header = {"name", "layers", "hidden", "heads", "kv", "seq", "params", "active", "moe"};
     for (const auto& n : cat.model_names()) {
       Json j = catalog_model_json(cat, n);
-      std::string moe = j.contains("moe") ? fmt::format("{}x top{}", j["moe"]["experts"].get<int>(),
-                                                       j["moe"]["top_k"].get<int>())
-                                          : "-";
+      std::string moe = j.contains("moe")
+                            ? fmt::format("{}x top{}", j["moe"]["experts"].get<int>(), j["moe"]["top_k"].get<int>())
+                            : "-";
       t.rows.push_back({n, j["layers"].dump(), j["hidden"].dump(), j["heads"].dump(), j["kv_heads"].dump(),
                         j["seq_len"].dump(), format_quantity(j["params"].get<double>(), Quantity::Count),
                         format_quantity(j["active_params"].get<double>(), Quantity::Count), moe});
@@ -96,8 +97,10 @@ void add_catalog_command(CLI::App& app, Context& ctx) {
     }
     if (!name.empty()) {
       Json j = catalog_entry(kind, name, cat);
-      if (format == "json") fmt::print("{}\n", j.dump(2));
-      else fmt::print("{}", key_value_table(j).render(format));
+      if (format == "json")
+        fmt::print("{}\n", j.dump(2));
+      else
+        fmt::print("{}", key_value_table(j).render(format));
       return;
     }
     if (format == "json") {

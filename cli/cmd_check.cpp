@@ -33,15 +33,14 @@ void add_check_command(CLI::App& app, Context& ctx) {
         Scenario s = load_scenario(file, cat, opt->sets);
         const auto& p = s.training.par;
         fmt::print("ok  {}: {} — {} on {} x {} ({}), tp {} pp {} dp {} cp {} ep {}{}\n", file, s.name,
-                   s.model.preset.empty() ? "custom model" : s.model.preset, s.cluster.gpus,
-                   s.cluster.accelerator.name, s.cluster.system.name, p.tp, p.pp, p.dp, p.cp, p.ep,
+                   s.model.preset.empty() ? "custom model" : s.model.preset, s.cluster.gpus, s.cluster.accelerator.name,
+                   s.cluster.system.name, p.tp, p.pp, p.dp, p.cp, p.ep,
                    s.sweep.empty() ? "" : fmt::format(", sweep of {} points", sweep_points(s).size()));
         for (const auto& w : s.warnings) fmt::print("    note: {}\n", w);
         if (opt->explain) {
           size_t wp = 0, wv = 0;
           for (const auto& e : s.explain) wp = std::max(wp, e.path.size()), wv = std::max(wv, e.value.size());
-          for (const auto& e : s.explain)
-            fmt::print("  {:<{}}  {:<{}}  # {}\n", e.path, wp, e.value, wv, e.source);
+          for (const auto& e : s.explain) fmt::print("  {:<{}}  {:<{}}  # {}\n", e.path, wp, e.value, wv, e.source);
         }
       } catch (const InputError& e) {
         fmt::print(stderr, "error: {}\n", e.what());

@@ -27,7 +27,8 @@ const std::vector<Row>& rows() {
   static const std::vector<Row> r = {
       {"system", 0, [](const Scenario& s, const Result&) { return s.cluster.system.name; }, nullptr},
       {"gpus", 0, [](const Scenario& s, const Result&) { return std::to_string(s.cluster.gpus); }, nullptr},
-      {"precision", 0, [](const Scenario& s, const Result&) { return std::string(to_string(s.training.precision)); }, nullptr},
+      {"precision", 0, [](const Scenario& s, const Result&) { return std::string(to_string(s.training.precision)); },
+       nullptr},
       {"layout", 0,
        [](const Scenario& s, const Result&) {
          const auto& p = s.training.par;
@@ -37,18 +38,22 @@ const std::vector<Row>& rows() {
        nullptr},
       {"memory GB/GPU", 0,
        [](const Scenario&, const Result& r) {
-         return fmt::format("{:.0f}/{:.0f}{}", r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9, r.memory.fits() ? "" : " NO FIT");
+         return fmt::format("{:.0f}/{:.0f}{}", r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9,
+                            r.memory.fits() ? "" : " NO FIT");
        },
        nullptr},
       {"step s", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.3f}", r.step.time_s); },
        [](const Scenario&, const Result& r) { return r.step.time_s; }},
       {"exposed comm %", -1,
-       [](const Scenario&, const Result& r) { return fmt::format("{:.1f}", 100 * r.step.exposed_comm_s / r.step.time_s); },
+       [](const Scenario&, const Result& r) {
+         return fmt::format("{:.1f}", 100 * r.step.exposed_comm_s / r.step.time_s);
+       },
        [](const Scenario&, const Result& r) { return r.step.exposed_comm_s / r.step.time_s; }},
       {"bubble %", -1,
        [](const Scenario&, const Result& r) { return fmt::format("{:.1f}", 100 * r.step.bubble_s / r.step.time_s); },
        [](const Scenario&, const Result& r) { return r.step.bubble_s / r.step.time_s; }},
-      {"tokens/s", +1, [](const Scenario&, const Result& r) { return format_quantity(r.tokens_per_s, Quantity::Count); },
+      {"tokens/s", +1,
+       [](const Scenario&, const Result& r) { return format_quantity(r.tokens_per_s, Quantity::Count); },
        [](const Scenario&, const Result& r) { return r.tokens_per_s; }},
       {"TFLOP/s per GPU", +1, [](const Scenario&, const Result& r) { return fmt::format("{:.0f}", r.tflops_per_gpu); },
        [](const Scenario&, const Result& r) { return r.tflops_per_gpu; }},
@@ -58,7 +63,8 @@ const std::vector<Row>& rows() {
        [](const Scenario&, const Result& r) { return r.days; }},
       {"GPU-hours", -1, [](const Scenario&, const Result& r) { return format_quantity(r.gpu_hours, Quantity::Count); },
        [](const Scenario&, const Result& r) { return r.gpu_hours; }},
-      {"facility MW", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.1f}", r.power.facility_w / 1e6); },
+      {"facility MW", -1,
+       [](const Scenario&, const Result& r) { return fmt::format("{:.1f}", r.power.facility_w / 1e6); },
        [](const Scenario&, const Result& r) { return r.power.facility_w; }},
       {"energy MWh", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.0f}", r.power.energy_mwh); },
        [](const Scenario&, const Result& r) { return r.power.energy_mwh; }},
@@ -67,7 +73,8 @@ const std::vector<Row>& rows() {
          return fmt::format("{:.0f} {}{}", r.power.rack_w / 1e3, r.power.cooling, r.power.coolable ? "" : " NO");
        },
        nullptr},
-      {"rent USD", -1, [](const Scenario&, const Result& r) { return format_quantity(r.cost.rent_usd, Quantity::Count); },
+      {"rent USD", -1,
+       [](const Scenario&, const Result& r) { return format_quantity(r.cost.rent_usd, Quantity::Count); },
        [](const Scenario&, const Result& r) { return r.cost.rent_usd; }},
       // A system that is not sold has no buy figures: n/a, never the best.
       {"buy USD", -1,
@@ -80,7 +87,8 @@ const std::vector<Row>& rows() {
          return r.cost.buy_possible ? format_quantity(r.cost.capex_usd, Quantity::Count) : "n/a";
        },
        [](const Scenario&, const Result& r) { return r.cost.buy_possible ? r.cost.capex_usd : kNotPossible; }},
-      {"USD per M tokens", -1, [](const Scenario&, const Result& r) { return fmt::format("{:.2f}", r.cost.usd_per_million_tokens); },
+      {"USD per M tokens", -1,
+       [](const Scenario&, const Result& r) { return fmt::format("{:.2f}", r.cost.usd_per_million_tokens); },
        [](const Scenario&, const Result& r) { return r.cost.usd_per_million_tokens; }},
   };
   return r;

@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "core/output_file.hpp"
 #include "cli/report_html.hpp"
 #include "cli/result_view.hpp"
+#include "core/output_file.hpp"
 #include "sim/loader.hpp"
 
 namespace danlu {
@@ -27,7 +27,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("files", opt->files, "Scenario files")->required()->expected(1, -1);
   cmd->add_option("-o,--output", opt->output, "HTML file to write (default report.html)");
   cmd->add_option("--set", opt->sets, "Override a field in every scenario: PATH=VALUE (repeatable)");
-  cmd->add_option("--engine", opt->engine, "analytic | des (default: each scenario's sim.engine); des draws power from the timeline")
+  cmd->add_option("--engine", opt->engine,
+                  "analytic | des (default: each scenario's sim.engine); des draws power from the timeline")
       ->check(CLI::IsMember(engine_names()));
   cmd->add_option("--title", opt->title, "Page title");
   add_budget_options(cmd, opt->engine_options);

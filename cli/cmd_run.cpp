@@ -32,8 +32,8 @@ std::vector<int> parse_ranks(const std::string& text, int gpus) {
       first = -1;
     }
     if (first < 0 || last < first || last >= gpus)
-      throw InputError("--trace-ranks", fmt::format("expected ranks or ranges from 0 to {} like 0-7,64, found \"{}\"",
-                                                    gpus - 1, part));
+      throw InputError("--trace-ranks",
+                       fmt::format("expected ranks or ranges from 0 to {} like 0-7,64, found \"{}\"", gpus - 1, part));
     for (long r = first; r <= last; ++r) ranks.push_back(static_cast<int>(r));
   }
   return ranks;
@@ -64,10 +64,12 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
   cmd->add_option("--engine", opt->engine, "analytic | des (default: the scenario's sim.engine)")
       ->check(CLI::IsMember(engine_names()));
-  cmd->add_option("--trace", opt->engine_options.trace_path,
-                  "DES only: write the step's timeline (Chrome trace-event JSON; open in Perfetto or chrome://tracing)");
-  cmd->add_option("--trace-ranks", opt->trace_ranks,
-                  "With --trace: only these ranks, e.g. 0-7,64 (a full-fidelity trace of every rank runs to gigabytes)");
+  cmd->add_option(
+      "--trace", opt->engine_options.trace_path,
+      "DES only: write the step's timeline (Chrome trace-event JSON; open in Perfetto or chrome://tracing)");
+  cmd->add_option(
+      "--trace-ranks", opt->trace_ranks,
+      "With --trace: only these ranks, e.g. 0-7,64 (a full-fidelity trace of every rank runs to gigabytes)");
   cmd->add_option("--trace-window", opt->trace_window,
                   "With --trace: only activity overlapping FROM:TO seconds of simulated time, e.g. 0.5:1.5");
   cmd->add_flag("--strict", opt->strict, "Exit with status 3 when the model does not fit in memory");
@@ -89,7 +91,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
         opt->engine_options.trace_to_s = parse_quantity(opt->trace_window.substr(colon + 1), Quantity::Time);
       } catch (const UnitError&) {
         throw InputError("--trace-window", fmt::format("expected FROM:TO in seconds of simulated time, e.g. 0.5:1.5, "
-                                                       "found \"{}\"", opt->trace_window));
+                                                       "found \"{}\"",
+                                                       opt->trace_window));
       }
       if (opt->engine_options.trace_to_s <= opt->engine_options.trace_from_s)
         throw InputError("--trace-window", fmt::format("expected FROM before TO, found \"{}\"", opt->trace_window));
@@ -106,8 +109,10 @@ void add_run_command(CLI::App& app, Context& ctx) {
       };
     Result r = evaluate(s, engine, opt->engine_options);
     if (drew) fmt::print(stderr, "\r\033[K");
-    if (opt->format == "table") fmt::print("{}", result_text(s, r));
-    else fmt::print("{}", render_rows({result_json(s, r)}, opt->format));
+    if (opt->format == "table")
+      fmt::print("{}", result_text(s, r));
+    else
+      fmt::print("{}", render_rows({result_json(s, r)}, opt->format));
     if (opt->strict && !r.memory.fits()) ctx.exit_code = 3;
   });
 }

@@ -30,25 +30,72 @@ namespace {
 // first twelve as danlu has always written them, then the point's value on
 // each swept path, the layout, and every other summary figure of the JSON's
 // step, training, power and cost (docs/report.md names them all).
-const std::vector<std::pair<const char*, const char*>> kCsvColumns = {
-    {"status", "status"},        {"step_s", "step.time_s"},        {"mfu", "step.mfu"},
-    {"tokens_per_s", "step.tokens_per_s"}, {"memory_gb", "memory.per_gpu_bytes"}, {"fits", "fits"},
-    {"days", "training.days"},   {"it_mw", "power.it_mw"},         {"facility_mw", "power.facility_mw"},
-    {"rent_usd", "cost.rent_usd"}, {"buy_usd", "cost.buy_usd"},    {"error", "error"}};
-const std::vector<const char*> kCsvFigures = {
-    "layout.tp", "layout.pp", "layout.dp", "layout.cp", "layout.ep", "layout.vpp", "layout.micro_batch",
-    "layout.recompute", "layout.zero",
-    "step.compute_s", "step.exposed_comm_s", "step.bubble_s", "step.optimizer_s", "step.comm.tp_s", "step.comm.cp_s",
-    "step.comm.ep_s", "step.comm.pp_s", "step.comm.dp_s", "step.model_flops_per_token", "step.tflops_per_gpu",
-    "step.hfu", "step.uncertainty",
-    "training.tokens", "training.steps", "training.gpu_hours", "training.goodput",
-    "power.gpu_w", "power.pue", "power.rack_kw", "power.racks", "power.cooling", "power.coolable",
-    "power.cooling_needed", "power.peak_it_mw", "power.trough_it_mw", "power.swing_mw", "power.energy_mwh",
-    "power.network_kw", "power.switches", "power.transceivers",
-    "cost.cheaper", "cost.break_even_months", "cost.usd_per_million_tokens", "cost.capex_usd",
-    "cost.owned_usd_per_gpu_hour", "cost.fleet_buy_usd", "cost.fleet_rent_usd", "cost.rent_usd_per_month",
-    "cost.own_usd_per_month", "cost.horizon_months", "cost.buy_possible", "cost.capex_parts.servers_usd",
-    "cost.capex_parts.network_usd", "cost.capex_parts.facility_usd"};
+const std::vector<std::pair<const char*, const char*>> kCsvColumns = {{"status", "status"},
+                                                                      {"step_s", "step.time_s"},
+                                                                      {"mfu", "step.mfu"},
+                                                                      {"tokens_per_s", "step.tokens_per_s"},
+                                                                      {"memory_gb", "memory.per_gpu_bytes"},
+                                                                      {"fits", "fits"},
+                                                                      {"days", "training.days"},
+                                                                      {"it_mw", "power.it_mw"},
+                                                                      {"facility_mw", "power.facility_mw"},
+                                                                      {"rent_usd", "cost.rent_usd"},
+                                                                      {"buy_usd", "cost.buy_usd"},
+                                                                      {"error", "error"}};
+const std::vector<const char*> kCsvFigures = {"layout.tp",
+                                              "layout.pp",
+                                              "layout.dp",
+                                              "layout.cp",
+                                              "layout.ep",
+                                              "layout.vpp",
+                                              "layout.micro_batch",
+                                              "layout.recompute",
+                                              "layout.zero",
+                                              "step.compute_s",
+                                              "step.exposed_comm_s",
+                                              "step.bubble_s",
+                                              "step.optimizer_s",
+                                              "step.comm.tp_s",
+                                              "step.comm.cp_s",
+                                              "step.comm.ep_s",
+                                              "step.comm.pp_s",
+                                              "step.comm.dp_s",
+                                              "step.model_flops_per_token",
+                                              "step.tflops_per_gpu",
+                                              "step.hfu",
+                                              "step.uncertainty",
+                                              "training.tokens",
+                                              "training.steps",
+                                              "training.gpu_hours",
+                                              "training.goodput",
+                                              "power.gpu_w",
+                                              "power.pue",
+                                              "power.rack_kw",
+                                              "power.racks",
+                                              "power.cooling",
+                                              "power.coolable",
+                                              "power.cooling_needed",
+                                              "power.peak_it_mw",
+                                              "power.trough_it_mw",
+                                              "power.swing_mw",
+                                              "power.energy_mwh",
+                                              "power.network_kw",
+                                              "power.switches",
+                                              "power.transceivers",
+                                              "cost.cheaper",
+                                              "cost.break_even_months",
+                                              "cost.usd_per_million_tokens",
+                                              "cost.capex_usd",
+                                              "cost.owned_usd_per_gpu_hour",
+                                              "cost.fleet_buy_usd",
+                                              "cost.fleet_rent_usd",
+                                              "cost.rent_usd_per_month",
+                                              "cost.own_usd_per_month",
+                                              "cost.horizon_months",
+                                              "cost.buy_possible",
+                                              "cost.capex_parts.servers_usd",
+                                              "cost.capex_parts.network_usd",
+                                              "cost.capex_parts.facility_usd"};
 
 std::string csv_header(const std::vector<SweepAxis>& axes) {
   std::string header = "point";
@@ -99,7 +146,8 @@ std::set<std::string> finished_points(const std::string& path, const std::string
   auto refuse = [&](int line) {
     throw InputError(Location{path, line, line > 0 ? 1 : 0}, "--resume",
                      fmt::format("the file does not hold danlu sweep rows in {} (they start {}); "
-                                 "give a new -o file, or remove this one", format, lead));
+                                 "give a new -o file, or remove this one",
+                                 format, lead));
   };
   // The first line (whole, or cut short by a kill) starts as a sweep's does.
   const std::string first = whole.empty() ? tail : whole.substr(0, whole.find('\n'));
@@ -130,9 +178,12 @@ std::set<std::string> finished_points(const std::string& path, const std::string
       if (line[0] == '"') {
         std::string cell;
         for (size_t i = 1; i < line.size(); ++i) {
-          if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') cell += '"', ++i;
-          else if (line[i] == '"') break;
-          else cell += line[i];
+          if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"')
+            cell += '"', ++i;
+          else if (line[i] == '"')
+            break;
+          else
+            cell += line[i];
         }
         done.insert(cell);
       } else {
@@ -216,15 +267,14 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
 
     // A CSV file gets its header once: when it is new or empty.
     std::error_code size_error;
-    const bool empty_file = opt->output.empty() || !opt->resume ||
-                            std::filesystem::file_size(opt->output, size_error) == 0 || size_error;
+    const bool empty_file =
+        opt->output.empty() || !opt->resume || std::filesystem::file_size(opt->output, size_error) == 0 || size_error;
     // A row that cannot be written stops the sweep: every complete row so
     // far stays, and the command fails instead of reporting success.
     std::atomic<bool> write_failed{false};
     auto emit = [&](const std::string& line) {
       if (write_failed) return;
-      if (std::fwrite(line.data(), 1, line.size(), out) != line.size() || std::fflush(out) != 0)
-        write_failed = true;
+      if (std::fwrite(line.data(), 1, line.size(), out) != line.size() || std::fflush(out) != 0) write_failed = true;
     };
     if (lead && opt->format == "csv" && empty_file) {
       emit(csv_header(plan.axes) + "\n");
@@ -240,9 +290,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       size_t f = finished;
       double rate = f / std::max(el, 1e-9);
       int filled = static_cast<int>(30.0 * f / std::max<size_t>(1, mine.size()));
-      fmt::print(stderr, "\r[{}{}] {}/{} points, {:.1f}/s, ETA {:.0f} s   ", std::string(static_cast<size_t>(filled), '#'),
-                 std::string(static_cast<size_t>(30 - filled), '.'), f, mine.size(), rate,
-                 rate > 0 ? (mine.size() - f) / rate : 0.0);
+      fmt::print(stderr, "\r[{}{}] {}/{} points, {:.1f}/s, ETA {:.0f} s   ",
+                 std::string(static_cast<size_t>(filled), '#'), std::string(static_cast<size_t>(30 - filled), '.'), f,
+                 mine.size(), rate, rate > 0 ? (mine.size() - f) / rate : 0.0);
     };
     // --max-seconds: no point starts after it, a DES point still running is
     // stopped and left out (so --resume redoes it), and the sweep says so.
@@ -258,7 +308,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
           next = mine.size();
           break;
         }
-        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n" : csv_row(point, ordered["point"].get<std::string>(), ordered);
+        std::string line = opt->format == "jsonl" ? ordered.dump() + "\n"
+                                                  : csv_row(point, ordered["point"].get<std::string>(), ordered);
         std::lock_guard<std::mutex> lock(mu);
         if (world.active()) {
           held.emplace_back(static_cast<long>(mine[k]), std::move(line));
@@ -287,10 +338,12 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       throw InputError(Location{opt->output.empty() ? "standard output" : opt->output, 0, 0}, "--output",
                        "could not write a row (disk full?); the rows before it are complete, --resume goes on");
     if (out_of_time)
-      throw BudgetError(fmt::format("--max-seconds {:g} ran out after {} of {} points; every row written is complete, "
-                                    "--resume goes on",
-                                    opt->engine_options.max_seconds, finished.load(), mine.size()));
-    if (!done.empty()) fmt::print(stderr, "resumed: {} points were already done, {} run now\n", done.size(), todo.size());
+      throw BudgetError(
+          fmt::format("--max-seconds {:g} ran out after {} of {} points; every row written is complete, "
+                      "--resume goes on",
+                      opt->engine_options.max_seconds, finished.load(), mine.size()));
+    if (!done.empty())
+      fmt::print(stderr, "resumed: {} points were already done, {} run now\n", done.size(), todo.size());
     if (world.active() && lead) fmt::print(stderr, "sharded {} points over {} MPI ranks\n", todo.size(), world.size);
   });
 }

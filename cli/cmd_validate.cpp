@@ -13,7 +13,10 @@ namespace danlu {
 namespace {
 
 Json summary_json(const ErrorSummary& s) {
-  return {{"n", s.n}, {"mape", s.mape}, {"mean_signed_error", s.signed_mean}, {"worst_abs_error", s.worst},
+  return {{"n", s.n},
+          {"mape", s.mape},
+          {"mean_signed_error", s.signed_mean},
+          {"worst_abs_error", s.worst},
           {"refused", s.refused}};
 }
 
@@ -58,7 +61,8 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--summary", opt->summary, "Print only the error tables, not each scenario");
   cmd->callback([&ctx, opt]() {
     const auto cases = load_validation_cases(opt->paths, ctx.catalog());
-    if (cases.empty()) throw InputError("validate", "no scenario with a measured step_s or tokens_per_s_per_gpu was found");
+    if (cases.empty())
+      throw InputError("validate", "no scenario with a measured step_s or tokens_per_s_per_gpu was found");
     const auto rows = validate_cases(cases, opt->engine);
 
     Table t;
@@ -71,9 +75,15 @@ void add_validate_command(CLI::App& app, Context& ctx) {
       t.rows.push_back({c.name, c.system, c.precision, std::to_string(c.gpus), measure, num(c.measured, 4),
                         c.refusal.empty() ? num(r.predicted, 4) : "-",
                         c.refusal.empty() ? fmt::format("{:+.1f}%", 100 * r.error) : "100%", note});
-      Json j = {{"scenario", c.name}, {"file", c.file}, {"system", c.system}, {"precision", c.precision},
-                {"moe", c.moe}, {"gpus", c.gpus}, {"measure", c.throughput ? "tokens_per_s_per_gpu" : "step_s"},
-                {"measured", c.measured}, {"abs_error", r.abs_error}};
+      Json j = {{"scenario", c.name},
+                {"file", c.file},
+                {"system", c.system},
+                {"precision", c.precision},
+                {"moe", c.moe},
+                {"gpus", c.gpus},
+                {"measure", c.throughput ? "tokens_per_s_per_gpu" : "step_s"},
+                {"measured", c.measured},
+                {"abs_error", r.abs_error}};
       if (c.refusal.empty()) {
         j["predicted"] = r.predicted;
         j["error"] = r.error;
@@ -90,7 +100,10 @@ void add_validate_command(CLI::App& app, Context& ctx) {
       Json groups;
       for (const auto& [name, by] : {std::pair{"system", &by_system}, {"precision", &by_precision}, {"kind", &by_kind}})
         for (const auto& [k, s] : *by) groups[name][k] = summary_json(s);
-      Json out = {{"runs", runs}, {"mape", all.mape}, {"worst_abs_error", all.worst}, {"summary", summary_json(all)},
+      Json out = {{"runs", runs},
+                  {"mape", all.mape},
+                  {"worst_abs_error", all.worst},
+                  {"summary", summary_json(all)},
                   {"groups", groups}};
       fmt::print("{}\n", out.dump(2));
       return;

@@ -31,7 +31,8 @@ void add_budget_options(CLI::App* cmd, EngineOptions& options) {
 EngineOptions remaining_budget(const EngineOptions& options, std::chrono::steady_clock::time_point start) {
   EngineOptions left = options;
   if (options.max_seconds <= 0) return left;
-  left.max_seconds = options.max_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  left.max_seconds =
+      options.max_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (left.max_seconds <= 0) throw BudgetError(fmt::format("--max-seconds {:g} ran out", options.max_seconds));
   return left;
 }

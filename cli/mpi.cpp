@@ -40,7 +40,8 @@ std::vector<size_t> mpi_broadcast(const MpiWorld& w, std::vector<size_t> values)
   return std::vector<size_t>(buf.begin(), buf.end());
 }
 
-std::vector<std::pair<long, std::string>> mpi_gather(const MpiWorld& w, std::vector<std::pair<long, std::string>> mine) {
+std::vector<std::pair<long, std::string>> mpi_gather(const MpiWorld& w,
+                                                     std::vector<std::pair<long, std::string>> mine) {
   if (!w.active()) return mine;
   if (w.rank != 0) {
     long n = static_cast<long>(mine.size());

@@ -22,11 +22,14 @@ void flatten(const Json& j, const std::string& prefix, std::vector<std::pair<std
     return;
   }
   std::string v;
-  if (j.is_string()) v = j.get<std::string>();
-  else if (j.is_number_float()) v = num(j.get<double>(), 6);
+  if (j.is_string())
+    v = j.get<std::string>();
+  else if (j.is_number_float())
+    v = num(j.get<double>(), 6);
   else if (j.is_array()) {
     for (const auto& e : j) v += (v.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
-  } else v = j.dump();
+  } else
+    v = j.dump();
   out.emplace_back(prefix, v);
 }
 }  // namespace

@@ -15,7 +15,7 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
   bool align_numbers = true;  // right-align numeric cells (off for key/value views)
 
-  std::string text() const;      // aligned columns; numeric-looking cells right-aligned
+  std::string text() const;  // aligned columns; numeric-looking cells right-aligned
   std::string markdown() const;
   std::string csv() const;
   // "markdown", "csv", else the aligned text.

@@ -274,14 +274,17 @@ td:first-child, th:first-child { text-align: left; } .note { color: #666; font-s
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }
-
 
 // A money figure for the tables: $12.3M, $965M, $2.35.
 std::string money(double usd) {
@@ -297,14 +300,15 @@ std::string money_or_na(const Json& v) { return v.is_null() ? "n/a" : money(v.ge
 std::string summary_rows(const std::vector<Json>& results) {
   std::string rows;
   for (const auto& r : results) {
-    const std::string fits =
-        r["fits"].get<bool>() ? "fits"
-                              : fmt::format("<span class=\"bad\">DOES NOT FIT: {:.1f} GB over</span>",
-                                            r["memory"]["shortfall_bytes"].get<double>() / 1e9);
-    rows += fmt::format("<tr><td>{}</td><td>{} x {}</td><td>{}</td><td>{:.3f}</td><td>{:.1f}%</td><td>{:.1f}</td></tr>\n",
-                        escape(r["scenario"].get<std::string>()), r["gpus"].get<int>(),
-                        escape(r["accelerator"].get<std::string>()), fits, r["step"]["time_s"].get<double>(),
-                        100 * r["step"]["mfu"].get<double>(), r["training"]["days"].get<double>());
+    const std::string fits = r["fits"].get<bool>()
+                                 ? "fits"
+                                 : fmt::format("<span class=\"bad\">DOES NOT FIT: {:.1f} GB over</span>",
+                                               r["memory"]["shortfall_bytes"].get<double>() / 1e9);
+    rows +=
+        fmt::format("<tr><td>{}</td><td>{} x {}</td><td>{}</td><td>{:.3f}</td><td>{:.1f}%</td><td>{:.1f}</td></tr>\n",
+                    escape(r["scenario"].get<std::string>()), r["gpus"].get<int>(),
+                    escape(r["accelerator"].get<std::string>()), fits, r["step"]["time_s"].get<double>(),
+                    100 * r["step"]["mfu"].get<double>(), r["training"]["days"].get<double>());
   }
   return rows;
 }
@@ -342,13 +346,16 @@ std::string assumption_rows(const std::vector<Json>& results) {
       return a[key].is_null() ? std::string("n/a") : fmt::format(fmt::runtime(format), a[key].get<double>());
     };
   };
-  auto pct = [](const char* key) { return [key](const Json& a) { return fmt::format("{:.0f}%", 100 * a[key].get<double>()); }; };
+  auto pct = [](const char* key) {
+    return [key](const Json& a) { return fmt::format("{:.0f}%", 100 * a[key].get<double>()); };
+  };
   const std::vector<Row> table = {
       {"rent, USD per GPU-hour", num("rent_usd_per_gpu_hour", "${:.2f}")},
       {"rent basis", [](const Json& a) { return escape(a["rent_basis"].get<std::string>()); }},
       {"on-demand list, USD per GPU-hour", num("rent_list_usd_per_gpu_hour", "${:.2f}")},
       {"reserved discount", pct("reserved_discount")},
-      {"server price", [](const Json& a) {
+      {"server price",
+       [](const Json& a) {
          return a["server_usd"].is_null() ? std::string("not sold")
                                           : fmt::format("{} per {}", money(a["server_usd"].get<double>()),
                                                         escape(a["server_unit"].get<std::string>()));
@@ -361,7 +368,8 @@ std::string assumption_rows(const std::vector<Json>& results) {
       {"utilisation of an owned fleet", pct("utilization")},
       {"PUE", num("pue", "{:.2f}")},
       {"electricity", num("electricity_usd_per_kwh", "${:.3f} per kWh")},
-      {"GPU MTBF", [](const Json& a) {
+      {"GPU MTBF",
+       [](const Json& a) {
          return a["gpu_mtbf_hours"].is_null() ? std::string("no failures modelled (no reliability block)")
                                               : fmt::format("{:.0f} hours", a["gpu_mtbf_hours"].get<double>());
        }},
@@ -397,8 +405,10 @@ std::string report_html(const std::vector<Json>& results, const std::string& tit
   // the parser and nothing to HTML.
   std::string blob;
   for (const char c : Json(results).dump()) {
-    if (c == '<') blob += "\\u003c";
-    else blob += c;
+    if (c == '<')
+      blob += "\\u003c";
+    else
+      blob += c;
   }
   return fmt::format(R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{0}</title><style>{1}</style></head>

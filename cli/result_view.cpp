@@ -10,8 +10,14 @@
 namespace danlu {
 
 Json layout_json(const TrainingSpec& t) {
-  return {{"tp", t.par.tp}, {"pp", t.par.pp}, {"dp", t.par.dp}, {"cp", t.par.cp}, {"ep", t.par.ep},
-          {"vpp", t.par.vpp}, {"micro_batch", t.micro_batch}, {"recompute", std::string(to_string(t.recompute))},
+  return {{"tp", t.par.tp},
+          {"pp", t.par.pp},
+          {"dp", t.par.dp},
+          {"cp", t.par.cp},
+          {"ep", t.par.ep},
+          {"vpp", t.par.vpp},
+          {"micro_batch", t.micro_batch},
+          {"recompute", std::string(to_string(t.recompute))},
           {"zero", t.zero}};
 }
 
@@ -74,8 +80,11 @@ Json result_json(const Scenario& s, const Result& r) {
                {"hfu", r.hfu},
                {"uncertainty", s.uncertainty},
                {"algorithms", st.algorithms}};
-  j["training"] = {{"tokens", s.training.tokens}, {"steps", r.steps},         {"days", r.days},
-                   {"gpu_hours", r.gpu_hours},    {"goodput", r.goodput}};
+  j["training"] = {{"tokens", s.training.tokens},
+                   {"steps", r.steps},
+                   {"days", r.days},
+                   {"gpu_hours", r.gpu_hours},
+                   {"goodput", r.goodput}};
   if (s.reliability.given)
     j["reliability"] = {{"job_mtbf_s", r.reliability.job_mtbf_s},
                         {"checkpoint_interval_s", r.reliability.interval_s},
@@ -120,9 +129,10 @@ Json result_json(const Scenario& s, const Result& r) {
                {"own_usd_per_month", owned(c.own_usd_per_month)},
                {"horizon_months", s.cost.horizon_s / (365.0 * 86400) * 12},
                {"buy_possible", c.buy_possible},
-               {"capex_parts", {{"servers_usd", owned(c.servers_usd)},
-                                {"network_usd", owned(c.network_usd)},
-                                {"facility_usd", owned(c.facility_usd)}}}};
+               {"capex_parts",
+                {{"servers_usd", owned(c.servers_usd)},
+                 {"network_usd", owned(c.network_usd)},
+                 {"facility_usd", owned(c.facility_usd)}}}};
   j["assumptions"] = assumptions_json(s);
   j["warnings"] = r.warnings;
   return j;
@@ -152,24 +162,26 @@ std::string result_text(const Scenario& s, const Result& r) {
   const StepResult& st = r.step;
   std::string out;
   out += fmt::format("{}  ({} engine)\n", s.name, r.engine);
-  out += fmt::format("  {} x {} in {} x {}, {} over {} ({} each way); tp {} pp {} dp {} cp {} ep {}{}, {}, {}, {} recompute\n",
-                     s.cluster.gpus, s.cluster.accelerator.name, s.cluster.racks, s.cluster.system.name,
-                     s.cluster.topology, s.cluster.fabric.name, format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
-                     p.tp, p.pp, p.dp, p.cp, p.ep, p.vpp > 1 ? fmt::format(" vpp {}", p.vpp) : "",
-                     to_string(s.training.precision), s.training.schedule->name(), to_string(s.training.recompute));
+  out += fmt::format(
+      "  {} x {} in {} x {}, {} over {} ({} each way); tp {} pp {} dp {} cp {} ep {}{}, {}, {}, {} recompute\n",
+      s.cluster.gpus, s.cluster.accelerator.name, s.cluster.racks, s.cluster.system.name, s.cluster.topology,
+      s.cluster.fabric.name, format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate), p.tp, p.pp, p.dp,
+      p.cp, p.ep, p.vpp > 1 ? fmt::format(" vpp {}", p.vpp) : "", to_string(s.training.precision),
+      s.training.schedule->name(), to_string(s.training.recompute));
   out += fmt::format("model     {:.1f}B params ({:.1f}B active), {} layers\n", r.params.total / 1e9,
                      r.params.active / 1e9, s.model.layers);
-  out += fmt::format("memory    {} of {} GB per GPU ({}): weights {}, gradients {}, optimizer {}, activations {}, other {}\n",
-                     gb(m.total()), gb(m.capacity_bytes),
-                     m.fits() ? "fits" : fmt::format("DOES NOT FIT, {} GB short", gb(m.shortfall_bytes())),
-                     gb(m.weights_bytes), gb(m.gradients_bytes), gb(m.optimizer_bytes), gb(m.activations_bytes),
-                     gb(m.other_bytes));
+  out += fmt::format(
+      "memory    {} of {} GB per GPU ({}): weights {}, gradients {}, optimizer {}, activations {}, other {}\n",
+      gb(m.total()), gb(m.capacity_bytes),
+      m.fits() ? "fits" : fmt::format("DOES NOT FIT, {} GB short", gb(m.shortfall_bytes())), gb(m.weights_bytes),
+      gb(m.gradients_bytes), gb(m.optimizer_bytes), gb(m.activations_bytes), gb(m.other_bytes));
   out += fmt::format("step      {:.3f} s{}  {}\n", st.time_s,
                      s.uncertainty > 0 ? fmt::format(" ± {:.0f}%", 100 * s.uncertainty) : "", bar(st, 40));
   auto pct = [&](double x) { return fmt::format("{:.1f}%", 100 * x / st.time_s); };
-  out += fmt::format("          █ compute {:.3f} s ({})  ▓ exposed comm {:.3f} s ({})  ░ bubble {:.3f} s ({})  ▒ optimizer {:.3f} s\n",
-                     st.compute_s, pct(st.compute_s), st.exposed_comm_s, pct(st.exposed_comm_s), st.bubble_s,
-                     pct(st.bubble_s), st.optimizer_s);
+  out += fmt::format(
+      "          █ compute {:.3f} s ({})  ▓ exposed comm {:.3f} s ({})  ░ bubble {:.3f} s ({})  ▒ optimizer {:.3f} s\n",
+      st.compute_s, pct(st.compute_s), st.exposed_comm_s, pct(st.exposed_comm_s), st.bubble_s, pct(st.bubble_s),
+      st.optimizer_s);
   std::string comm;
   for (CommKind k : kCommKinds)
     if (st.comm_s[k] > 0) comm += fmt::format("{}{} {:.3f} s", comm.empty() ? "" : ", ", to_string(k), st.comm_s[k]);
@@ -177,46 +189,51 @@ std::string result_text(const Scenario& s, const Result& r) {
   out += fmt::format("rate      {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
                      format_quantity(r.tokens_per_s, Quantity::Count), r.tflops_per_gpu, 100 * r.mfu, 100 * r.hfu);
   out += fmt::format("training  {} tokens: {} steps, {:.1f} days, {} GPU-hours (goodput {:.3f})\n",
-                     format_quantity(s.training.tokens, Quantity::Count), format_quantity(std::ceil(r.steps), Quantity::Count),
-                     r.days, format_quantity(r.gpu_hours, Quantity::Count), r.goodput);
+                     format_quantity(s.training.tokens, Quantity::Count),
+                     format_quantity(std::ceil(r.steps), Quantity::Count), r.days,
+                     format_quantity(r.gpu_hours, Quantity::Count), r.goodput);
   const PowerResult& pw = r.power;
-  out += fmt::format("power     {:.0f} W per GPU; IT {:.2f} MW (peak {:.2f}, swing {:.2f} MW), facility {:.2f} MW at PUE {:.2f}; "
-                     "{:.0f} MWh for the run\n",
-                     pw.gpu_w, pw.it_w / 1e6, pw.peak_it_w / 1e6, (pw.peak_it_w - pw.trough_it_w) / 1e6,
-                     pw.facility_w / 1e6, s.facility.pue, pw.energy_mwh);
-  out += fmt::format("racks     {} racks at {:.1f} kW peak each: {} cooling {} (needs {}); {} switches, {} transceivers\n",
-                     pw.racks, pw.rack_w / 1e3, pw.cooling, pw.coolable ? "holds it" : "DOES NOT hold it",
-                     pw.cooling_needed, r.fabric.switches, r.fabric.transceivers);
+  out += fmt::format(
+      "power     {:.0f} W per GPU; IT {:.2f} MW (peak {:.2f}, swing {:.2f} MW), facility {:.2f} MW at PUE {:.2f}; "
+      "{:.0f} MWh for the run\n",
+      pw.gpu_w, pw.it_w / 1e6, pw.peak_it_w / 1e6, (pw.peak_it_w - pw.trough_it_w) / 1e6, pw.facility_w / 1e6,
+      s.facility.pue, pw.energy_mwh);
+  out +=
+      fmt::format("racks     {} racks at {:.1f} kW peak each: {} cooling {} (needs {}); {} switches, {} transceivers\n",
+                  pw.racks, pw.rack_w / 1e3, pw.cooling, pw.coolable ? "holds it" : "DOES NOT hold it",
+                  pw.cooling_needed, r.fabric.switches, r.fabric.transceivers);
   const CostResult& c = r.cost;
   // "buy" is the run's share of an owned fleet; the fleet's capital comes
   // first, so the share is never read as the purchase price.
   if (c.buy_possible)
-    out += fmt::format("cost      rent ${} vs buy ${} for the run: {} is cheaper; ${:.2f} per M tokens; owning costs ${:.2f} "
-                       "per useful GPU-hour; break-even {}\n"
-                       "          buying the fleet costs ${} up front (servers ${}, network ${}, facility ${}); buy above "
-                       "is the run's share of owning it\n",
-                       format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
-                       c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
-                       c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never",
-                       format_quantity(c.capex_usd, Quantity::Count), format_quantity(c.servers_usd, Quantity::Count),
-                       format_quantity(c.network_usd, Quantity::Count), format_quantity(c.facility_usd, Quantity::Count));
+    out += fmt::format(
+        "cost      rent ${} vs buy ${} for the run: {} is cheaper; ${:.2f} per M tokens; owning costs ${:.2f} "
+        "per useful GPU-hour; break-even {}\n"
+        "          buying the fleet costs ${} up front (servers ${}, network ${}, facility ${}); buy above "
+        "is the run's share of owning it\n",
+        format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
+        c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
+        c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never",
+        format_quantity(c.capex_usd, Quantity::Count), format_quantity(c.servers_usd, Quantity::Count),
+        format_quantity(c.network_usd, Quantity::Count), format_quantity(c.facility_usd, Quantity::Count));
   else
     out += fmt::format("cost      rent ${} for the run, buy n/a (not sold); ${:.2f} per M tokens\n",
                        format_quantity(c.rent_usd, Quantity::Count), c.usd_per_million_tokens);
-  out += fmt::format("          rent at ${:.2f} per GPU-hour{}: {}\n", s.cost.rent_usd_per_gpu_hour * (1 - s.cost.reserved_discount),
-                     s.cost.reserved_discount > 0 ? fmt::format(" ({:.0f}% off ${:.2f})", 100 * s.cost.reserved_discount,
-                                                                s.cost.rent_usd_per_gpu_hour)
-                                                  : "",
-                     s.cost.rent_basis);
+  out += fmt::format(
+      "          rent at ${:.2f} per GPU-hour{}: {}\n", s.cost.rent_usd_per_gpu_hour * (1 - s.cost.reserved_discount),
+      s.cost.reserved_discount > 0
+          ? fmt::format(" ({:.0f}% off ${:.2f})", 100 * s.cost.reserved_discount, s.cost.rent_usd_per_gpu_hour)
+          : "",
+      s.cost.rent_basis);
   if (s.reliability.given)
-    out += fmt::format("failures  job MTBF {:.1f} h; checkpoint every {:.0f} s (Young/Daly {:.0f} s): {:.1f}% writing, "
-                       "{:.1f}% lost to failures\n",
-                       r.reliability.job_mtbf_s / 3600, r.reliability.interval_s, r.reliability.young_daly_s,
-                       100 * r.reliability.checkpoint_share, 100 * r.reliability.failure_share);
+    out += fmt::format(
+        "failures  job MTBF {:.1f} h; checkpoint every {:.0f} s (Young/Daly {:.0f} s): {:.1f}% writing, "
+        "{:.1f}% lost to failures\n",
+        r.reliability.job_mtbf_s / 3600, r.reliability.interval_s, r.reliability.young_daly_s,
+        100 * r.reliability.checkpoint_share, 100 * r.reliability.failure_share);
   for (const auto& w : r.warnings) out += fmt::format("note      {}\n", w);
   return out;
 }
-
 
 Table flat_table(const std::vector<Json>& rows) {
   Table t;
@@ -228,7 +245,8 @@ Table flat_table(const std::vector<Json>& rows) {
   }
   for (const auto& f : flat) {
     std::vector<std::string> row(t.header.size());
-    for (const auto& [k, v] : f) row[static_cast<size_t>(std::find(t.header.begin(), t.header.end(), k) - t.header.begin())] = v;
+    for (const auto& [k, v] : f)
+      row[static_cast<size_t>(std::find(t.header.begin(), t.header.end(), k) - t.header.begin())] = v;
     t.rows.push_back(std::move(row));
   }
   return t;

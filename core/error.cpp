@@ -1,7 +1,7 @@
 #include "core/error.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace danlu {
 
@@ -59,8 +59,7 @@ std::string closest_name(const std::string& word, const std::vector<std::string>
 }
 
 std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
-  if (auto near = closest_name(word, candidates); !near.empty())
-    return fmt::format("; did you mean \"{}\"?", near);
+  if (auto near = closest_name(word, candidates); !near.empty()) return fmt::format("; did you mean \"{}\"?", near);
   if (candidates.empty()) return {};
   std::string list;
   for (size_t i = 0; i < candidates.size(); ++i) list += (i ? ", " : "") + candidates[i];

@@ -1,8 +1,8 @@
 #include "core/node.hpp"
 
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 
@@ -138,14 +138,13 @@ struct Converter {
       throw InputError(n.loc, shortened(path),
                        fmt::format("nested more than {} levels deep (a YAML alias that refers to itself?)", kMaxDepth));
     if (++nodes > kMaxNodes)
-      throw InputError(n.loc, path,
-                       fmt::format("more than {} values, counting each use of an alias; a scenario holds a few thousand",
-                                   kMaxNodes));
+      throw InputError(
+          n.loc, path,
+          fmt::format("more than {} values, counting each use of an alias; a scenario holds a few thousand",
+                      kMaxNodes));
     switch (y.Type()) {
       case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        n.kind = Node::Kind::Null;
-        break;
+      case YAML::NodeType::Null: n.kind = Node::Kind::Null; break;
       case YAML::NodeType::Scalar:
         n.kind = Node::Kind::Scalar;
         n.scalar = y.Scalar();
@@ -208,9 +207,9 @@ Node parse_yaml(const std::string& text, const std::string& name) {
       throw InputError(at(*second, name), "", "a second YAML document (after ---); a file holds one scenario");
     return c.convert(root, "", 0);
   } catch (const YAML::DeepRecursion& e) {
-    throw InputError(at(e.mark, name), "",
-                     fmt::format("malformed YAML: brackets or blocks nested {} levels deep; a scenario needs a few",
-                                 e.depth()));
+    throw InputError(
+        at(e.mark, name), "",
+        fmt::format("malformed YAML: brackets or blocks nested {} levels deep; a scenario needs a few", e.depth()));
   } catch (const YAML::Exception& e) {
     // A tab in the indentation is the commonest cause, and yaml-cpp's words
     // for it ("illegal map value") do not say so.
@@ -244,8 +243,9 @@ Node load_yaml_file(const std::string& path) {
     throw InputError(Location{path, 0, 0}, "", "is not a regular file (a pipe, socket or device); give a file");
   const auto size = fs::file_size(path, ec);
   if (!ec && size > kMaxFileBytes)
-    throw InputError(Location{path, 0, 0}, "",
-                     fmt::format("is {} MB; a scenario or catalog file is at most {} MB", size >> 20, kMaxFileBytes >> 20));
+    throw InputError(
+        Location{path, 0, 0}, "",
+        fmt::format("is {} MB; a scenario or catalog file is at most {} MB", size >> 20, kMaxFileBytes >> 20));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(Location{path, 0, 0}, "", "cannot open the file (is it readable?)");
   std::stringstream ss;
@@ -288,8 +288,7 @@ void set_path(Node& root, const std::string& dotted, Node value) {
     const auto& part = parts[i];
     if (part.empty()) throw InputError(value.loc, dotted, "empty component in dotted path");
     if (!cur->is_map() && !cur->is_null())
-      throw InputError(value.loc, so_far, fmt::format("is {}, cannot set \"{}\" inside it",
-                                                      cur->describe(), part));
+      throw InputError(value.loc, so_far, fmt::format("is {}, cannot set \"{}\" inside it", cur->describe(), part));
     if (cur->is_null()) cur->kind = Node::Kind::Map;
     so_far += (i ? "." : "") + part;
     if (i + 1 == parts.size()) {

@@ -29,12 +29,12 @@ struct Node {
   ~Node();
 
   Kind kind = Kind::Null;
-  std::string scalar;                              // Kind::Scalar
-  bool quoted = false;                             // scalar was written in quotes
-  std::vector<Node> items;                         // Kind::Seq
-  std::vector<std::pair<std::string, Node>> map;   // Kind::Map, in file order
-  Location loc;                                    // where this value was written
-  std::vector<Location> key_locs;                  // Kind::Map: location of each key
+  std::string scalar;                             // Kind::Scalar
+  bool quoted = false;                            // scalar was written in quotes
+  std::vector<Node> items;                        // Kind::Seq
+  std::vector<std::pair<std::string, Node>> map;  // Kind::Map, in file order
+  Location loc;                                   // where this value was written
+  std::vector<Location> key_locs;                 // Kind::Map: location of each key
 
   bool is_null() const { return kind == Kind::Null; }
   bool is_scalar() const { return kind == Kind::Scalar; }

@@ -14,9 +14,7 @@ Fields::Fields(const Node* node, std::string path, Explain* explain)
     throw InputError(node_->loc, path_, fmt::format("expected a mapping, found {}", node_->describe()));
 }
 
-std::string Fields::path_of(const std::string& key) const {
-  return path_.empty() ? key : path_ + "." + key;
-}
+std::string Fields::path_of(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
 bool Fields::has(const std::string& key) {
   // Asking about a key makes it known: `gpus: null` (removing an inherited
@@ -40,8 +38,7 @@ const Node* Fields::lookup(const std::string& key) {
 
 const Node* Fields::raw(const std::string& key) { return lookup(key); }
 
-const Node* Fields::scalar_or_throw(const std::string& key, const Node* n,
-                                    const std::string& expected) {
+const Node* Fields::scalar_or_throw(const std::string& key, const Node* n, const std::string& expected) {
   if (!n->is_scalar())
     throw InputError(n->loc, path_of(key), fmt::format("expected {}, found {}", expected, n->describe()));
   return n;
@@ -108,15 +105,15 @@ double Fields::quantity(const std::string& key, Quantity q, std::optional<double
   // A finite value inside its range, and below a ceiling that makes physical
   // sense: 1e300 would pass "greater than 0" and overflow every figure after.
   if (!std::isfinite(v) || !in_range(v, range) || (at_most && v > *at_most))
-    throw InputError(n->loc, path_of(key),
-                     fmt::format("expected {}{}, found \"{}\"", expected_text(q), bounds_text(range, at_most, q),
-                                 n->scalar));
+    throw InputError(
+        n->loc, path_of(key),
+        fmt::format("expected {}{}, found \"{}\"", expected_text(q), bounds_text(range, at_most, q), n->scalar));
   record(key, n->scalar, n);  // as the user wrote it
   return v;
 }
 
-std::int64_t Fields::integer(const std::string& key, std::optional<std::int64_t> def,
-                             std::int64_t min, std::int64_t max) {
+std::int64_t Fields::integer(const std::string& key, std::optional<std::int64_t> def, std::int64_t min,
+                             std::int64_t max) {
   const Node* n = lookup(key);
   std::string expected = min == 1   ? "a positive integer"
                          : min == 0 ? "an integer 0 or more"
@@ -156,9 +153,12 @@ bool Fields::boolean(const std::string& key, std::optional<bool> def) {
   static const std::vector<std::string> yes = {"true", "yes", "on", "True", "TRUE"};
   static const std::vector<std::string> no = {"false", "no", "off", "False", "FALSE"};
   bool v;
-  if (std::find(yes.begin(), yes.end(), n->scalar) != yes.end()) v = true;
-  else if (std::find(no.begin(), no.end(), n->scalar) != no.end()) v = false;
-  else throw InputError(n->loc, path_of(key), fmt::format("expected true or false, found \"{}\"", n->scalar));
+  if (std::find(yes.begin(), yes.end(), n->scalar) != yes.end())
+    v = true;
+  else if (std::find(no.begin(), no.end(), n->scalar) != no.end())
+    v = false;
+  else
+    throw InputError(n->loc, path_of(key), fmt::format("expected true or false, found \"{}\"", n->scalar));
   record(key, v ? "true" : "false", n);
   return v;
 }

@@ -37,15 +37,13 @@ class Fields {
   const Node* raw(const std::string& key);
 
   // `at_most`: the largest value that makes physical sense for the field.
-  double quantity(const std::string& key, Quantity q, std::optional<double> def,
-                  Range range = Range::Positive, std::optional<double> at_most = std::nullopt);
-  std::int64_t integer(const std::string& key, std::optional<std::int64_t> def,
-                       std::int64_t min = 1,
+  double quantity(const std::string& key, Quantity q, std::optional<double> def, Range range = Range::Positive,
+                  std::optional<double> at_most = std::nullopt);
+  std::int64_t integer(const std::string& key, std::optional<std::int64_t> def, std::int64_t min = 1,
                        std::int64_t max = std::numeric_limits<std::int32_t>::max());
   bool boolean(const std::string& key, std::optional<bool> def);
   // One of a fixed set of words.
-  std::string choice(const std::string& key, std::optional<std::string> def,
-                     const std::vector<std::string>& valid);
+  std::string choice(const std::string& key, std::optional<std::string> def, const std::vector<std::string>& valid);
   std::string text(const std::string& key, std::optional<std::string> def);
 
   // A nested mapping (absent: an empty one, so its fields take defaults).

@@ -25,39 +25,70 @@ constexpr double kMinute = 60, kHour = 3600, kDay = 86400, kYear = 365 * kDay;
 const std::vector<UnitDef>& units() {
   static const std::vector<UnitDef> table = {
       // counts
-      {"k", 1e3, Quantity::Count}, {"K", 1e3, Quantity::Count}, {"M", 1e6, Quantity::Count},
-      {"G", 1e9, Quantity::Count}, {"T", 1e12, Quantity::Count}, {"P", 1e15, Quantity::Count},
-      {"Ki", 1024.0, Quantity::Count}, {"Mi", 1048576.0, Quantity::Count},
-      {"Gi", 1073741824.0, Quantity::Count}, {"Ti", 1099511627776.0, Quantity::Count},
+      {"k", 1e3, Quantity::Count},
+      {"K", 1e3, Quantity::Count},
+      {"M", 1e6, Quantity::Count},
+      {"G", 1e9, Quantity::Count},
+      {"T", 1e12, Quantity::Count},
+      {"P", 1e15, Quantity::Count},
+      {"Ki", 1024.0, Quantity::Count},
+      {"Mi", 1048576.0, Quantity::Count},
+      {"Gi", 1073741824.0, Quantity::Count},
+      {"Ti", 1099511627776.0, Quantity::Count},
       // bytes
-      {"B", 1, Quantity::Bytes}, {"kB", 1e3, Quantity::Bytes}, {"KB", 1e3, Quantity::Bytes},
-      {"MB", 1e6, Quantity::Bytes}, {"GB", 1e9, Quantity::Bytes}, {"TB", 1e12, Quantity::Bytes},
-      {"PB", 1e15, Quantity::Bytes}, {"KiB", 1024.0, Quantity::Bytes},
-      {"MiB", 1048576.0, Quantity::Bytes}, {"GiB", 1073741824.0, Quantity::Bytes},
+      {"B", 1, Quantity::Bytes},
+      {"kB", 1e3, Quantity::Bytes},
+      {"KB", 1e3, Quantity::Bytes},
+      {"MB", 1e6, Quantity::Bytes},
+      {"GB", 1e9, Quantity::Bytes},
+      {"TB", 1e12, Quantity::Bytes},
+      {"PB", 1e15, Quantity::Bytes},
+      {"KiB", 1024.0, Quantity::Bytes},
+      {"MiB", 1048576.0, Quantity::Bytes},
+      {"GiB", 1073741824.0, Quantity::Bytes},
       {"TiB", 1099511627776.0, Quantity::Bytes},
       // rates, in bytes/s (bits divided by 8)
-      {"b/s", 1 / 8.0, Quantity::ByteRate}, {"kb/s", 1e3 / 8, Quantity::ByteRate},
-      {"Mb/s", 1e6 / 8, Quantity::ByteRate}, {"Gb/s", 1e9 / 8, Quantity::ByteRate},
-      {"Tb/s", 1e12 / 8, Quantity::ByteRate}, {"Gbps", 1e9 / 8, Quantity::ByteRate},
-      {"B/s", 1, Quantity::ByteRate}, {"kB/s", 1e3, Quantity::ByteRate},
-      {"MB/s", 1e6, Quantity::ByteRate}, {"GB/s", 1e9, Quantity::ByteRate},
+      {"b/s", 1 / 8.0, Quantity::ByteRate},
+      {"kb/s", 1e3 / 8, Quantity::ByteRate},
+      {"Mb/s", 1e6 / 8, Quantity::ByteRate},
+      {"Gb/s", 1e9 / 8, Quantity::ByteRate},
+      {"Tb/s", 1e12 / 8, Quantity::ByteRate},
+      {"Gbps", 1e9 / 8, Quantity::ByteRate},
+      {"B/s", 1, Quantity::ByteRate},
+      {"kB/s", 1e3, Quantity::ByteRate},
+      {"MB/s", 1e6, Quantity::ByteRate},
+      {"GB/s", 1e9, Quantity::ByteRate},
       {"TB/s", 1e12, Quantity::ByteRate},
       // time
-      {"ns", 1e-9, Quantity::Time}, {"us", 1e-6, Quantity::Time}, {"µs", 1e-6, Quantity::Time},
-      {"ms", 1e-3, Quantity::Time}, {"s", 1, Quantity::Time}, {"min", kMinute, Quantity::Time},
-      {"h", kHour, Quantity::Time}, {"d", kDay, Quantity::Time}, {"w", 7 * kDay, Quantity::Time},
+      {"ns", 1e-9, Quantity::Time},
+      {"us", 1e-6, Quantity::Time},
+      {"µs", 1e-6, Quantity::Time},
+      {"ms", 1e-3, Quantity::Time},
+      {"s", 1, Quantity::Time},
+      {"min", kMinute, Quantity::Time},
+      {"h", kHour, Quantity::Time},
+      {"d", kDay, Quantity::Time},
+      {"w", 7 * kDay, Quantity::Time},
       {"y", kYear, Quantity::Time},
       // power
-      {"W", 1, Quantity::Power}, {"kW", 1e3, Quantity::Power}, {"MW", 1e6, Quantity::Power},
+      {"W", 1, Quantity::Power},
+      {"kW", 1e3, Quantity::Power},
+      {"MW", 1e6, Quantity::Power},
       {"GW", 1e9, Quantity::Power},
       // money
-      {"USD", 1, Quantity::Money}, {"kUSD", 1e3, Quantity::Money}, {"MUSD", 1e6, Quantity::Money},
+      {"USD", 1, Quantity::Money},
+      {"kUSD", 1e3, Quantity::Money},
+      {"MUSD", 1e6, Quantity::Money},
       // energy price
-      {"USD/kWh", 1, Quantity::EnergyPrice}, {"USD/MWh", 1e-3, Quantity::EnergyPrice},
+      {"USD/kWh", 1, Quantity::EnergyPrice},
+      {"USD/MWh", 1e-3, Quantity::EnergyPrice},
       // compute rate
-      {"FLOP/s", 1, Quantity::FlopRate}, {"GFLOP/s", 1e9, Quantity::FlopRate},
-      {"TFLOP/s", 1e12, Quantity::FlopRate}, {"PFLOP/s", 1e15, Quantity::FlopRate},
-      {"EFLOP/s", 1e18, Quantity::FlopRate}, {"TFLOPS", 1e12, Quantity::FlopRate},
+      {"FLOP/s", 1, Quantity::FlopRate},
+      {"GFLOP/s", 1e9, Quantity::FlopRate},
+      {"TFLOP/s", 1e12, Quantity::FlopRate},
+      {"PFLOP/s", 1e15, Quantity::FlopRate},
+      {"EFLOP/s", 1e18, Quantity::FlopRate},
+      {"TFLOPS", 1e12, Quantity::FlopRate},
       {"PFLOPS", 1e15, Quantity::FlopRate},
       // fraction
       {"%", 0.01, Quantity::Fraction},
@@ -143,12 +174,11 @@ double parse_quantity(const std::string& raw, Quantity q) {
   for (const auto& u : units()) {
     if (u.suffix != suffix) continue;
     if (!accepts(q, u.kind))
-      throw UnitError(fmt::format("expected {}, found \"{}\" (\"{}\" is the unit of {})",
-                                  expected_text(q), raw, suffix, kind_name(u.kind)));
+      throw UnitError(fmt::format("expected {}, found \"{}\" (\"{}\" is the unit of {})", expected_text(q), raw, suffix,
+                                  kind_name(u.kind)));
     return value * u.factor;
   }
-  throw UnitError(fmt::format("expected {}, found \"{}\" (unknown unit \"{}\")", expected_text(q),
-                              raw, suffix));
+  throw UnitError(fmt::format("expected {}, found \"{}\" (unknown unit \"{}\")", expected_text(q), raw, suffix));
 }
 
 std::string format_quantity(double v, Quantity q) {
@@ -167,15 +197,12 @@ std::string format_quantity(double v, Quantity q) {
     return fmt::format("{:.4g}{}", v, base);
   };
   switch (q) {
-    case Quantity::Count:
-      return scaled({{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}, "");
-    case Quantity::Bytes:
-      return scaled({{1e15, "PB"}, {1e12, "TB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}}, "B");
+    case Quantity::Count: return scaled({{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}, "");
+    case Quantity::Bytes: return scaled({{1e15, "PB"}, {1e12, "TB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}}, "B");
     case Quantity::LinkRate:
       if (v * 8 >= 1e9) return fmt::format("{:.4g}Gb/s", v * 8 / 1e9);
       return fmt::format("{:.4g}b/s", v * 8);
-    case Quantity::ByteRate:
-      return scaled({{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}}, "B/s");
+    case Quantity::ByteRate: return scaled({{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}}, "B/s");
     case Quantity::Time:
     case Quantity::Duration:
       if (v == 0) return "0s";
@@ -187,17 +214,12 @@ std::string format_quantity(double v, Quantity q) {
       if (v >= 1e-3) return fmt::format("{:.4g}ms", v * 1e3);
       if (v >= 1e-6) return fmt::format("{:.4g}us", v * 1e6);
       return fmt::format("{:.4g}ns", v * 1e9);
-    case Quantity::Power:
-      return scaled({{1e6, "MW"}, {1e3, "kW"}}, "W");
-    case Quantity::Money:
-      return scaled({{1e9, "G"}, {1e6, "M"}, {1e3, "k"}}, "") + " USD";
-    case Quantity::EnergyPrice:
-      return fmt::format("{:.4g} USD/kWh", v);
-    case Quantity::FlopRate:
-      return scaled({{1e15, "PFLOP/s"}, {1e12, "TFLOP/s"}, {1e9, "GFLOP/s"}}, "FLOP/s");
+    case Quantity::Power: return scaled({{1e6, "MW"}, {1e3, "kW"}}, "W");
+    case Quantity::Money: return scaled({{1e9, "G"}, {1e6, "M"}, {1e3, "k"}}, "") + " USD";
+    case Quantity::EnergyPrice: return fmt::format("{:.4g} USD/kWh", v);
+    case Quantity::FlopRate: return scaled({{1e15, "PFLOP/s"}, {1e12, "TFLOP/s"}, {1e9, "GFLOP/s"}}, "FLOP/s");
     case Quantity::Fraction:
-    case Quantity::Real:
-      return fmt::format("{:.6g}", v);
+    case Quantity::Real: return fmt::format("{:.6g}", v);
   }
   return fmt::format("{}", v);
 }

@@ -13,7 +13,8 @@ const std::vector<ParamInfo>& constant_params() {
       {"gemm_sustained", 0.5, 1.0, "",
        "fraction of a microbenchmark's large-GEMM rate that training sustains (clocks under the power cap, shared L2)"},
       {"gemm_sustained_low", 0.5, 1.0, "",
-       "the same for fp8/fp6/fp4 GEMMs, on top: more power per second under the same cap, fixed costs over a shorter run"},
+       "the same for fp8/fp6/fp4 GEMMs, on top: more power per second under the same cap, fixed costs over a shorter "
+       "run"},
       {"gemm_k_half", 16, 512, "",
        "inner dimension at which a GEMM's fixed per-tile cost equals its main loop (CUTLASS prologue/epilogue)"},
       {"attention_seq_half", 32, 2048, "",
@@ -38,7 +39,8 @@ const std::vector<ParamInfo>& accelerator_params() {
   static const std::vector<ParamInfo> params = {
       {"gemm", 0.30, 0.95, "", "large-GEMM throughput in training, fraction of the dense peak at that precision"},
       {"attention.forward", 0.20, 0.85, "", "fused attention forward, fraction of the 16-bit peak (causal work)"},
-      {"attention.backward", 0.15, 0.80, "", "fused attention backward, fraction of the 16-bit peak (2.5x forward work)"},
+      {"attention.backward", 0.15, 0.80, "",
+       "fused attention backward, fraction of the 16-bit peak (2.5x forward work)"},
       {"hbm", 0.55, 0.95, "", "achievable fraction of HBM bandwidth for memory-bound kernels"},
       {"launch", 0, 30e-6, "s", "host cost of one eager kernel launch, framework dispatch included"},
   };
@@ -115,7 +117,8 @@ double read_value(Fields& f, const std::string& key, const ParamInfo& info) {
 
 namespace {
 Profile read_profile(const Node& root) {
-  if (!root.is_map()) throw InputError(root.loc, "", fmt::format("expected a calibration profile, found {}", root.describe()));
+  if (!root.is_map())
+    throw InputError(root.loc, "", fmt::format("expected a calibration profile, found {}", root.describe()));
   Fields top(&root, "", nullptr);
   Profile p;
   p.description = top.text("description", "");
@@ -127,7 +130,8 @@ Profile read_profile(const Node& root) {
   }
   if (const Node* accs = top.raw("accelerators")) {
     if (!accs->is_map())
-      throw InputError(accs->loc, "accelerators", fmt::format("expected a mapping of accelerator: figures, found {}", accs->describe()));
+      throw InputError(accs->loc, "accelerators",
+                       fmt::format("expected a mapping of accelerator: figures, found {}", accs->describe()));
     for (const auto& [name, entry] : accs->map) {
       Fields a(&entry, "accelerators." + name, nullptr);
       auto& out = p.accelerators[name];
@@ -137,7 +141,9 @@ Profile read_profile(const Node& root) {
       gemm.finish();
       Fields attn = a.sub("attention");
       for (const char* k : {"forward", "backward"})
-        if (attn.has(k)) out[std::string("attention.") + k] = read_value(attn, k, *find_accelerator_param(std::string("attention.") + k));
+        if (attn.has(k))
+          out[std::string("attention.") + k] =
+              read_value(attn, k, *find_accelerator_param(std::string("attention.") + k));
       attn.finish();
       for (const char* k : {"hbm", "launch"})
         if (a.has(k)) out[k] = read_value(a, k, *find_accelerator_param(k));
@@ -200,9 +206,10 @@ std::string render_profile(const Profile& p) {
       if (auto it = values.find(std::string("attention.") + k); it != values.end())
         attn += fmt::format("{}{}: {:.4g}", attn.empty() ? "" : ", ", k, it->second);
     if (!attn.empty())
-      out += fmt::format("    attention: {{{}}}  # forward {}, backward {}: fused attention, fraction of the 16-bit peak\n",
-                         attn, range_text(*find_accelerator_param("attention.forward")),
-                         range_text(*find_accelerator_param("attention.backward")));
+      out += fmt::format(
+          "    attention: {{{}}}  # forward {}, backward {}: fused attention, fraction of the 16-bit peak\n", attn,
+          range_text(*find_accelerator_param("attention.forward")),
+          range_text(*find_accelerator_param("attention.backward")));
     for (const char* k : {"hbm", "launch"})
       if (auto it = values.find(k); it != values.end()) {
         const ParamInfo& info = *find_accelerator_param(k);
@@ -210,9 +217,10 @@ std::string render_profile(const Profile& p) {
       }
   }
   if (!p.uncertainty.empty()) {
-    out += "# Relative uncertainty of a prediction by class of system (vendor; -moe for MoE models):\n"
-           "# the mean absolute leave-one-system-out error (classes of 5 rows or more);\n"
-           "# `unmeasured` and `unmeasured-moe`: over every row of that kind.\n";
+    out +=
+        "# Relative uncertainty of a prediction by class of system (vendor; -moe for MoE models):\n"
+        "# the mean absolute leave-one-system-out error (classes of 5 rows or more);\n"
+        "# `unmeasured` and `unmeasured-moe`: over every row of that kind.\n";
     out += "uncertainty:\n";
     for (const auto& [k, v] : p.uncertainty) out += fmt::format("  {}: {:.3f}\n", k, v);
   }

@@ -41,8 +41,8 @@ double get_param(const KernelFigures& f, const std::string& name);
 void set_param(KernelFigures& f, const std::string& name, double value);
 
 struct Profile {
-  std::string description;                                   // provenance, free text
-  std::map<std::string, double> constants;                   // name -> value
+  std::string description;                                            // provenance, free text
+  std::map<std::string, double> constants;                            // name -> value
   std::map<std::string, std::map<std::string, double>> accelerators;  // accelerator -> parameter -> value
   // Relative uncertainty of a prediction by class of system (the vendor,
   // "-moe" appended for MoE models): the mean absolute error of the leave-

@@ -58,11 +58,13 @@ void read_kernel_figures(Fields k, Accelerator& a) {
   f.tile_n = 256;
   if (const Node* tile = k.raw("tile")) {
     if (!tile->is_seq() || tile->items.size() != 2)
-      throw InputError(tile->loc, k.path_of("tile"), "expected the GEMM output tile as [rows, columns], e.g. [128, 256]");
+      throw InputError(tile->loc, k.path_of("tile"),
+                       "expected the GEMM output tile as [rows, columns], e.g. [128, 256]");
     auto side = [&](const Node& n) {
       double v = n.is_scalar() ? std::atof(n.scalar.c_str()) : 0;
       if (v < 1 || v > 4096 || v != std::floor(v))
-        throw InputError(n.loc, k.path_of("tile"), fmt::format("expected a tile side from 1 to 4096, found {}", n.describe()));
+        throw InputError(n.loc, k.path_of("tile"),
+                         fmt::format("expected a tile side from 1 to 4096, found {}", n.describe()));
       return static_cast<int>(v);
     };
     f.tile_m = side(tile->items[0]);
@@ -93,13 +95,13 @@ Accelerator read_accelerator(const std::string& name, Fields f) {
   if (f.has("scale_up") == f.has("scale_up_bidirectional"))
     throw InputError(f.loc(), f.path(),
                      "expected one of scale_up (per direction) or scale_up_bidirectional (both directions added)");
-  a.scale_up_bytes_per_s = f.has("scale_up") ? f.quantity("scale_up", Quantity::ByteRate, std::nullopt)
-                                             : f.quantity("scale_up_bidirectional", Quantity::ByteRate, std::nullopt) / 2;
+  a.scale_up_bytes_per_s = f.has("scale_up")
+                               ? f.quantity("scale_up", Quantity::ByteRate, std::nullopt)
+                               : f.quantity("scale_up_bidirectional", Quantity::ByteRate, std::nullopt) / 2;
   a.scale_up_links = static_cast<int>(f.integer("scale_up_links", std::nullopt));
   a.idle_w = f.quantity("idle_w", Quantity::Power, std::nullopt);
   a.max_w = f.quantity("max_w", Quantity::Power, std::nullopt);
-  if (a.idle_w >= a.max_w)
-    throw InputError(f.loc_of("idle_w"), f.path_of("idle_w"), "must be below max_w");
+  if (a.idle_w >= a.max_w) throw InputError(f.loc_of("idle_w"), f.path_of("idle_w"), "must be below max_w");
   a.launch_year = static_cast<int>(f.integer("launch_year", std::nullopt, 2000, 2100));
   a.rent_usd_per_hour = f.quantity("rent_per_hour", Quantity::Money, std::nullopt);
   a.rent_list_usd_per_hour = f.quantity("rent_list_per_hour", Quantity::Money, a.rent_usd_per_hour);
@@ -196,7 +198,8 @@ Catalog Catalog::builtin(bool calibrated) {
     c.add_text(file.substr(0, file.find('.')), kEmbeddedCatalog[i].text, "catalog/" + file);
   }
   c.check_references();
-  if (calibrated && profile) c.apply_profile(parse_profile(profile, "catalog/calibration.yaml"), "catalog/calibration.yaml");
+  if (calibrated && profile)
+    c.apply_profile(parse_profile(profile, "catalog/calibration.yaml"), "catalog/calibration.yaml");
   return c;
 }
 
@@ -234,18 +237,21 @@ void Catalog::add_text(const std::string& kind, const std::string& text, const s
     Fields f(&entry, kind + "." + name, nullptr);
     if (!entry.is_map())
       throw InputError(entry.loc, kind + "." + name, fmt::format("expected a mapping, found {}", entry.describe()));
-    if (kind == "accelerators") accelerators_[name] = read_accelerator(name, f);
-    else if (kind == "systems") systems_[name] = read_system(name, f);
-    else if (kind == "fabrics") fabrics_[name] = read_fabric(name, f);
-    else models_[name] = entry;
+    if (kind == "accelerators")
+      accelerators_[name] = read_accelerator(name, f);
+    else if (kind == "systems")
+      systems_[name] = read_system(name, f);
+    else if (kind == "fabrics")
+      fabrics_[name] = read_fabric(name, f);
+    else
+      models_[name] = entry;
   }
 }
 
 void Catalog::add_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw InputError(Location{dir, 0, 0}, "--catalog", "not a directory");
+  if (!fs::is_directory(dir, ec)) throw InputError(Location{dir, 0, 0}, "--catalog", "not a directory");
   int found = 0;
   for (const auto& kind : kKinds) {
     fs::path p = fs::path(dir) / (kind + ".yaml");
@@ -270,8 +276,7 @@ void Catalog::check_references() const {
   }
 }
 
-const Accelerator& Catalog::accelerator(const std::string& name, const Location& where,
-                                        const std::string& path) const {
+const Accelerator& Catalog::accelerator(const std::string& name, const Location& where, const std::string& path) const {
   return lookup(accelerators_, name, "accelerator", where, path);
 }
 const System& Catalog::system(const std::string& name, const Location& where, const std::string& path) const {
@@ -280,8 +285,7 @@ const System& Catalog::system(const std::string& name, const Location& where, co
 const Fabric& Catalog::fabric(const std::string& name, const Location& where, const std::string& path) const {
   return lookup(fabrics_, name, "fabric", where, path);
 }
-const Node& Catalog::model_preset(const std::string& name, const Location& where,
-                                  const std::string& path) const {
+const Node& Catalog::model_preset(const std::string& name, const Location& where, const std::string& path) const {
   return lookup(models_, name, "model preset", where, path);
 }
 

@@ -36,13 +36,10 @@ class Catalog {
   // Lookups throw InputError at `where`/`path` with a did-you-mean.
   const Accelerator& accelerator(const std::string& name, const Location& where = {},
                                  const std::string& path = "") const;
-  const System& system(const std::string& name, const Location& where = {},
-                       const std::string& path = "") const;
-  const Fabric& fabric(const std::string& name, const Location& where = {},
-                       const std::string& path = "") const;
+  const System& system(const std::string& name, const Location& where = {}, const std::string& path = "") const;
+  const Fabric& fabric(const std::string& name, const Location& where = {}, const std::string& path = "") const;
   // A model preset is kept as a tree and merged under the scenario's `model:`.
-  const Node& model_preset(const std::string& name, const Location& where = {},
-                           const std::string& path = "") const;
+  const Node& model_preset(const std::string& name, const Location& where = {}, const std::string& path = "") const;
 
   std::vector<std::string> accelerator_names() const;
   std::vector<std::string> system_names() const;

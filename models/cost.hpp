@@ -7,7 +7,7 @@
 namespace danlu {
 
 struct BuySpec {
-  double server_usd = 0;          // per system unit (node or rack)
+  double server_usd = 0;  // per system unit (node or rack)
   double network_usd_per_gpu = 0;
   double facility_usd_per_mw = 0;
   double depreciation_s = 0;
@@ -20,7 +20,7 @@ struct BuySpec {
 
 struct CostSpec {
   double rent_usd_per_gpu_hour = 0;
-  std::string rent_basis;         // where the rate comes from (kRentBasis, or the scenario)
+  std::string rent_basis;  // where the rate comes from (kRentBasis, or the scenario)
   double reserved_discount = 0;
   BuySpec buy;
   double utilization = 0.9;
@@ -34,28 +34,28 @@ inline constexpr double kFacilityLifeYears = 15;
 struct CostInputs {
   CostSpec spec;
   int gpus = 0;
-  int units = 0;                  // what server_usd buys: nodes or racks
-  double run_hours = 0;           // wall clock of the whole run, goodput included
-  double facility_w = 0;          // average facility power in training
-  double facility_peak_w = 0;     // what the facility must be built for
+  int units = 0;               // what server_usd buys: nodes or racks
+  double run_hours = 0;        // wall clock of the whole run, goodput included
+  double facility_w = 0;       // average facility power in training
+  double facility_peak_w = 0;  // what the facility must be built for
   double electricity_usd_per_kwh = 0;
   double tokens = 0;
 };
 
 struct CostResult {
-  double rent_usd = 0;            // the run, renting its GPU-hours
-  double buy_usd = 0;             // the run's share of an owned fleet's cost
-  std::string cheaper;            // "rent" or "buy"
+  double rent_usd = 0;                      // the run, renting its GPU-hours
+  double buy_usd = 0;                       // the run's share of an owned fleet's cost
+  std::string cheaper;                      // "rent" or "buy"
   std::optional<double> break_even_months;  // of continuous use; none when owning never catches up
   double usd_per_million_tokens = 0;        // with the cheaper option
-  bool buy_possible = true;       // false: the buy figures below are n/a (0 here, null in JSON)
-  double capex_usd = 0;           // servers, network and facility build-out
+  bool buy_possible = true;                 // false: the buy figures below are n/a (0 here, null in JSON)
+  double capex_usd = 0;                     // servers, network and facility build-out
   double servers_usd = 0, network_usd = 0, facility_usd = 0;  // the parts of capex_usd
-  double fleet_buy_usd = 0;       // owning the fleet over the horizon
-  double fleet_rent_usd = 0;      // renting its useful GPU-hours over the horizon
-  double owned_usd_per_gpu_hour = 0;  // per useful GPU-hour when owning
-  double rent_usd_per_month = 0;      // the fleet's useful GPU-hours, rented
-  double own_usd_per_month = 0;       // running an owned fleet: maintenance and electricity
+  double fleet_buy_usd = 0;                                   // owning the fleet over the horizon
+  double fleet_rent_usd = 0;                                  // renting its useful GPU-hours over the horizon
+  double owned_usd_per_gpu_hour = 0;                          // per useful GPU-hour when owning
+  double rent_usd_per_month = 0;                              // the fleet's useful GPU-hours, rented
+  double own_usd_per_month = 0;                               // running an owned fleet: maintenance and electricity
 
   // The run with the cheaper option (renting when owning is n/a).
   double cheaper_usd() const { return buy_possible && buy_usd < rent_usd ? buy_usd : rent_usd; }

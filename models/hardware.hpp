@@ -30,8 +30,8 @@ struct KernelFigures {
   // work only; the backward as 2.5 forwards).
   double attention_forward = 0;
   double attention_backward = 0;
-  double hbm_efficiency = 0;  // achievable fraction of HBM bandwidth (STREAM-like)
-  int compute_units = 0;      // SMs, CUs, MXUs or MMEs that GEMM tiles are spread over
+  double hbm_efficiency = 0;       // achievable fraction of HBM bandwidth (STREAM-like)
+  int compute_units = 0;           // SMs, CUs, MXUs or MMEs that GEMM tiles are spread over
   int tile_m = 128, tile_n = 128;  // output tile of a large GEMM
   // Host cost of launching one kernel (framework dispatch included); XLA and
   // other whole-program compilers launch programs, not kernels: 0.
@@ -45,8 +45,8 @@ struct Accelerator {
   std::string vendor;
   std::string description;
   std::array<double, kPrecisions> peak_flops{};  // dense FLOP/s; 0 = not supported
-  double hbm_bytes = 0;           // nominal capacity
-  double hbm_usable_bytes = 0;    // what a framework can allocate
+  double hbm_bytes = 0;                          // nominal capacity
+  double hbm_usable_bytes = 0;                   // what a framework can allocate
   double hbm_bytes_per_s = 0;
   double scale_up_bytes_per_s = 0;  // per chip, per direction, all links
   int scale_up_links = 0;           // links per chip (torus: ports)
@@ -70,21 +70,21 @@ struct System {
   std::string name;
   std::string description;
   std::string accelerator;
-  std::string unit;                 // "node" or "rack": what list_price_usd buys
+  std::string unit;  // "node" or "rack": what list_price_usd buys
   int accelerators_per_node = 0;
   int nodes_per_rack = 0;
   ScaleUpKind scale_up = ScaleUpKind::Switched;
-  int scale_up_domain = 0;          // accelerators that share the scale-up fabric
-  std::vector<int> torus_dims;      // Torus: the largest slice (pod) shape
-  double scale_up_latency_s = 0;    // one hop
-  double node_max_w = 0;            // whole node at full load, accelerators included
-  double rack_overhead_w = 0;       // per rack beyond its nodes (NVLink switch trays, ...)
+  int scale_up_domain = 0;        // accelerators that share the scale-up fabric
+  std::vector<int> torus_dims;    // Torus: the largest slice (pod) shape
+  double scale_up_latency_s = 0;  // one hop
+  double node_max_w = 0;          // whole node at full load, accelerators included
+  double rack_overhead_w = 0;     // per rack beyond its nodes (NVLink switch trays, ...)
   std::string default_cooling;
   std::string default_fabric;
   double nics_per_accelerator = 0;
-  double host_bytes_per_s = 0;      // per accelerator and direction, to host memory (PCIe or C2C)
-  bool for_sale = true;             // TPU pods and Trainium are rented, never sold
-  double list_price_usd = 0;        // per `unit`; 0 when not for sale
+  double host_bytes_per_s = 0;  // per accelerator and direction, to host memory (PCIe or C2C)
+  bool for_sale = true;         // TPU pods and Trainium are rented, never sold
+  double list_price_usd = 0;    // per `unit`; 0 when not for sale
 };
 
 // What every catalog rent_per_hour is, so that systems compare on one basis.
@@ -93,15 +93,15 @@ inline constexpr const char* kRentBasis = "market rate for 1-year reserved capac
 struct Fabric {
   std::string name;
   std::string description;
-  std::string kind;                 // infiniband | ethernet | dcn
-  double port_bytes_per_s = 0;      // per direction
+  std::string kind;             // infiniband | ethernet | dcn
+  double port_bytes_per_s = 0;  // per direction
   int switch_radix = 0;
-  double switch_latency_s = 0;      // per hop
-  double nic_latency_s = 0;         // per end (send or receive)
+  double switch_latency_s = 0;  // per hop
+  double nic_latency_s = 0;     // per end (send or receive)
   double switch_w = 0;
-  double optics_w_per_port = 0;     // per transceiver
+  double optics_w_per_port = 0;  // per transceiver
   double nic_w = 0;
-  double usd_per_port = 0;          // switch port share + cable/optics + NIC share
+  double usd_per_port = 0;  // switch port share + cable/optics + NIC share
 };
 
 // The machine a scenario runs on: catalog parts and how many of them.
@@ -110,9 +110,9 @@ struct ClusterSpec {
   Accelerator accelerator;
   Fabric fabric;
   int gpus = 0;
-  int nodes = 0;   // ceil(gpus / accelerators_per_node)
-  int racks = 0;   // ceil(nodes / nodes_per_rack)
-  std::string topology;      // fat-tree | rail-optimized | torus-3d | dragonfly
+  int nodes = 0;         // ceil(gpus / accelerators_per_node)
+  int racks = 0;         // ceil(nodes / nodes_per_rack)
+  std::string topology;  // fat-tree | rail-optimized | torus-3d | dragonfly
   double oversubscription = 1;
   double nics_per_gpu = 1;
 };

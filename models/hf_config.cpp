@@ -19,12 +19,18 @@ struct Arch {
 };
 
 constexpr Arch kArchs[] = {
-    {"LlamaForCausalLM", Family::dense},          {"MistralForCausalLM", Family::dense},
-    {"Qwen2ForCausalLM", Family::dense},          {"Qwen3ForCausalLM", Family::dense},
-    {"MixtralForCausalLM", Family::mixtral},      {"Qwen2MoeForCausalLM", Family::qwen_moe},
-    {"Qwen3MoeForCausalLM", Family::qwen_moe},    {"DeepseekV2ForCausalLM", Family::deepseek},
-    {"DeepseekV3ForCausalLM", Family::deepseek},  {"GptOssForCausalLM", Family::gpt_oss},
-    {"Gemma2ForCausalLM", Family::gemma},         {"Gemma3ForCausalLM", Family::gemma},
+    {"LlamaForCausalLM", Family::dense},
+    {"MistralForCausalLM", Family::dense},
+    {"Qwen2ForCausalLM", Family::dense},
+    {"Qwen3ForCausalLM", Family::dense},
+    {"MixtralForCausalLM", Family::mixtral},
+    {"Qwen2MoeForCausalLM", Family::qwen_moe},
+    {"Qwen3MoeForCausalLM", Family::qwen_moe},
+    {"DeepseekV2ForCausalLM", Family::deepseek},
+    {"DeepseekV3ForCausalLM", Family::deepseek},
+    {"GptOssForCausalLM", Family::gpt_oss},
+    {"Gemma2ForCausalLM", Family::gemma},
+    {"Gemma3ForCausalLM", Family::gemma},
     {"Gemma3ForConditionalGeneration", Family::gemma},
 };
 
@@ -110,10 +116,11 @@ std::optional<std::int64_t> global_period(const Node& types) {
   for (size_t i = 0; i < n; ++i) {
     const bool full = types.items[i].scalar == "full_attention";
     if (full != ((i + 1) % k == 0))
-      throw InputError(types.items[i].loc, "layer_types",
-                       fmt::format("expected a global layer every {} layers (as layer {} is), found \"{}\" at layer {}; "
-                                   "danlu models a periodic pattern only",
-                                   k, first_full, types.items[i].scalar, i));
+      throw InputError(
+          types.items[i].loc, "layer_types",
+          fmt::format("expected a global layer every {} layers (as layer {} is), found \"{}\" at layer {}; "
+                      "danlu models a periodic pattern only",
+                      k, first_full, types.items[i].scalar, i));
   }
   return static_cast<std::int64_t>(k);
 }
@@ -140,9 +147,9 @@ HfModel hf_model(const Node& file) {
   for (const Arch& a : kArchs)
     if (out.architecture == a.name) arch = &a;
   if (!arch)
-    throw InputError(archs->items[0].loc, "architectures",
-                     fmt::format("\"{}\" is not supported; supported: {}", out.architecture,
-                                 fmt::join(hf_architectures(), ", ")));
+    throw InputError(
+        archs->items[0].loc, "architectures",
+        fmt::format("\"{}\" is not supported; supported: {}", out.architecture, fmt::join(hf_architectures(), ", ")));
   // Multimodal configs (Gemma 3) keep the language model under text_config.
   const Node* text = file.find("text_config");
   const Node& config = text && text->is_map() ? *text : file;
@@ -163,8 +170,9 @@ HfModel hf_model(const Node& file) {
   const Node* rope = r.find("rope_scaling");
   const Node* original = rope && rope->is_map() ? rope->find("original_max_position_embeddings") : nullptr;
   if (original && !original->is_null()) {
-    m.set("seq_len", Reader::scalar_at(std::to_string(r.integer(*original, "original_max_position_embeddings")),
-                                       original->loc), original->loc);
+    m.set("seq_len",
+          Reader::scalar_at(std::to_string(r.integer(*original, "original_max_position_embeddings")), original->loc),
+          original->loc);
   } else {
     r.copy(m, "seq_len", "max_position_embeddings");
     out.notes.push_back(fmt::format(
@@ -183,8 +191,8 @@ HfModel hf_model(const Node& file) {
 
   // Dense FFN width: the dense model's, the dense layers' of an MoE model,
   // and for an MoE model without dense layers its expert width (unused).
-  const char* dense_ffn = arch->family == Family::qwen_moe && !r.find("intermediate_size") ? "moe_intermediate_size"
-                                                                                          : "intermediate_size";
+  const char* dense_ffn =
+      arch->family == Family::qwen_moe && !r.find("intermediate_size") ? "moe_intermediate_size" : "intermediate_size";
   r.copy(m, "ffn_hidden", dense_ffn);
 
   // Sliding windows: a periodic pattern of local and global layers.
@@ -192,16 +200,20 @@ HfModel hf_model(const Node& file) {
   const bool window_on = window && r.boolean("use_sliding_window", true) && r.integer(*window, "sliding_window") > 0;
   if (window_on) {
     std::optional<std::int64_t> period;
-    if (const Node* types = r.find("layer_types")) period = global_period(*types);
-    else if (r.find("sliding_window_pattern")) period = r.integer("sliding_window_pattern");
-    else if (arch->family == Family::gemma || arch->family == Family::gpt_oss) period = 2;  // alternating
+    if (const Node* types = r.find("layer_types"))
+      period = global_period(*types);
+    else if (r.find("sliding_window_pattern"))
+      period = r.integer("sliding_window_pattern");
+    else if (arch->family == Family::gemma || arch->family == Family::gpt_oss)
+      period = 2;  // alternating
     if (period && *period > 1) {
       m.set("sliding_window", Reader::scalar_at(window->scalar, window->loc), window->loc);
       m.set("global_every", Reader::scalar_at(std::to_string(*period), window->loc), window->loc);
     } else {
-      out.notes.push_back(fmt::format("a {}-token sliding window in every layer is not modelled: attention is counted "
-                                      "over the whole sequence",
-                                      window->scalar));
+      out.notes.push_back(
+          fmt::format("a {}-token sliding window in every layer is not modelled: attention is counted "
+                      "over the whole sequence",
+                      window->scalar));
     }
   }
 
@@ -213,8 +225,7 @@ HfModel hf_model(const Node& file) {
   };
   switch (arch->family) {
     case Family::dense:
-    case Family::gemma:
-      break;
+    case Family::gemma: break;
     case Family::mixtral:
     case Family::gpt_oss:
       put("experts", r.integer("num_local_experts"), "num_local_experts");
@@ -256,7 +267,8 @@ HfModel hf_model(const Node& file) {
       put("expert_ffn_hidden", r.integer("moe_intermediate_size"), "moe_intermediate_size");
       put("dense_layers", r.maybe("first_k_dense_replace").value_or(0), "first_k_dense_replace");
       if (r.maybe("moe_layer_freq").value_or(1) != 1)
-        throw InputError(r.loc_of("moe_layer_freq"), "moe_layer_freq", "MoE in every k-th layer is not modelled; expected 1");
+        throw InputError(r.loc_of("moe_layer_freq"), "moe_layer_freq",
+                         "MoE in every k-th layer is not modelled; expected 1");
       Node mla;
       mla.kind = Node::Kind::Map;
       for (const char* key : {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {

@@ -18,8 +18,8 @@ double gemm_shape_efficiency(const KernelFigures& f, const ComputeConstants& c, 
     return (m * n) / (waves * units * tm * tn);
   };
   const double tm = f.tile_m, tn = f.tile_n;
-  const double best = std::max({fill(tm, tn), 0.9 * fill(tm, tn / 2), 0.9 * fill(tm / 2, tn),
-                                0.8 * fill(tm / 2, tn / 2)});
+  const double best =
+      std::max({fill(tm, tn), 0.9 * fill(tm, tn / 2), 0.9 * fill(tm / 2, tn), 0.8 * fill(tm / 2, tn / 2)});
   // The large-GEMM figure is measured at k of several thousand; a short inner
   // loop pays its fixed per-tile cost over fewer steps.
   const double k_ref = 8192;
@@ -69,11 +69,8 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       t = std::max(flops / rate, op.bytes / bw);
       break;
     }
-    case OpKind::memory:
-      t = op.bytes / bw;
-      break;
-    case OpKind::host_transfer:
-      return op.bytes / ctx.host_bytes_per_s;
+    case OpKind::memory: t = op.bytes / bw; break;
+    case OpKind::host_transfer: return op.bytes / ctx.host_bytes_per_s;
     case OpKind::host_sync:
       // Only a framework that launches kernels from the host waits for it;
       // a compiled program (XLA) has static shapes and no such sync.

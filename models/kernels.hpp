@@ -40,8 +40,8 @@ struct ComputeOp {
   const char* name = "";  // a static string: ops are built in the analytic engine's hot loop
   int layer = -1;         // the model layer it belongs to (-1: none)
   OpKind kind = OpKind::memory;
-  double flops = 0;       // executed, report convention
-  double bytes = 0;       // memory ops: HBM bytes read + written; others: extra traffic (casts fused in)
+  double flops = 0;  // executed, report convention
+  double bytes = 0;  // memory ops: HBM bytes read + written; others: extra traffic (casts fused in)
   // gemm: `count` independent products of [m x k] by [k x n] (experts run
   // `count` per GPU); attention: m = query tokens per sequence on this GPU,
   // n = key tokens they see on average (causal: about half), k = head_dim,
@@ -50,8 +50,8 @@ struct ComputeOp {
   // gemm: runs in the recipe's low precision (fp8/fp4) when training in one;
   // otherwise (attention scores, the output layer, the router) in bf16.
   bool low_precision = false;
-  bool grouped = false;   // gemm: one grouped GEMM over experts (not a batched one)
-  int kernels = 1;        // launches this op stands for
+  bool grouped = false;  // gemm: one grouped GEMM over experts (not a batched one)
+  int kernels = 1;       // launches this op stands for
 
   bool on_matrix_units() const {
     return kind == OpKind::gemm || kind == OpKind::attention_forward || kind == OpKind::attention_backward;

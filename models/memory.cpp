@@ -70,9 +70,10 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
     // the query-key width, V and O at the value width.
     const MlaSpec& a = *m.mla;
     const double heads = m.heads / tp;
-    attention = sb * ((2.0 + gemm_in) * (a.q_lora_rank + a.kv_lora_rank) + 2.0 * a.qk_rope_head_dim +
-                      heads * (4.0 * a.qk_head_dim() + 2.0 * a.v_head_dim +
-                               (2.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) * a.v_head_dim));
+    attention =
+        sb *
+        ((2.0 + gemm_in) * (a.q_lora_rank + a.kv_lora_rank) + 2.0 * a.qk_rope_head_dim +
+         heads * (4.0 * a.qk_head_dim() + 2.0 * a.v_head_dim + (2.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) * a.v_head_dim));
   }
   if (recompute == Recompute::none && !t.flash_attention) {
     // softmax output (2 bytes), plus dropout mask (1) and output (2) when used
@@ -160,7 +161,7 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   mb.capacity_bytes = a.hbm_usable_bytes;
   StageParams p = stage_params(m, t, stage, map, pc);
   const double d = static_cast<double>(t.par.dp) * t.par.cp;  // ZeRO shards over dp x cp
-  const double d_expert = t.par.expert_data_parallel();  // ranks holding the same experts
+  const double d_expert = t.par.expert_data_parallel();       // ranks holding the same experts
   auto shard = [&](double per_param, int from_stage) {
     bool sharded = t.zero >= from_stage;
     return per_param * (p.dense / (sharded ? d : 1.0) + p.expert / (sharded ? d_expert : 1.0));
@@ -180,8 +181,10 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
       const Recompute rc = layer_recompute(t, layer - map.at(stage, c).first);
       double& b = cached[m.is_moe_layer(layer) ? 1 : 0][static_cast<int>(rc)];
       if (b < 0) b = layer_activation_bytes(m, t, layer, rc);
-      if (local_layer < t.offload_activation_layers) in_transit = std::max(in_transit, 2.0 * b);
-      else per_chunk_set += b;
+      if (local_layer < t.offload_activation_layers)
+        in_transit = std::max(in_transit, 2.0 * b);
+      else
+        per_chunk_set += b;
     }
   const double in_flight = chunks_in_flight(t, stage);
   // A stage's chunks are alike in size; in-flight counts microbatch-chunks.
@@ -204,7 +207,8 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
   mb.other_bytes = kFrameworkFixedBytes + kFragmentation * tensors;
   if (t.zero == 3) {
     // FSDP gathers the next layer's full weights while computing this one.
-    double layer = pc.attention_per_layer + std::max(pc.dense_mlp_per_layer, pc.expert_per_expert * (m.moe ? m.moe->top_k : 1));
+    double layer =
+        pc.attention_per_layer + std::max(pc.dense_mlp_per_layer, pc.expert_per_expert * (m.moe ? m.moe->top_k : 1));
     mb.other_bytes += 2.0 * layer / t.par.tp * weight_bytes(t.precision);
   }
   return mb;

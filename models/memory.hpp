@@ -57,7 +57,7 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
 
 // The documented allowance beyond tensors: communication buffers, library
 // workspaces and allocator fragmentation.
-inline constexpr double kFrameworkFixedBytes = 2e9;   // NCCL buffers, cuBLAS/cuDNN workspaces
-inline constexpr double kFragmentation = 0.05;        // caching-allocator slack on top of tensors
+inline constexpr double kFrameworkFixedBytes = 2e9;  // NCCL buffers, cuBLAS/cuDNN workspaces
+inline constexpr double kFragmentation = 0.05;       // caching-allocator slack on top of tensors
 
 }  // namespace danlu

@@ -57,10 +57,10 @@ struct PowerInputs {
   const ClusterSpec* cluster = nullptr;
   StepActivity activity;
   std::vector<double> gpu_profile_w;  // optional: per-GPU draw over the step (DES)
-  int switches = 0;        // scale-out switches (from the topology)
-  int transceivers = 0;    // optical modules
+  int switches = 0;                   // scale-out switches (from the topology)
+  int transceivers = 0;               // optical modules
   FacilitySpec facility;
-  double run_hours = 0;    // wall-clock hours of the whole run
+  double run_hours = 0;  // wall-clock hours of the whole run
 };
 
 struct PowerResult {
@@ -78,7 +78,7 @@ struct PowerResult {
   bool coolable = true;
   std::string cooling;
   std::string cooling_needed;
-  double energy_mwh = 0;    // facility energy for the whole run
+  double energy_mwh = 0;             // facility energy for the whole run
   std::vector<double> it_profile_w;  // IT power over the step, when the engine gave a profile
 };
 

@@ -4,20 +4,20 @@
 namespace danlu {
 
 struct ReliabilitySpec {
-  bool given = false;               // false: goodput 1, with a note
+  bool given = false;  // false: goodput 1, with a note
   double gpu_mtbf_s = 0;
-  double checkpoint_interval_s = 0; // 0: Young/Daly optimum
+  double checkpoint_interval_s = 0;  // 0: Young/Daly optimum
   double checkpoint_write_s = 0;
   double restart_s = 0;
 };
 
 struct Goodput {
-  double goodput = 1;          // useful fraction of wall time
-  double job_mtbf_s = 0;       // the whole job: one GPU's MTBF / GPUs
-  double interval_s = 0;       // the checkpoint interval used
-  double young_daly_s = 0;     // sqrt(2 x write x job MTBF)
-  double checkpoint_share = 0; // of wall time spent writing checkpoints
-  double failure_share = 0;    // lost to failures: redone work and restarts
+  double goodput = 1;           // useful fraction of wall time
+  double job_mtbf_s = 0;        // the whole job: one GPU's MTBF / GPUs
+  double interval_s = 0;        // the checkpoint interval used
+  double young_daly_s = 0;      // sqrt(2 x write x job MTBF)
+  double checkpoint_share = 0;  // of wall time spent writing checkpoints
+  double failure_share = 0;     // lost to failures: redone work and restarts
 };
 
 // First-order model (Young 1974, Daly 2006): each interval of tau pays one

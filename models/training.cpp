@@ -69,9 +69,7 @@ std::vector<int> Parallelism::expert_data_group(int rank) const {
 
 // The distance between the first two members of rank 0's group, without
 // listing the group: an expert-data group can hold millions of ranks.
-int Parallelism::expert_stride() const {
-  return ep > 1 ? from_flat(*this, 0, etp) - from_flat(*this, 0, 0) : 1;
-}
+int Parallelism::expert_stride() const { return ep > 1 ? from_flat(*this, 0, etp) - from_flat(*this, 0, 0) : 1; }
 
 int Parallelism::expert_data_stride() const {
   return expert_data_parallel() > 1 ? from_flat(*this, 0, etp * ep) - from_flat(*this, 0, 0) : 1;

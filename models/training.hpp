@@ -111,7 +111,7 @@ struct TrainingSpec {
   bool flash_attention = true;
   const PipelineSchedule* schedule = &pipeline_schedule("1f1b");
   Overlap overlap;
-  double tokens = 0;              // whole run
+  double tokens = 0;  // whole run
   std::string optimizer = "adam";
   std::vector<int> stage_layers;  // layers per pipeline stage (size pp), always filled
   Fp8Recipe fp8_recipe = Fp8Recipe::tensorwise;

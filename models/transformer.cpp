@@ -18,18 +18,18 @@ ParamCounts count_params(const ModelSpec& m) {
   if (m.mla) {
     const MlaSpec& a = *m.mla;
     const double heads = m.heads;
-    const double q = a.q_lora_rank > 0 ? h * a.q_lora_rank + a.q_lora_rank * heads * a.qk_head_dim()
-                                       : h * heads * a.qk_head_dim();
-    const double kv = h * (a.kv_lora_rank + a.qk_rope_head_dim) +
-                      a.kv_lora_rank * heads * (a.qk_nope_head_dim + a.v_head_dim);
+    const double q =
+        a.q_lora_rank > 0 ? h * a.q_lora_rank + a.q_lora_rank * heads * a.qk_head_dim() : h * heads * a.qk_head_dim();
+    const double kv =
+        h * (a.kv_lora_rank + a.qk_rope_head_dim) + a.kv_lora_rank * heads * (a.qk_nope_head_dim + a.v_head_dim);
     p.attention_per_layer = q + kv + heads * a.v_head_dim * h;
     p.norms_per_layer += a.q_lora_rank + a.kv_lora_rank;  // the latent norms
   }
   p.dense_mlp_per_layer = ffn_matrices(m) * h * static_cast<double>(m.ffn_hidden);
   p.final_norm = h;
   double layers_dense = m.layers - m.moe_layers();
-  double total = p.embedding + p.output + p.final_norm +
-                 m.layers * (p.attention_per_layer + p.norms_per_layer) + layers_dense * p.dense_mlp_per_layer;
+  double total = p.embedding + p.output + p.final_norm + m.layers * (p.attention_per_layer + p.norms_per_layer) +
+                 layers_dense * p.dense_mlp_per_layer;
   double active = total;
   if (m.moe) {
     p.expert_per_expert = ffn_matrices(m) * h * static_cast<double>(m.moe->expert_ffn_hidden);

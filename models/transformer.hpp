@@ -39,7 +39,7 @@ struct MoeSpec {
 // values pass through low-rank projections; each head's query and key are a
 // no-position part and a rotary part, and its value has its own width.
 struct MlaSpec {
-  int q_lora_rank = 0;   // 0: queries projected directly from the hidden state
+  int q_lora_rank = 0;  // 0: queries projected directly from the hidden state
   int kv_lora_rank = 0;
   int qk_nope_head_dim = 0;
   int qk_rope_head_dim = 0;
@@ -89,8 +89,8 @@ inline double ffn_input_matrices(const ModelSpec& m) { return ffn_matrices(m) - 
 // Parameter counts, in parameters. Biases are left out (modern LLMs have none;
 // for GPT-3 they are <0.01% of the total).
 struct ParamCounts {
-  double embedding = 0;       // input embedding (+ learned positions)
-  double output = 0;          // output projection (0 when tied)
+  double embedding = 0;  // input embedding (+ learned positions)
+  double output = 0;     // output projection (0 when tied)
   double attention_per_layer = 0;
   double norms_per_layer = 0;
   double dense_mlp_per_layer = 0;
@@ -98,10 +98,10 @@ struct ParamCounts {
   double router_per_layer = 0;
   double final_norm = 0;
 
-  double mtp = 0;      // multi-token prediction modules (not in total or active)
+  double mtp = 0;  // multi-token prediction modules (not in total or active)
 
-  double total = 0;   // all parameters
-  double active = 0;  // touched by one token (top_k + shared experts)
+  double total = 0;         // all parameters
+  double active = 0;        // touched by one token (top_k + shared experts)
   double expert_total = 0;  // routed experts over all layers (sharded by EP)
 };
 
@@ -122,7 +122,7 @@ struct LayerFlops {
   double qkv = 0;        // Q, K, V projections
   double attn_core = 0;  // QK^T and softmax x V
   double out_proj = 0;
-  double mlp = 0;        // dense MLP, or the routed+shared experts' share for the tokens
+  double mlp = 0;  // dense MLP, or the routed+shared experts' share for the tokens
   double router = 0;
   double total() const { return qkv + attn_core + out_proj + mlp + router; }
 };

@@ -79,8 +79,10 @@ std::string search_layouts(const std::string& source, bool is_text, const std::v
   Scenario base = build_scenario(scenario_tree(source, is_text, sets), catalog_for(calibration));
   fix_overridden_layout(base, sets);
   Objective o = Objective::time;
-  if (objective == "cost") o = Objective::cost;
-  else if (objective == "energy") o = Objective::energy;
+  if (objective == "cost")
+    o = Objective::cost;
+  else if (objective == "energy")
+    o = Objective::energy;
   else if (objective != "time")
     throw InputError("objective", fmt::format("expected time, cost or energy, found \"{}\"", objective));
   if (top < 1) throw InputError("top", fmt::format("expected at least 1, found {}", top));

@@ -20,9 +20,9 @@ namespace {
 // Time of one pass over some work for one microbatch, split the way the
 // report and the power model need it.
 struct PassCost {
-  double total = 0;       // wall time of the pass
-  double compute = 0;     // compute ops
-  double matmul = 0;      // of which on the matrix units
+  double total = 0;         // wall time of the pass
+  double compute = 0;       // compute ops
+  double matmul = 0;        // of which on the matrix units
   PerKind<double> exposed;  // exposed communication by kind
 
   void add(const PassCost& o, double times) {
@@ -110,7 +110,8 @@ class AnalyticEngine final : public Engine {
     PassCost head[3], tail[3];
     const Pass passes[3] = {Pass::F, Pass::B, Pass::W};
     for (int i = 0; i < 3; ++i) {
-      for (size_t v = 0; v < sched.variants.size(); ++v) variant[v][static_cast<size_t>(i)] = cost(sched.variants[v].work.work(passes[i]));
+      for (size_t v = 0; v < sched.variants.size(); ++v)
+        variant[v][static_cast<size_t>(i)] = cost(sched.variants[v].work.work(passes[i]));
       head[i] = cost(sched.head.work(passes[i]));
       tail[i] = cost(sched.tail.work(passes[i]));
     }
@@ -203,8 +204,8 @@ class AnalyticEngine final : public Engine {
     for (CommKind k : kCommKinds)
       for (size_t o = 0; o < kCollectives; ++o)
         if (chosen[k][o])
-          r.algorithms.push_back(std::string(to_string(k)) + " " +
-                                 std::string(to_string(static_cast<Collective>(o))) + ": " + chosen[k][o]);
+          r.algorithms.push_back(std::string(to_string(k)) + " " + std::string(to_string(static_cast<Collective>(o))) +
+                                 ": " + chosen[k][o]);
 
     r.activity.matmul_s = m * ps.matmul;
     r.activity.memory_s = m * (ps.compute - ps.matmul) + opt;

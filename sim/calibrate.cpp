@@ -66,7 +66,8 @@ std::vector<FreeParam> free_params(const std::vector<Working>& work, const Catal
     auto need = [&](const std::string& name) { n[name] = n[name] || dense; };
     const KernelContext kc = kernel_context(w.s);
     need("gemm." + std::string(to_string(kc.low)));
-    if (kc.high != kc.low && w.c->precision == std::string(to_string(kc.high))) need("gemm." + std::string(to_string(kc.high)));
+    if (kc.high != kc.low && w.c->precision == std::string(to_string(kc.high)))
+      need("gemm." + std::string(to_string(kc.high)));
     if (w.s.training.flash_attention) need("attention.forward"), need("attention.backward");
     need("hbm");
     // The host's launch cost binds where kernels are short (MoE blocks);
@@ -108,7 +109,8 @@ void apply(std::vector<Working>& work, const Catalog& base, const std::vector<Fr
   for (auto& w : work) {
     w.s.constants = constants;
     auto it = figures.find(w.s.cluster.accelerator.name);
-    w.s.cluster.accelerator.kernels = it != figures.end() ? it->second : base.accelerator(w.s.cluster.accelerator.name).kernels;
+    w.s.cluster.accelerator.kernels =
+        it != figures.end() ? it->second : base.accelerator(w.s.cluster.accelerator.name).kernels;
   }
 }
 
@@ -250,12 +252,15 @@ FitResult fit_profile(const std::vector<ValidationCase>& cases, const Catalog& b
   // its microbenchmark value: fitted to MoE rows it would absorb what the
   // MoE model misses (B200's bf16 GEMM would fall to 0.40 of peak).
   for (size_t j = 0; j < params.size(); ++j) {
-    if (moe_only(params[j].name)) second.push_back(j);
-    else if (params[j].dense) first.push_back(j);
+    if (moe_only(params[j].name))
+      second.push_back(j);
+    else if (params[j].dense)
+      first.push_back(j);
   }
   FitResult out;
   double rms1 = 0;
-  values = levenberg_marquardt(dense.empty() ? work : dense, base, params, first, values, options, &rms1, &out.iterations);
+  values =
+      levenberg_marquardt(dense.empty() ? work : dense, base, params, first, values, options, &rms1, &out.iterations);
   if (!moe.empty()) {
     // The MoE constants trade against each other (a slower grouped GEMM or
     // a dearer per-expert cost or host sync can each slow the same rows), so
@@ -272,7 +277,8 @@ FitResult fit_profile(const std::vector<ValidationCase>& cases, const Catalog& b
     double best_rms = 0;
     for (const auto& start : starts) {
       double rms = 0;
-      std::vector<double> fitted = levenberg_marquardt(moe, base, params, second, start, options, &rms, &out.iterations);
+      std::vector<double> fitted =
+          levenberg_marquardt(moe, base, params, second, start, options, &rms, &out.iterations);
       if (best.empty() || rms < best_rms) best = std::move(fitted), best_rms = rms;
     }
     values = std::move(best);
@@ -289,8 +295,10 @@ FitResult fit_profile(const std::vector<ValidationCase>& cases, const Catalog& b
   std::vector<size_t> fitted = first;
   fitted.insert(fitted.end(), second.begin(), second.end());
   for (size_t j : fitted) {
-    if (params[j].accelerator.empty()) out.profile.constants[params[j].name] = values[j];
-    else out.profile.accelerators[params[j].accelerator][params[j].name] = values[j];
+    if (params[j].accelerator.empty())
+      out.profile.constants[params[j].name] = values[j];
+    else
+      out.profile.accelerators[params[j].accelerator][params[j].name] = values[j];
   }
   return out;
 }

@@ -31,7 +31,7 @@ struct FitOptions {
 
 struct FitResult {
   Profile profile;
-  int cases = 0;          // cases fitted on
+  int cases = 0;  // cases fitted on
   int parameters = 0;
   int iterations = 0;
   double rms_log_error = 0;  // over the fitted cases

@@ -27,10 +27,10 @@
 // simulation runs in a forked child that sends its result back on a pipe.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/wait.h>
-#include <csignal>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <array>
@@ -46,12 +46,12 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <zlib.h>
+#include <nlohmann/json.hpp>
 #include <simgrid/s4u.hpp>
 
-#include "models/power.hpp"
 #include "core/output_file.hpp"
+#include "models/power.hpp"
 #include "sim/engine.hpp"
 #include "topologies/topology.hpp"
 
@@ -80,8 +80,8 @@ double host_speed(const Accelerator& acc, Precision p) {
 }
 
 enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kOptimizer, kCategories };
-const char* kCategoryNames[kCategories] = {"compute",    "memory-bound", "comm tp", "comm cp", "comm ep",
-                                           "comm pp",    "comm dp",      "idle",    "optimizer"};
+const char* kCategoryNames[kCategories] = {"compute", "memory-bound", "comm tp", "comm cp",  "comm ep",
+                                           "comm pp", "comm dp",      "idle",    "optimizer"};
 Category comm_category(CommKind k) { return static_cast<Category>(kCommTp + static_cast<int>(k)); }
 
 struct Interval {
@@ -92,7 +92,7 @@ struct Interval {
 
 // Rank numbering: coordinates (tp, cp, dp, pp) <-> rank, per the rank order.
 struct Layout {
-  std::array<int, 4> size{};   // tp, cp, dp, pp
+  std::array<int, 4> size{};  // tp, cp, dp, pp
   std::array<int, 4> stride{};
   explicit Layout(const Parallelism& p) {
     size = {p.tp, p.cp, p.dp, p.pp};
@@ -119,7 +119,7 @@ struct Sim {
   // platform
   std::map<int, sg::Host*> host;
   std::map<int, sg::Link*> up, nic;
-  std::map<int, sg::Link*> uplink;  // by leaf id (full) or by rank (folded)
+  std::map<int, sg::Link*> uplink;                  // by leaf id (full) or by rank (folded)
   std::map<int, std::array<sg::Host*, 3>> standin;  // folded: peers at each level
   sg::NetZone* zone = nullptr;
   std::set<std::pair<int, int>> routed;
@@ -142,8 +142,8 @@ struct Sim {
   struct RankState {
     int rank = 0;
     sg::Host* host = nullptr;
-    std::array<GroupInfo, 5> group;                                  // by CommKind (pp unused)
-    std::map<std::tuple<char, int, int>, sg::Mailbox*> inbox;       // pipeline: (dir, microbatch, chunk)
+    std::array<GroupInfo, 5> group;                            // by CommKind (pp unused)
+    std::map<std::tuple<char, int, int>, sg::Mailbox*> inbox;  // pipeline: (dir, microbatch, chunk)
     std::vector<Interval> timeline;
     double matmul_s = 0;
     double finish_s = -1;  // set when its step is done
@@ -195,7 +195,7 @@ struct Sim {
         int leaf = leaf_of(r);
         if (!uplink.count(leaf))
           uplink[leaf] = zone->create_split_duplex_link(fmt::format("leaf{}", leaf),
-                                                         leaf_members[leaf] * out_bw / net.oversubscription)
+                                                        leaf_members[leaf] * out_bw / net.oversubscription)
                              ->set_latency(0)
                              ->seal();
       } else {
@@ -203,7 +203,8 @@ struct Sim {
                         ->set_latency(0)
                         ->seal();
         std::array<sg::Host*, 3> peers{};
-        for (int l = 0; l < 3; ++l) peers[static_cast<size_t>(l)] = zone->create_host(fmt::format("peer{}-{}", r, l), speed);
+        for (int l = 0; l < 3; ++l)
+          peers[static_cast<size_t>(l)] = zone->create_host(fmt::format("peer{}-{}", r, l), speed);
         standin[r] = peers;
         using D = sg::LinkInRoute::Direction;
         zone->add_route(host[r]->get_netpoint(), peers[0]->get_netpoint(), nullptr, nullptr,
@@ -258,9 +259,7 @@ struct Sim {
         for (int i = 0; i < layout.size[static_cast<size_t>(d)]; ++i) out.push_back(layout.with(rank, d, i));
         break;
       }
-      case CommKind::ep:
-        out = s.training.par.expert_group(rank);
-        break;
+      case CommKind::ep: out = s.training.par.expert_group(rank); break;
       default:
         for (int c = 0; c < layout.size[1]; ++c)
           for (int d = 0; d < layout.size[2]; ++d) out.push_back(layout.with(layout.with(rank, 1, c), 2, d));
@@ -282,7 +281,8 @@ struct Sim {
     if (across.empty()) return rank;
     int pos = static_cast<int>(std::find(mine.begin(), mine.end(), rank) - mine.begin());
     for (int r : across)
-      if (r > rank && static_cast<int>(std::count_if(m.begin(), m.end(), [&](int x) { return same_domain(x, r) && x < r; })) == pos)
+      if (r > rank &&
+          static_cast<int>(std::count_if(m.begin(), m.end(), [&](int x) { return same_domain(x, r) && x < r; })) == pos)
         return r;
     return across[static_cast<size_t>(pos) % across.size()];
   }
@@ -589,7 +589,8 @@ struct Sim {
         }
       } else if (slot.pass == Pass::B) {
         if (i == last_b && s.training.overlap.dp_comm && !stage.dp_comm.empty())
-          reducer = sg::Actor::create(fmt::format("reducer{}", rank), me.host, [reduce, &reducer_log]() { reduce(&reducer_log); });
+          reducer = sg::Actor::create(fmt::format("reducer{}", rank), me.host,
+                                      [reduce, &reducer_log]() { reduce(&reducer_log); });
         if (!last_virtual) recv('b', slot.microbatch, slot.chunk);
         const double b0 = sg::Engine::get_clock();
         run_items(me, chunk.backward, rec, matmul_s);
@@ -633,12 +634,14 @@ struct Sim {
     build_platform();
     std::vector<sg::ActorPtr> actors;
     for (RankState& me : rank_state)
-      actors.push_back(sg::Actor::create(fmt::format("rank{}", me.rank), host.at(me.rank), [this, &me]() { stage_actor(me); }));
+      actors.push_back(
+          sg::Actor::create(fmt::format("rank{}", me.rank), host.at(me.rank), [this, &me]() { stage_actor(me); }));
     prepare(actors);
     sg::Engine::get_instance()->run();
     // SimGrid stops when every actor waits forever: that is a deadlock of the
     // replay, never a result.
-    const auto done = std::count_if(rank_state.begin(), rank_state.end(), [](const RankState& r) { return r.finish_s >= 0; });
+    const auto done =
+        std::count_if(rank_state.begin(), rank_state.end(), [](const RankState& r) { return r.finish_s >= 0; });
     if (done != static_cast<long>(rank_state.size()))
       throw std::runtime_error(fmt::format("the replay deadlocked: {} of {} ranks finished", done, rank_state.size()));
     StepResult out;
@@ -680,8 +683,8 @@ struct Sim {
       for (const Interval& iv : ivs) {
         GpuState f = iv.cat == kMatmul                             ? GpuState::matmul
                      : (iv.cat == kMemory || iv.cat == kOptimizer) ? GpuState::memory
-                     : iv.cat == kIdle                              ? GpuState::idle
-                                                                    : GpuState::comm;
+                     : iv.cat == kIdle                             ? GpuState::idle
+                                                                   : GpuState::comm;
         for (int k = std::max(0, static_cast<int>(iv.start / dt)); k < kSlices && k * dt < iv.end; ++k) {
           double overlap = std::min(iv.end, (k + 1) * dt) - std::max(iv.start, k * dt);
           if (overlap <= 0) continue;
@@ -746,12 +749,14 @@ struct Sim {
     for (const RankState& r : rank_state) {
       if (!all_ranks && std::find(o.trace_ranks.begin(), o.trace_ranks.end(), r.rank) == o.trace_ranks.end()) continue;
       fmt::format_to(std::back_inserter(buf),
-                     "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} (stage {})\"}}}}",
+                     "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} "
+                     "(stage {})\"}}}}",
                      sep, r.rank, r.rank, layout.coord(r.rank, 3));
       sep = ",";
       for (const Interval& iv : r.timeline) {
         if (iv.end <= o.trace_from_s || iv.start >= o.trace_to_s) continue;
-        fmt::format_to(std::back_inserter(buf), ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}",
+        fmt::format_to(std::back_inserter(buf),
+                       ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}",
                        name(iv.name), kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
         spill(false);
       }
@@ -764,8 +769,11 @@ struct Sim {
 };
 
 Json to_json(const StepResult& r) {
-  return {{"time_s", r.time_s}, {"compute_s", r.compute_s}, {"exposed_comm_s", r.exposed_comm_s},
-          {"bubble_s", r.bubble_s}, {"optimizer_s", r.optimizer_s},
+  return {{"time_s", r.time_s},
+          {"compute_s", r.compute_s},
+          {"exposed_comm_s", r.exposed_comm_s},
+          {"bubble_s", r.bubble_s},
+          {"optimizer_s", r.optimizer_s},
           {"comm_s", std::vector<double>(r.comm_s.begin(), r.comm_s.end())},
           {"algorithms", r.algorithms},
           {"activity", {r.activity.matmul_s, r.activity.memory_s, r.activity.comm_s, r.activity.idle_s}},
@@ -819,18 +827,19 @@ class DesEngine final : public Engine {
                                : "use the analytic engine or fewer micro-batches";
     const double budget = options_.max_memory_bytes > 0 ? options_.max_memory_bytes : default_memory_budget();
     if (activities * kBytesPerActivity > budget)
-      throw InputError(Location{s.file, 0, 0}, "sim",
-                       fmt::format("the discrete-event replay would take ~{:.2g} activities (~{:.3g} GB), over the "
-                                   "{:.3g} GB memory budget ({}); {}",
-                                   activities, activities * kBytesPerActivity / 1e9, budget / 1e9,
-                                   options_.max_memory_bytes > 0 ? "--max-memory" : "half of this machine's memory",
-                                   smaller));
+      throw InputError(
+          Location{s.file, 0, 0}, "sim",
+          fmt::format("the discrete-event replay would take ~{:.2g} activities (~{:.3g} GB), over the "
+                      "{:.3g} GB memory budget ({}); {}",
+                      activities, activities * kBytesPerActivity / 1e9, budget / 1e9,
+                      options_.max_memory_bytes > 0 ? "--max-memory" : "half of this machine's memory", smaller));
     // Over the time left: a budget stop like one mid-replay (a sweep then
     // stops too, instead of writing the point as invalid).
     if (options_.max_seconds > 0 && activities / kFastestActivitiesPerS > options_.max_seconds)
-      throw BudgetError(fmt::format("the discrete-event replay would take ~{:.2g} activities, at least {:.0f} s, "
-                                    "over the {:g} s left of --max-seconds; {}",
-                                    activities, activities / kFastestActivitiesPerS, options_.max_seconds, smaller));
+      throw BudgetError(
+          fmt::format("the discrete-event replay would take ~{:.2g} activities, at least {:.0f} s, "
+                      "over the {:g} s left of --max-seconds; {}",
+                      activities, activities / kFastestActivitiesPerS, options_.max_seconds, smaller));
   }
 
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
@@ -889,8 +898,12 @@ class DesEngine final : public Engine {
         // the parent's side: exit status 2 and its location, not "internal".
         const Location& at = e.location();
         out = Json{{"input_error",
-                    {{"file", at.file}, {"line", at.line}, {"column", at.column}, {"path", e.path()},
-                     {"detail", e.detail()}, {"constraint", e.constraint()}}}}
+                    {{"file", at.file},
+                     {"line", at.line},
+                     {"column", at.column},
+                     {"path", e.path()},
+                     {"detail", e.detail()},
+                     {"constraint", e.constraint()}}}}
                   .dump();
         code = 1;
       } catch (const std::exception& e) {
@@ -916,7 +929,8 @@ class DesEngine final : public Engine {
     while (true) {
       int wait_ms = -1;
       if (options_.max_seconds > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
           timed_out = true;
           break;

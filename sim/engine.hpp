@@ -28,9 +28,9 @@ struct StepResult {
   double exposed_comm_s = 0;  // communication not hidden under compute
   double bubble_s = 0;        // pipeline fill and drain (and stragglers)
   double optimizer_s = 0;
-  PerKind<double> comm_s;     // exposed, by kind
+  PerKind<double> comm_s;               // exposed, by kind
   std::vector<std::string> algorithms;  // "tp all-gather: ring", ...
-  StepActivity activity;  // how one GPU spends the step, for the power model
+  StepActivity activity;                // how one GPU spends the step, for the power model
   // DES only: average power per GPU in equal slices of the step (empty from
   // the analytic engine). The power model takes peak and trough from it.
   std::vector<double> gpu_power_profile_w;
@@ -49,9 +49,9 @@ class Engine {
 
 // What an engine may be asked beyond the step itself.
 struct EngineOptions {
-  std::string trace_path;  // DES: write the timeline here (Chrome trace-event JSON; gzip when it ends in .gz)
-  std::vector<int> trace_ranks;         // only these ranks (empty: all)
-  double trace_from_s = 0;              // only activity overlapping [from, to) of simulated time
+  std::string trace_path;        // DES: write the timeline here (Chrome trace-event JSON; gzip when it ends in .gz)
+  std::vector<int> trace_ranks;  // only these ranks (empty: all)
+  double trace_from_s = 0;       // only activity overlapping [from, to) of simulated time
   double trace_to_s = 1e300;
   // DES budgets (--max-memory, --max-seconds). Memory: a replay whose
   // estimate exceeds it is refused before any work; 0 = half of this

@@ -59,27 +59,30 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   // Every field has a physical range, but their product can still leave
   // doubles (1e300 GPUs-hours of tiny steps): a figure that is not finite is
   // an input problem, never a number to print.
-  for (const auto& [what, v] :
-       {std::pair{"step time", r.step.time_s}, {"tokens/s", r.tokens_per_s}, {"days", r.days},
-        {"power", r.power.facility_w}, {"energy", r.power.energy_mwh}, {"rent", r.cost.rent_usd},
-        {"buy", r.cost.buy_usd}})
+  for (const auto& [what, v] : {std::pair{"step time", r.step.time_s},
+                                {"tokens/s", r.tokens_per_s},
+                                {"days", r.days},
+                                {"power", r.power.facility_w},
+                                {"energy", r.power.energy_mwh},
+                                {"rent", r.cost.rent_usd},
+                                {"buy", r.cost.buy_usd}})
     if (!std::isfinite(v) || v < 0)
-      throw InputError(Location{s.file, 0, 0}, "",
-                       fmt::format("the {} comes out as {}: some value of the scenario is out of any sensible range", what,
-                                   v));
+      throw InputError(
+          Location{s.file, 0, 0}, "",
+          fmt::format("the {} comes out as {}: some value of the scenario is out of any sensible range", what, v));
   r.warnings = s.warnings;
   if (!r.memory.fits())
-    r.warnings.push_back(fmt::format("does not fit: stage {} needs {:.1f} GB per GPU, {:.1f} GB usable ({:.1f} GB short)",
-                                     r.memory.stage, r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9,
-                                     r.memory.shortfall_bytes() / 1e9));
+    r.warnings.push_back(fmt::format(
+        "does not fit: stage {} needs {:.1f} GB per GPU, {:.1f} GB usable ({:.1f} GB short)", r.memory.stage,
+        r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9, r.memory.shortfall_bytes() / 1e9));
   if (!s.reliability.given) r.warnings.push_back("no reliability block: goodput taken as 1 (no failures)");
   if (!r.cost.buy_possible)
     r.warnings.push_back(fmt::format("{} is not sold: owning is n/a; give cost.buy.gpu_server (USD per {}) to compare",
                                      s.cluster.system.name, s.cluster.system.unit));
   if (!r.power.coolable)
-    r.warnings.push_back(fmt::format("a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}",
-                                     r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, s.facility.cooling,
-                                     r.power.cooling_needed));
+    r.warnings.push_back(
+        fmt::format("a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}",
+                    r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, s.facility.cooling, r.power.cooling_needed));
   if (s.reliability.given && r.goodput < 0.5)
     r.warnings.push_back(fmt::format("goodput {:.2f}: failures every {:.1f} min of a {}-GPU job leave little progress",
                                      r.goodput, r.reliability.job_mtbf_s / 60, s.cluster.gpus));

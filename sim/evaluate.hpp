@@ -23,8 +23,8 @@ struct Result {
   double tflops_per_gpu = 0;  // model FLOPs per second per GPU, 1e12
   double mfu = 0;
   double hfu = 0;
-  double steps = 0;           // for training.tokens
-  double days = 0;            // wall clock, goodput included
+  double steps = 0;  // for training.tokens
+  double days = 0;   // wall clock, goodput included
   double gpu_hours = 0;
   double goodput = 1;
   Goodput reliability;

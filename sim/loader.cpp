@@ -42,12 +42,14 @@ Node resolve_extends(Node tree, const fs::path& file, std::vector<std::string>& 
   if (tree.is_null()) throw InputError(Location{file.string(), 0, 0}, "", "the file is empty");
   if (!tree.is_map())
     // Never quote it: a top-level text is usually some other file entirely.
-    throw InputError(tree.loc, "", fmt::format("expected a mapping of sections, found {}",
-                                               tree.is_scalar() ? "a text" : tree.describe()));
+    throw InputError(
+        tree.loc, "",
+        fmt::format("expected a mapping of sections, found {}", tree.is_scalar() ? "a text" : tree.describe()));
   if (const Node* ext = tree.find("extends")) {
     if (!ext->is_scalar() || ext->scalar.empty())
-      throw InputError(ext->loc, "extends",
-                       fmt::format("expected a file path, found {}", ext->is_scalar() ? "an empty text" : ext->describe()));
+      throw InputError(
+          ext->loc, "extends",
+          fmt::format("expected a file path, found {}", ext->is_scalar() ? "an empty text" : ext->describe()));
     fs::path base_path = file.parent_path() / ext->scalar;
     std::error_code ec;
     const fs::file_status st = fs::status(base_path, ec);
@@ -63,8 +65,7 @@ Node resolve_extends(Node tree, const fs::path& file, std::vector<std::string>& 
     if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
       std::string cycle;
       for (const auto& c : chain) cycle += fs::path(c).filename().string() + " -> ";
-      throw InputError(ext->loc, "extends",
-                       fmt::format("extends cycle: {}{}", cycle, base_path.filename().string()));
+      throw InputError(ext->loc, "extends", fmt::format("extends cycle: {}{}", cycle, base_path.filename().string()));
     }
     Node base = load_chain(base_path, chain);
     Node overlay = tree;
@@ -113,7 +114,6 @@ Node load_tree_text(const std::string& text, const std::string& name, const std:
 
 // ------------------------------------------------------------- typed reading
 
-
 namespace {
 
 ModelSpec read_model(Fields f) {
@@ -131,7 +131,8 @@ ModelSpec read_model(Fields f) {
   f.note_default("kv_heads", "heads (multi-head attention)");
   if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
     throw InputError(f.loc_of("kv_heads"), f.path_of("kv_heads"),
-                     fmt::format("expected a divisor of heads ({}), found {}", m.heads, m.kv_heads)).as_constraint();
+                     fmt::format("expected a divisor of heads ({}), found {}", m.heads, m.kv_heads))
+        .as_constraint();
   if (!f.has("head_dim") && m.hidden % m.heads != 0)
     throw InputError(f.loc_of("heads"), f.path_of("heads"),
                      fmt::format("hidden {} is not divisible by heads {}; give head_dim", m.hidden, m.heads))
@@ -141,8 +142,8 @@ ModelSpec read_model(Fields f) {
   m.ffn_hidden = f.integer("ffn_hidden", std::nullopt);
   m.vocab = f.integer("vocab", std::nullopt);
   m.seq_len = f.integer("seq_len", std::nullopt);
-  m.activation = f.choice("activation", "swiglu", {"swiglu", "gelu"}) == "swiglu" ? Activation::swiglu
-                                                                                  : Activation::gelu;
+  m.activation =
+      f.choice("activation", "swiglu", {"swiglu", "gelu"}) == "swiglu" ? Activation::swiglu : Activation::gelu;
   m.tied_embeddings = f.boolean("tied_embeddings", false);
   m.learned_positions = f.choice("position_embeddings", "rope", {"rope", "learned"}) == "learned";
   m.dropout = f.boolean("dropout", false);
@@ -189,9 +190,7 @@ ModelSpec read_model(Fields f) {
   return m;
 }
 
-std::int64_t product(const Parallelism& p) {
-  return static_cast<std::int64_t>(p.tp) * p.pp * p.dp * p.cp;
-}
+std::int64_t product(const Parallelism& p) { return static_cast<std::int64_t>(p.tp) * p.pp * p.dp * p.cp; }
 
 }  // namespace
 
@@ -207,8 +206,9 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     // scenario (a --set path is taken from the working directory).
     if (const Node* hf = model->find("hf_config")) {
       if (!hf->is_scalar() || hf->scalar.empty())
-        throw InputError(hf->loc, "model.hf_config", fmt::format("expected a path to a config.json, found {}",
-                                                                 hf->is_scalar() ? "an empty text" : hf->describe()));
+        throw InputError(hf->loc, "model.hf_config",
+                         fmt::format("expected a path to a config.json, found {}",
+                                     hf->is_scalar() ? "an empty text" : hf->describe()));
       if (const Node* preset = model->find("preset"); preset && !preset->is_null())
         throw InputError(hf->loc, "model.hf_config", "give either preset or hf_config, not both");
       const bool from_set = hf->loc.file.rfind("--set", 0) == 0;
@@ -251,8 +251,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     const System& sys = s.cluster.system;
     int given = int(c.has("gpus")) + int(c.has("nodes")) + int(c.has("racks"));
     if (given != 1)
-      throw InputError(c.loc(), c.path(),
-                       fmt::format("expected exactly one of gpus, nodes or racks, found {}", given)).as_constraint();
+      throw InputError(c.loc(), c.path(), fmt::format("expected exactly one of gpus, nodes or racks, found {}", given))
+          .as_constraint();
     // The largest clusters planned hold about a million accelerators; ten
     // million keeps every count (and its products) far inside 32 bits.
     constexpr std::int64_t kMaxGpus = 10'000'000;
@@ -274,11 +274,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
     // A rack-scale system (NVL72) is bought and cooled by the rack.
     if (const int in_last = s.cluster.nodes % sys.nodes_per_rack; in_last != 0 && sys.unit == "rack")
-      s.warnings.push_back(s.cluster.racks == 1
-                               ? fmt::format("{} GPUs fill {} of a rack's {} trays; the rack is bought whole",
-                                             s.cluster.gpus, in_last, sys.nodes_per_rack)
-                               : fmt::format("{} GPUs fill {} racks of {} trays; the last holds {}, and is bought whole",
-                                             s.cluster.gpus, s.cluster.racks, sys.nodes_per_rack, in_last));
+      s.warnings.push_back(
+          s.cluster.racks == 1
+              ? fmt::format("{} GPUs fill {} of a rack's {} trays; the rack is bought whole", s.cluster.gpus, in_last,
+                            sys.nodes_per_rack)
+              : fmt::format("{} GPUs fill {} racks of {} trays; the last holds {}, and is bought whole", s.cluster.gpus,
+                            s.cluster.racks, sys.nodes_per_rack, in_last));
     Fields so = c.sub("scale_out");
     std::string fabric = so.text("fabric", sys.default_fabric);
     so.note_default("fabric", "the system's");
@@ -286,7 +287,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
     s.cluster.topology = so.choice("topology", topo_default, scale_out_topology_names());
     s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne, 64.0);
-    s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
+    s.cluster.nics_per_gpu =
+        so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
     so.note_default("nics_per_gpu", "the system's");
     so.finish();
     c.finish();
@@ -296,11 +298,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                          fmt::format("{} each way per GPU",
                                      format_quantity(s.cluster.accelerator.scale_up_bytes_per_s, Quantity::ByteRate)),
                          "catalog: accelerator " + s.cluster.accelerator.name});
-    s.explain.push_back({"[catalog] scale-out port rate",
-                         fmt::format("{} each way, {} per GPU",
-                                     format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
-                                     s.cluster.nics_per_gpu),
-                         "catalog: fabric " + s.cluster.fabric.name});
+    s.explain.push_back(
+        {"[catalog] scale-out port rate",
+         fmt::format("{} each way, {} per GPU", format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
+                     s.cluster.nics_per_gpu),
+         "catalog: fabric " + s.cluster.fabric.name});
   }
 
   // training
@@ -325,8 +327,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     std::int64_t rest = static_cast<std::int64_t>(p.tp) * p.pp * p.cp;
     if (!par.has("dp") && s.cluster.gpus % rest != 0)
       throw InputError(par.loc(), par.path(),
-                       fmt::format("tp*pp*cp = {} does not divide cluster.gpus = {}; set dp or change the layout",
-                                   rest, s.cluster.gpus))
+                       fmt::format("tp*pp*cp = {} does not divide cluster.gpus = {}; set dp or change the layout", rest,
+                                   s.cluster.gpus))
           .as_constraint();
     p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
     par.note_default("dp", "gpus / (tp*pp*cp)");
@@ -339,15 +341,16 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       std::vector<std::string> sorted = split(p.rank_order, '-');
       std::sort(sorted.begin(), sorted.end());
       if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
-        throw InputError(par.loc_of("rank_order"), par.path_of("rank_order"),
-                         fmt::format("expected an order of tp, cp, dp and pp like \"tp-cp-dp-pp\", found \"{}\"",
-                                     p.rank_order));
+        throw InputError(
+            par.loc_of("rank_order"), par.path_of("rank_order"),
+            fmt::format("expected an order of tp, cp, dp and pp like \"tp-cp-dp-pp\", found \"{}\"", p.rank_order));
     }
     par.finish();
     if (product(p) != s.cluster.gpus)
       throw InputError(par.loc(), par.path(),
-                       fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp,
-                                   p.cp, product(p), s.cluster.gpus)).as_constraint();
+                       fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp, p.cp,
+                                   product(p), s.cluster.gpus))
+          .as_constraint();
     // Megatron-Core folds expert parallelism over the attention ranks of a
     // pipeline stage: ep x etp must divide tp x cp x dp.
     const std::int64_t attention_ranks = static_cast<std::int64_t>(p.tp) * p.cp * p.dp;
@@ -357,29 +360,35 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
                                    static_cast<std::int64_t>(p.ep) * p.etp, p.tp, p.cp, p.dp, attention_ranks))
           .as_constraint();
     if (p.ep > 1 && !s.model.moe)
-      throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)").as_constraint();
+      throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)")
+          .as_constraint();
     if (s.model.moe && s.model.moe->experts % p.ep != 0)
       throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                       fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts)).as_constraint();
+                       fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts))
+          .as_constraint();
     if (s.model.heads % p.tp != 0)
       throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                       fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp)).as_constraint();
+                       fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp))
+          .as_constraint();
     // TP's all-reduces sit on every layer's critical path: past one scale-up
     // domain they go over the scale-out fabric.
     if (const int domain = s.cluster.system.scale_up_domain; p.tp > domain && s.cluster.gpus > domain)
-      s.warnings.push_back(fmt::format("tp {} spans {} scale-up domains of {}: its collectives cross the scale-out "
-                                       "fabric on every layer",
-                                       p.tp, (p.tp + domain - 1) / domain, domain));
+      s.warnings.push_back(
+          fmt::format("tp {} spans {} scale-up domains of {}: its collectives cross the scale-out "
+                      "fabric on every layer",
+                      p.tp, (p.tp + domain - 1) / domain, domain));
     if (s.model.kv_heads < p.tp) {
-      s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs",
-                                       s.model.kv_heads, p.tp, p.tp / s.model.kv_heads));
+      s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs", s.model.kv_heads,
+                                       p.tp, p.tp / s.model.kv_heads));
     } else if (s.model.kv_heads % p.tp != 0) {
       throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                       fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp)).as_constraint();
+                       fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp))
+          .as_constraint();
     }
     if (s.model.seq_len % p.cp != 0)
       throw InputError(par.loc_of("cp"), par.path_of("cp"),
-                       fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp)).as_constraint();
+                       fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp))
+          .as_constraint();
     {
       Fields split = t.sub("pipeline_split");
       s.training.split_embedding = split.boolean("embedding", false);
@@ -388,22 +397,25 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     }
     const int split_units = int(s.training.split_embedding) + int(s.training.split_loss);
     if (s.model.layers + split_units < static_cast<std::int64_t>(p.pp) * p.vpp)
-      throw InputError(par.loc_of("pp"), par.path_of("pp"),
-                       fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
-                                   s.model.layers, split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "",
-                                   p.pp, p.vpp, static_cast<std::int64_t>(p.pp) * p.vpp)).as_constraint();
+      throw InputError(
+          par.loc_of("pp"), par.path_of("pp"),
+          fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}", s.model.layers,
+                      split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "", p.pp, p.vpp,
+                      static_cast<std::int64_t>(p.pp) * p.vpp))
+          .as_constraint();
 
     s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
     if (t.has("global_batch") && t.has("global_batch_tokens"))
       throw InputError(t.loc_of("global_batch_tokens"), t.path(),
-                       "give global_batch (sequences) or global_batch_tokens, not both").as_constraint();
+                       "give global_batch (sequences) or global_batch_tokens, not both")
+          .as_constraint();
     if (t.has("global_batch_tokens")) {
       double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt, Range::Positive, 1e12);
       const double sequences = tokens / static_cast<double>(s.model.seq_len);
       s.training.global_batch = std::llround(sequences);
       if (s.training.global_batch < 1)
-        throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"),
-                         "is less than one sequence").as_constraint();
+        throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"), "is less than one sequence")
+            .as_constraint();
       // "16M" is 1953.1 sequences of 8192: say what the step holds.
       if (std::fabs(sequences - static_cast<double>(s.training.global_batch)) > 1e-9)
         s.warnings.push_back(fmt::format(
@@ -425,12 +437,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     }
     std::int64_t per_step = static_cast<std::int64_t>(s.training.micro_batch) * p.dp;
     if (s.training.global_batch % per_step != 0)
-      throw InputError(t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"),
-                       t.path_of("global_batch"),
-                       fmt::format("{} sequences{} do not split into microbatches of micro_batch*dp = {}*{} = {}",
-                                   s.training.global_batch,
-                                   t.has("global_batch") ? "" : " (global_batch_tokens / seq_len, rounded)",
-                                   s.training.micro_batch, p.dp, per_step)).as_constraint();
+      throw InputError(
+          t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"), t.path_of("global_batch"),
+          fmt::format("{} sequences{} do not split into microbatches of micro_batch*dp = {}*{} = {}",
+                      s.training.global_batch, t.has("global_batch") ? "" : " (global_batch_tokens / seq_len, rounded)",
+                      s.training.micro_batch, p.dp, per_step))
+          .as_constraint();
     s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
     t.note_default("sequence_parallel", "tp > 1");
     s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
@@ -439,7 +451,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.flash_attention = t.boolean("flash_attention", true);
     if (t.has("recompute_layers") && s.training.recompute != Recompute::full)
       throw InputError(t.loc_of("recompute_layers"), t.path_of("recompute_layers"),
-                       "limits full recomputation; set recompute: full").as_constraint();
+                       "limits full recomputation; set recompute: full")
+          .as_constraint();
     s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1, 0));
     t.note_default("recompute_layers", "every layer (-1)");
     std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b", pipeline_schedule_names());
@@ -447,7 +460,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.training.schedule = &pipeline_schedule(sched);
     if (p.vpp > 1 && !s.training.schedule->runs_virtual_stages())
       throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
-                       fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched)).as_constraint();
+                       fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched))
+          .as_constraint();
     if (std::string why = s.training.schedule->layout_problem(p.pp, s.training.microbatches()); !why.empty())
       throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"), why).as_constraint();
     Fields ov = t.sub("overlap");
@@ -468,7 +482,10 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
         throw InputError(sl->loc, t.path_of("stage_layers"),
                          fmt::format("expected a list of {} layer counts (one per pipeline stage), found {}", p.pp,
-                                     sl->is_seq() ? fmt::format("{} {}", sl->items.size(), sl->items.size() == 1 ? "entry" : "entries") : sl->describe())).as_constraint();
+                                     sl->is_seq() ? fmt::format("{} {}", sl->items.size(),
+                                                                sl->items.size() == 1 ? "entry" : "entries")
+                                                  : sl->describe()))
+            .as_constraint();
       int sum = 0;
       for (const auto& item : sl->items) {
         double v = 0;
@@ -487,12 +504,14 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       }
       if (sum != s.model.layers)
         throw InputError(sl->loc, t.path_of("stage_layers"),
-                         fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers)).as_constraint();
+                         fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers))
+            .as_constraint();
       for (int st = 0; st < p.pp; ++st)
         if (s.training.stage_layers[static_cast<size_t>(st)] + stage_split_units(s.training, st) < p.vpp)
           throw InputError(sl->loc, t.path_of("stage_layers"),
                            fmt::format("stage {} holds {} layers, fewer than vpp = {}", st,
-                                       s.training.stage_layers[static_cast<size_t>(st)], p.vpp)).as_constraint();
+                                       s.training.stage_layers[static_cast<size_t>(st)], p.vpp))
+              .as_constraint();
     } else {
       // Even over the layers and the places the embedding and loss take;
       // those places then come off the first and last stage.
@@ -543,15 +562,17 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
       buy.note_default("gpu_server", fmt::format("catalog list price per {}", s.cluster.system.unit));
     } else {
-      s.explain.push_back({"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a",
-                                                                     s.cluster.system.name)});
+      s.explain.push_back(
+          {"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a", s.cluster.system.name)});
     }
-    b.network_usd_per_gpu = buy.quantity("network_per_gpu", Quantity::Money,
-                                         s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu, Range::NonNegative, 1e6);
+    b.network_usd_per_gpu =
+        buy.quantity("network_per_gpu", Quantity::Money, s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu,
+                     Range::NonNegative, 1e6);
     buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
     b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6, Range::Positive, 1e9);
     buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
-    b.depreciation_s = buy.quantity("depreciation", Quantity::Duration, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
+    b.depreciation_s =
+        buy.quantity("depreciation", Quantity::Duration, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
     b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
     b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
     buy.finish();
@@ -569,11 +590,13 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     Fields r = root.sub("reliability");
     // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
     // is ~50,000 GPU-hours between failures.
-    s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Duration, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
+    s.reliability.gpu_mtbf_s =
+        r.quantity("gpu_mtbf", Quantity::Duration, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
     s.reliability.checkpoint_interval_s =
         r.quantity("checkpoint_interval", Quantity::Duration, 0.0, Range::NonNegative, 30 * 86400.0);
     r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
-    s.reliability.checkpoint_write_s = r.quantity("checkpoint_write", Quantity::Duration, 60.0, Range::NonNegative, 86400.0);
+    s.reliability.checkpoint_write_s =
+        r.quantity("checkpoint_write", Quantity::Duration, 60.0, Range::NonNegative, 86400.0);
     s.reliability.restart_s = r.quantity("restart", Quantity::Duration, 600.0, Range::NonNegative, 7 * 86400.0);
     r.finish();
   }
@@ -609,7 +632,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   // its own (checked by re-building with that one value applied).
   if (const Node* sw = root.raw("sweep")) {
     if (!sw->is_map())
-      throw InputError(sw->loc, "sweep", fmt::format("expected a mapping of dotted path: [values], found {}", sw->describe()));
+      throw InputError(sw->loc, "sweep",
+                       fmt::format("expected a mapping of dotted path: [values], found {}", sw->describe()));
     Node base = tree;
     base.erase("sweep");
     for (size_t i = 0; i < sw->map.size(); ++i) {
@@ -646,16 +670,16 @@ SearchLimits read_search_limits(const Node* block) {
   SearchLimits out;
   if (!block || block->is_null()) return out;
   if (!block->is_map())
-    throw InputError(block->loc, "search", fmt::format("expected a mapping of layout path: [values], found {}",
-                                                      block->describe()));
+    throw InputError(block->loc, "search",
+                     fmt::format("expected a mapping of layout path: [values], found {}", block->describe()));
   struct Dim {
     const char* path;
     std::vector<int>* values;
     int min;
   };
-  const Dim dims[] = {{"training.parallelism.tp", &out.tp, 1}, {"training.parallelism.pp", &out.pp, 1},
-                      {"training.parallelism.dp", &out.dp, 1}, {"training.parallelism.cp", &out.cp, 1},
-                      {"training.parallelism.ep", &out.ep, 1}, {"training.parallelism.vpp", &out.vpp, 1},
+  const Dim dims[] = {{"training.parallelism.tp", &out.tp, 1},       {"training.parallelism.pp", &out.pp, 1},
+                      {"training.parallelism.dp", &out.dp, 1},       {"training.parallelism.cp", &out.cp, 1},
+                      {"training.parallelism.ep", &out.ep, 1},       {"training.parallelism.vpp", &out.vpp, 1},
                       {"training.micro_batch", &out.micro_batch, 1}, {"training.zero", &out.zero, 0}};
   std::vector<std::string> valid;
   for (const Dim& d : dims) valid.emplace_back(d.path);
@@ -674,10 +698,11 @@ SearchLimits read_search_limits(const Node* block) {
     if (path == "training.recompute") {
       for (const Node* n : items) {
         const auto known = {Recompute::none, Recompute::selective, Recompute::full};
-        const auto rc = std::find_if(known.begin(), known.end(), [&](Recompute r) { return to_string(r) == n->scalar; });
+        const auto rc =
+            std::find_if(known.begin(), known.end(), [&](Recompute r) { return to_string(r) == n->scalar; });
         if (rc == known.end())
-          throw InputError(n->loc, "search." + path, fmt::format("expected none, selective or full, found {}",
-                                                                n->describe()));
+          throw InputError(n->loc, "search." + path,
+                           fmt::format("expected none, selective or full, found {}", n->describe()));
         out.recompute.push_back(*rc);
       }
       continue;
@@ -697,8 +722,8 @@ SearchLimits read_search_limits(const Node* block) {
       }
       if (v != std::floor(v) || v < dim->min || v > 1e7)
         throw InputError(n->loc, "search." + path,
-                         fmt::format("expected {}, found {}", dim->min == 0 ? "an integer 0 or more" : "a positive integer",
-                                     n->describe()));
+                         fmt::format("expected {}, found {}",
+                                     dim->min == 0 ? "an integer 0 or more" : "a positive integer", n->describe()));
       dim->values->push_back(static_cast<int>(v));
     }
   }

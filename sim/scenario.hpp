@@ -10,20 +10,15 @@
 
 #include "core/node.hpp"
 #include "core/reader.hpp"
+#include "models/cost.hpp"
 #include "models/hardware.hpp"
 #include "models/kernels.hpp"
-#include "models/cost.hpp"
 #include "models/power.hpp"
 #include "models/reliability.hpp"
 #include "models/training.hpp"
 #include "models/transformer.hpp"
 
 namespace danlu {
-
-
-
-
-
 
 struct SimSpec {
   std::string engine = "analytic";  // analytic | des
@@ -71,7 +66,7 @@ struct Scenario {
   std::vector<SweepAxis> sweep;
   SearchLimits search;
   std::optional<Measured> measured;
-  ComputeConstants constants;         // the compute model's global constants (calibration profile)
+  ComputeConstants constants;  // the compute model's global constants (calibration profile)
   // Relative uncertainty (one standard deviation) of the predicted step for
   // this accelerator's vendor, from the profile's leave-one-system-out
   // residuals (0: the profile gives none).
@@ -80,6 +75,5 @@ struct Scenario {
   Explain explain;                    // every effective value and its origin
   std::vector<std::string> warnings;  // accepted but worth saying (replicated KV heads, ...)
 };
-
 
 }  // namespace danlu

@@ -81,26 +81,36 @@ struct Builder {
   const TrainingSpec& t;
   const ParamCounts pc;
   const double tp, cp, ep;
-  const double seq;         // full sequence
-  const double tokens;      // local tokens of one microbatch on one CP rank
+  const double seq;     // full sequence
+  const double tokens;  // local tokens of one microbatch on one CP rank
   const double h;
   const bool sp;
-  const double rep;         // divisor of tensors outside the TP region
+  const double rep;  // divisor of tensors outside the TP region
   const bool zb;
-  const bool lowp;          // the training precision is below 16 bits
+  const bool lowp;  // the training precision is below 16 bits
   const QuantizeCost quant;
   const Recompute recompute;  // what the layers built here recompute
   const bool offload;         // their saved activations go to host memory and back
   const bool windowed;        // their attention sees a sliding window
 
   Builder(const Scenario& s, Recompute rc, bool off = false, bool window = false)
-      : m(s.model), t(s.training), pc(count_params(s.model)), tp(s.training.par.tp), cp(s.training.par.cp),
-        ep(s.training.par.ep), seq(static_cast<double>(s.model.seq_len)),
+      : m(s.model),
+        t(s.training),
+        pc(count_params(s.model)),
+        tp(s.training.par.tp),
+        cp(s.training.par.cp),
+        ep(s.training.par.ep),
+        seq(static_cast<double>(s.model.seq_len)),
         tokens(static_cast<double>(s.model.seq_len) / s.training.par.cp * s.training.micro_batch),
-        h(static_cast<double>(s.model.hidden)), sp(s.training.sequence_parallel && s.training.par.tp > 1),
-        rep(sp ? tp : 1.0), zb(s.training.schedule->splits_weight_grad()),
-        lowp(bytes_per_element(s.training.precision) < 2.0), quant(quantize_cost(s.training)), recompute(rc),
-        offload(off), windowed(window) {}
+        h(static_cast<double>(s.model.hidden)),
+        sp(s.training.sequence_parallel && s.training.par.tp > 1),
+        rep(sp ? tp : 1.0),
+        zb(s.training.schedule->splits_weight_grad()),
+        lowp(bytes_per_element(s.training.precision) < 2.0),
+        quant(quantize_cost(s.training)),
+        recompute(rc),
+        offload(off),
+        windowed(window) {}
 
   double act() const { return tokens * h * kActBytes; }  // one full activation tensor
   bool tp_on() const { return tp > 1; }
@@ -239,11 +249,11 @@ struct Builder {
   }
   void unfused_attention_backward(std::vector<WorkItem>& w) const {
     const double b = t.micro_batch * m.heads / tp, s = seq / cp, d = m.head_dim;
-    w.push_back(gemm("attention context dgrad", s, seq, d, b, false, 0));   // dP = dO V^T
-    w.push_back(gemm("attention context vgrad", seq, d, s, b, false, 0));   // dV = P^T dO
+    w.push_back(gemm("attention context dgrad", s, seq, d, b, false, 0));  // dP = dO V^T
+    w.push_back(gemm("attention context vgrad", seq, d, s, b, false, 0));  // dV = P^T dO
     w.push_back(memory_op("softmax+dropout backward", scores() * (m.dropout ? 9.0 : 6.0), m.dropout ? 2 : 1));
-    w.push_back(gemm("attention scores qgrad", s, d, seq, b, false, 0));    // dQ = dS K
-    w.push_back(gemm("attention scores kgrad", seq, d, s, b, false, 0));    // dK = dS^T Q
+    w.push_back(gemm("attention scores qgrad", s, d, seq, b, false, 0));  // dQ = dS K
+    w.push_back(gemm("attention scores kgrad", seq, d, s, b, false, 0));  // dK = dS^T Q
   }
 
   double layer_params(bool moe) const { return pc.attention_per_layer + (moe ? 0.0 : pc.dense_mlp_per_layer); }
@@ -256,7 +266,8 @@ struct Builder {
     return rows * width * kActBytes * (m.activation == Activation::swiglu ? 3.0 : 2.0);
   }
   double rope_bytes() const {
-    const double width = m.mla ? (m.heads / tp + 1.0) * m.mla->qk_rope_head_dim : q_width_per_gpu() + kv_width_per_gpu();
+    const double width =
+        m.mla ? (m.heads / tp + 1.0) * m.mla->qk_rope_head_dim : q_width_per_gpu() + kv_width_per_gpu();
     return tokens * 2.0 * width * kActBytes;
   }
 
@@ -289,8 +300,15 @@ struct Builder {
   double expert_rows() const { return routed_copies() * etp() * ep / m.moe->experts; }
   Linear expert_fc1() const {
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
-    return {"expert fc1", "expert fc1 dgrad", "expert fc1 wgrad", expert_rows(), ffn_input_matrices(m) * fe / etp(), h,
-            local_experts(), true, true};
+    return {"expert fc1",
+            "expert fc1 dgrad",
+            "expert fc1 wgrad",
+            expert_rows(),
+            ffn_input_matrices(m) * fe / etp(),
+            h,
+            local_experts(),
+            true,
+            true};
   }
   Linear expert_fc2() const {
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
@@ -307,8 +325,8 @@ struct Builder {
   void expert_tp(std::vector<WorkItem>& w, bool gather) const {
     if (etp() <= 1) return;
     w.push_back(comm(gather ? "etp all-gather" : "etp reduce-scatter", CommKind::ep,
-                     gather ? Collective::all_gather : Collective::reduce_scatter, dispatch_bytes() * etp(),
-                     t.par.etp, false));
+                     gather ? Collective::all_gather : Collective::reduce_scatter, dispatch_bytes() * etp(), t.par.etp,
+                     false));
     w.back().comm.stride = 1;
   }
   WorkItem host_sync(const char* name) const {
@@ -362,7 +380,8 @@ struct Builder {
     expert_tp(w, true);
     w.push_back(memory_op("unsort backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     linear_backward(p, expert_fc2());
-    w.push_back(memory_op("expert activation backward", 2.0 * activation_bytes(expert_rows() * local_experts(), fe / etp())));
+    w.push_back(
+        memory_op("expert activation backward", 2.0 * activation_bytes(expert_rows() * local_experts(), fe / etp())));
     linear_backward(p, expert_fc1());
     w.push_back(memory_op("sort by expert backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     expert_tp(w, false);
@@ -446,8 +465,7 @@ struct Builder {
     tp_exit(w, true);
     linear_backward(p, out_proj());
     if (t.flash_attention) {
-      if (recompute == Recompute::selective)
-        w.push_back(attention("recompute attention", true, f.attn_core / split));
+      if (recompute == Recompute::selective) w.push_back(attention("recompute attention", true, f.attn_core / split));
       // The score matmuls have no weights: their backward is all input gradients.
       w.push_back(attention("attention backward", false, 2.0 * f.attn_core / split));
     } else {
@@ -509,7 +527,8 @@ struct Builder {
     for (int i = 0; i < m.mtp_layers; ++i) {
       PassWork mtp;
       mtp.forward.push_back(memory_op("mtp norms", outside(8.0), 2));
-      linear_forward(mtp.forward, {"mtp projection", "mtp projection dgrad", "mtp projection wgrad", tokens, h / tp, 2 * h});
+      linear_forward(mtp.forward,
+                     {"mtp projection", "mtp projection dgrad", "mtp projection wgrad", tokens, h / tp, 2 * h});
       PassWork layer_work = layer(m.moe.has_value());
       mtp.forward.insert(mtp.forward.end(), layer_work.forward.begin(), layer_work.forward.end());
       head(mtp);
@@ -655,7 +674,8 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     // Adam touches master weights, two moments, the gradient and the bf16 copy:
     // 4+4+4 read and written, 2 read, 2 written = 28 bytes per local parameter.
     // Memory-bound: its few vector FLOPs are not counted.
-    double local = params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? p.expert_data_parallel() : 1.0);
+    double local =
+        params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? p.expert_data_parallel() : 1.0);
     stage.optimizer = memory_op("optimizer", 28.0 * local).compute;
     out.stages.push_back(std::move(stage));
   }

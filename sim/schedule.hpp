@@ -53,7 +53,6 @@ struct ChunkWork : PassWork {
   std::vector<int> layers;  // global layer indices
 };
 
-
 // Equal gradient buckets, reduced one after another.
 struct Buckets {
   CommOp bucket;  // one bucket
@@ -68,7 +67,7 @@ struct StageSchedule {
   std::vector<int> variant_count;
   std::vector<ChunkWork> chunks;  // [vpp]; empty unless the schedule was expanded
   std::vector<Slot> order;
-  std::vector<Buckets> dp_comm;   // gradient reduction (dense, then expert parameters)
+  std::vector<Buckets> dp_comm;  // gradient reduction (dense, then expert parameters)
   ComputeOp optimizer;
   std::vector<Buckets> dp_after;  // ZeRO 1/2: parameter all-gather after the optimizer
 };
@@ -93,10 +92,10 @@ struct StepSchedule {
   const PassWork& layer(bool moe) const;
   std::vector<StageSchedule> stages;  // [pp]
   int microbatches = 0;
-  double pp_send_bytes = 0;           // one activation (or its gradient) across a stage boundary
-  double executed_flops = 0;          // whole cluster, one step, recomputation included
-  double model_flops = 0;             // whole cluster, one step, report convention
-  double tokens = 0;                  // per step
+  double pp_send_bytes = 0;   // one activation (or its gradient) across a stage boundary
+  double executed_flops = 0;  // whole cluster, one step, recomputation included
+  double model_flops = 0;     // whole cluster, one step, report convention
+  double tokens = 0;          // per step
 };
 
 // expand = false leaves StageSchedule::chunks empty (the analytic engine costs

@@ -60,8 +60,8 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
   // the innermost loops.
   const auto mbs = candidates(std::vector<int>{1, 2, 4, 8}, lim.micro_batch, any);
   const auto vpps = candidates(std::vector<int>{1, 2, 4}, lim.vpp, any);
-  const auto rcs = candidates(std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full},
-                              lim.recompute, any);
+  const auto rcs =
+      candidates(std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full}, lim.recompute, any);
   const auto zeros = candidates(std::vector<int>{0, 1, 2, 3}, lim.zero, [](int z) { return z <= 3; });
   for (int tp : candidates(divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads)), lim.tp,
                            [&](int v) { return gpus % v == 0 && v <= m.heads; })) {
@@ -76,44 +76,45 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
         // with experts whole (etp 1) or split like attention (etp = tp).
         const std::vector<int> etps = m.moe && tp > 1 ? std::vector<int>{1, tp} : std::vector<int>{tp};
         for (int ep : candidates(divisors(static_cast<long>(dp) * cp * tp, m.moe ? m.moe->experts : 1), lim.ep, any))
-        for (int etp : etps) {
-          if (m.moe && m.moe->experts % ep != 0) continue;
-          if ((static_cast<long>(dp) * cp * tp) % (static_cast<long>(ep) * etp) != 0) continue;
-          for (int mb : mbs) {
-            if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
-            const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
-            for (int vpp : vpps) {
-              if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers + split_units < pp * vpp)) continue;
-              for (Recompute rc : rcs)
-                for (int zero : zeros) {
-                  TrainingSpec& t = s.training;
-                  t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
-                  t.par.etp = m.moe ? etp : tp;
-                  t.micro_batch = mb;
-                  t.recompute = rc;
-                  t.zero = zero;
-                  t.sequence_parallel = tp > 1;
-                  t.schedule = vpp > 1 ? &pipeline_schedule("interleaved")
-                                       : (base.training.schedule->runs_virtual_stages() ? &pipeline_schedule("1f1b")
-                                                                                        : base.training.schedule);
-                  t.stage_layers = default_stage_layers(m.layers, t);
-                  if (!stages_fill_chunks(t)) continue;
-                  ++st.generated;
-                  if (progress && st.generated % 4096 == 0) progress(st.generated);
-                  // Memory first: it is cheap, and most layouts fail it.
-                  if (!memory_per_gpu(m, t, s.cluster.accelerator).fits()) continue;
-                  ++st.fitted;
-                  Result r = evaluate(s, *engine, "analytic");
-                  double sc = score(r, objective);
-                  if (static_cast<int>(best.size()) < top || sc < best.back().score) {
-                    best.push_back({s, std::move(r), sc});
-                    std::sort(best.begin(), best.end(), [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
-                    if (static_cast<int>(best.size()) > top) best.pop_back();
+          for (int etp : etps) {
+            if (m.moe && m.moe->experts % ep != 0) continue;
+            if ((static_cast<long>(dp) * cp * tp) % (static_cast<long>(ep) * etp) != 0) continue;
+            for (int mb : mbs) {
+              if (batch % (static_cast<std::int64_t>(mb) * dp) != 0) continue;
+              const std::int64_t micro = batch / (static_cast<std::int64_t>(mb) * dp);
+              for (int vpp : vpps) {
+                if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers + split_units < pp * vpp)) continue;
+                for (Recompute rc : rcs)
+                  for (int zero : zeros) {
+                    TrainingSpec& t = s.training;
+                    t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
+                    t.par.etp = m.moe ? etp : tp;
+                    t.micro_batch = mb;
+                    t.recompute = rc;
+                    t.zero = zero;
+                    t.sequence_parallel = tp > 1;
+                    t.schedule = vpp > 1 ? &pipeline_schedule("interleaved")
+                                         : (base.training.schedule->runs_virtual_stages() ? &pipeline_schedule("1f1b")
+                                                                                          : base.training.schedule);
+                    t.stage_layers = default_stage_layers(m.layers, t);
+                    if (!stages_fill_chunks(t)) continue;
+                    ++st.generated;
+                    if (progress && st.generated % 4096 == 0) progress(st.generated);
+                    // Memory first: it is cheap, and most layouts fail it.
+                    if (!memory_per_gpu(m, t, s.cluster.accelerator).fits()) continue;
+                    ++st.fitted;
+                    Result r = evaluate(s, *engine, "analytic");
+                    double sc = score(r, objective);
+                    if (static_cast<int>(best.size()) < top || sc < best.back().score) {
+                      best.push_back({s, std::move(r), sc});
+                      std::sort(best.begin(), best.end(),
+                                [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
+                      if (static_cast<int>(best.size()) > top) best.pop_back();
+                    }
                   }
-                }
+              }
             }
           }
-        }
       }
     }
   }

@@ -16,7 +16,7 @@ enum class Objective { time, cost, energy };
 struct Candidate {
   Scenario scenario;  // the base with this layout
   Result result;
-  double score = 0;   // lower is better: step seconds, run USD or run MWh
+  double score = 0;  // lower is better: step seconds, run USD or run MWh
 };
 
 struct SearchStats {

@@ -18,10 +18,10 @@ namespace danlu {
 struct ValidationCase {
   std::string file;
   std::string name;
-  std::string system;      // catalog system name
+  std::string system;  // catalog system name
   std::string accelerator;
   std::string vendor;
-  std::string precision;   // "bf16", "fp8-tensorwise", "fp8-mxfp8", "fp4-nvfp4", ...
+  std::string precision;  // "bf16", "fp8-tensorwise", "fp8-mxfp8", "fp4-nvfp4", ...
   bool moe = false;
   int gpus = 0;
   bool throughput = false;  // compares tokens/s per GPU (else step seconds)
@@ -39,9 +39,9 @@ std::vector<ValidationCase> load_validation_cases(const std::vector<std::string>
 
 struct ValidationRow {
   const ValidationCase* c = nullptr;
-  double predicted = 0;   // in the case's measure
-  double error = 0;       // signed relative error, predicted/measured - 1
-  double abs_error = 1;   // |error| capped at 1; refused rows count 1
+  double predicted = 0;  // in the case's measure
+  double error = 0;      // signed relative error, predicted/measured - 1
+  double abs_error = 1;  // |error| capped at 1; refused rows count 1
   bool fits = true;
 };
 
@@ -50,8 +50,8 @@ std::vector<ValidationRow> validate_cases(const std::vector<ValidationCase>& cas
 
 struct ErrorSummary {
   int n = 0;
-  double mape = 0;        // mean of abs_error
-  double signed_mean = 0; // mean signed error (refused rows excluded)
+  double mape = 0;         // mean of abs_error
+  double signed_mean = 0;  // mean signed error (refused rows excluded)
   double worst = 0;
   int refused = 0;
 };

@@ -60,10 +60,12 @@ TEST_CASE("bad command lines exit with status 2") {
   auto r = test::run_danlu("check scenarios/llama3-405b-h100.yaml --set training.precision=fp5");
   CHECK(r.status == 2);
   CHECK(r.output.find("error: --set training.precision=fp5: training.precision: expected one of") == 0);
-  r = test::run_danlu("check scenarios/llama3-405b-h100.yaml --set cluster.gpus=null");  // removed, nothing in its place
+  r = test::run_danlu(
+      "check scenarios/llama3-405b-h100.yaml --set cluster.gpus=null");  // removed, nothing in its place
   CHECK(r.status == 2);
-  CHECK(r.output == "error: scenarios/llama3-405b-h100.yaml:12:3: cluster: expected exactly one of gpus, nodes or racks, "
-                    "found 0\n");
+  CHECK(r.output ==
+        "error: scenarios/llama3-405b-h100.yaml:12:3: cluster: expected exactly one of gpus, nodes or racks, "
+        "found 0\n");
   // Found by the fuzzer: yaml-cpp's LoadAll never ends on ",=" (memory grew
   // until the process was killed); it is malformed YAML at its place.
   r = test::run_shell("timeout 20 {danlu} check scenarios/llama3-405b-h100.yaml --set 'sweep.pout=,='");
@@ -74,7 +76,8 @@ TEST_CASE("bad command lines exit with status 2") {
   CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
   r = test::run_danlu("report scenarios/llama3-405b-h100.yaml -o /nonexistent-danlu-dir/x.html");
   CHECK(r.status == 2);
-  CHECK(r.output == "error: /nonexistent-danlu-dir/x.html: cannot open the file for writing: No such file or directory\n");
+  CHECK(r.output ==
+        "error: /nonexistent-danlu-dir/x.html: cannot open the file for writing: No such file or directory\n");
   r = test::run_danlu("validate scenarios/talk");
   CHECK(r.status == 2);
   CHECK(r.output == "error: validate: no scenario with a measured step_s or tokens_per_s_per_gpu was found\n");
@@ -170,8 +173,9 @@ TEST_CASE("no command exits 0 after failing to write") {
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temporary left
   // Two writers of one sweep file: the second is refused while the first holds it.
   const std::string csv = (dir / "rows.csv").string();
-  r = test::run_shell("( flock " + csv + " sleep 3 & sleep 0.5; {danlu} sweep scenarios/sweeps/llama3-70b-systems.yaml -o " +
-                      csv + "; echo status=$?; wait )");
+  r = test::run_shell("( flock " + csv +
+                      " sleep 3 & sleep 0.5; {danlu} sweep scenarios/sweeps/llama3-70b-systems.yaml -o " + csv +
+                      "; echo status=$?; wait )");
   CHECK(r.output.find("another danlu sweep is writing this file") != std::string::npos);
   CHECK(r.output.find("status=2") != std::string::npos);
   fs::remove_all(dir);

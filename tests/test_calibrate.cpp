@@ -171,8 +171,8 @@ TEST_CASE("run states its uncertainty from the leave-one-system-out errors of it
   const Profile& p = test::catalog().profile();
   Scenario dense = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog());
   CHECK(dense.uncertainty == Approx(p.uncertainty.at("nvidia")));
-  Scenario moe = load_scenario(test::source("scenarios/validation/modern/mb-26.02-deepseek-v3-gb200-mxfp8.yaml"),
-                               test::catalog());
+  Scenario moe =
+      load_scenario(test::source("scenarios/validation/modern/mb-26.02-deepseek-v3-gb200-mxfp8.yaml"), test::catalog());
   CHECK(moe.uncertainty == Approx(p.uncertainty.at("nvidia-moe")));
   // AMD has no measured system: the error of all dense rows held out.
   Scenario amd = load_scenario(test::source("scenarios/compare/mi355x.yaml"), test::catalog());

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/evaluate.hpp"
+#include "tests/util.hpp"
 #include "topologies/graph.hpp"
 #include "topologies/registry.hpp"
-#include "tests/util.hpp"
 
 using namespace danlu;
 using doctest::Approx;
@@ -42,10 +42,11 @@ TEST_CASE("GPU power follows the step's states; hosts, switches and optics add u
 }
 
 TEST_CASE("closed-form part counts match the built graph") {
-  for (const char* cl : {"{system: dgx-h100, gpus: 16384}", "{system: dgx-h100, gpus: 1024, scale_out: {topology: fat-tree}}",
-                         "{system: gb200-nvl72, racks: 20}", "{system: dgx-b200, gpus: 4096, scale_out: {topology: dragonfly}}",
-                         "{system: tpu-v5e-pod, gpus: 1024}", "{system: gaudi3-8, gpus: 512, scale_out: {oversubscription: 2}}",
-                         "{system: dgx-h100, gpus: 40000, scale_out: {topology: fat-tree}}"}) {
+  for (const char* cl :
+       {"{system: dgx-h100, gpus: 16384}", "{system: dgx-h100, gpus: 1024, scale_out: {topology: fat-tree}}",
+        "{system: gb200-nvl72, racks: 20}", "{system: dgx-b200, gpus: 4096, scale_out: {topology: dragonfly}}",
+        "{system: tpu-v5e-pod, gpus: 1024}", "{system: gaudi3-8, gpus: 512, scale_out: {oversubscription: 2}}",
+        "{system: dgx-h100, gpus: 40000, scale_out: {topology: fat-tree}}"}) {
     CAPTURE(cl);
     ClusterSpec c = test::scenario(std::string("name: c\nmodel: {preset: llama3-8b}\ncluster: ") + cl + "\n").cluster;
     ClusterGraph g = build_cluster(c);
@@ -63,7 +64,7 @@ TEST_CASE("every registered topology: its closed-form counts match the graph it 
                            "system: dgx-b200, gpus: 3000, scale_out: {oversubscription: 2"}) {
       std::string cluster = std::string("{") + cl;
       cluster += cluster.find("scale_out") == std::string::npos ? ", scale_out: {topology: " + topo + "}}"
-                                                                 : ", topology: " + topo + "}}";
+                                                                : ", topology: " + topo + "}}";
       CAPTURE(cluster);
       ClusterSpec c = test::scenario("name: c\nmodel: {preset: llama3-8b}\ncluster: " + cluster + "\n").cluster;
       ClusterGraph g = build_cluster(c);
@@ -133,8 +134,8 @@ TEST_CASE("claim: 1,000 H100-class GPUs need about a megawatt; Blackwell needs m
   Result b = run("scenarios/talk/b200-1k-megawatt.yaml");
   Result g = run("scenarios/talk/gb200-1k-megawatt.yaml");
   const double per_h = h.power.it_w / 1024, per_b = b.power.it_w / 1024, per_g = g.power.it_w / 1008;
-  MESSAGE("IT per GPU: H100 " << per_h << " W, B200 " << per_b << " W (+" << 100 * (per_b / per_h - 1)
-                              << "%), GB200 " << per_g << " W (+" << 100 * (per_g / per_h - 1) << "%)");
+  MESSAGE("IT per GPU: H100 " << per_h << " W, B200 " << per_b << " W (+" << 100 * (per_b / per_h - 1) << "%), GB200 "
+                              << per_g << " W (+" << 100 * (per_g / per_h - 1) << "%)");
   CHECK(per_b > 1.25 * per_h);
   CHECK(per_g > 1.25 * per_h);
 }
@@ -176,22 +177,25 @@ TEST_CASE("claim: 400 to 800 Gb/s scale-out speeds up a communication-heavy layo
   Result b = run("scenarios/talk/fsdp-800g.yaml");
   double gain = a.step.time_s / b.step.time_s;
   MESSAGE("fully sharded, one GPU per node per group: 800G is " << gain << "x faster; data-parallel comm "
-                                                               << a.step.comm_s[CommKind::dp] << " s -> " << b.step.comm_s[CommKind::dp] << " s");
+                                                                << a.step.comm_s[CommKind::dp] << " s -> "
+                                                                << b.step.comm_s[CommKind::dp] << " s");
   CHECK(gain > 1.15);
   CHECK(gain < 2.0);  // compute and NVLink traffic do not change
   CHECK(b.step.comm_s[CommKind::dp] < 0.65 * a.step.comm_s[CommKind::dp]);
   // With 8-GPU hierarchical reductions only 1/8 of the bytes leave the node:
   // the same model with plain data parallelism gains little.
-  Result c = run("scenarios/talk/fsdp-400g.yaml", {"training.parallelism={tp: 1, dp: 1024}", "training.global_batch=1024"});
-  Result d = run("scenarios/talk/fsdp-800g.yaml", {"training.parallelism={tp: 1, dp: 1024}", "training.global_batch=1024"});
+  Result c =
+      run("scenarios/talk/fsdp-400g.yaml", {"training.parallelism={tp: 1, dp: 1024}", "training.global_batch=1024"});
+  Result d =
+      run("scenarios/talk/fsdp-800g.yaml", {"training.parallelism={tp: 1, dp: 1024}", "training.global_batch=1024"});
   CHECK(c.step.time_s / d.step.time_s < gain);
 }
 
 TEST_CASE("claim: building and renting cost about the same, and what flips it") {
   Result r = run("scenarios/talk/build-vs-rent-h100.yaml");
   double ratio = r.cost.fleet_buy_usd / r.cost.fleet_rent_usd;
-  MESSAGE("16,384 H100 over 4 years at 90% utilisation: owning costs " << ratio << " of renting ($"
-                                                                       << r.cost.owned_usd_per_gpu_hour << " per useful GPU-hour vs $2.35)");
+  MESSAGE("16,384 H100 over 4 years at 90% utilisation: owning costs "
+          << ratio << " of renting ($" << r.cost.owned_usd_per_gpu_hour << " per useful GPU-hour vs $2.35)");
   CHECK(ratio > 0.75);
   CHECK(ratio < 1.25);
   // Idle capacity flips it to renting; so does a cheaper cloud.
@@ -217,8 +221,7 @@ TEST_CASE("prices on one basis: reserved market rates below list, and systems th
   CHECK(c.accelerator("h100-sxm").rent_usd_per_hour == Approx(2.35));
   // GB200 rented at its on-demand list ($10.50) flipped rankings against H100
   // at a market rate; on one basis the GPU-hour ratio is B200-like, not 4x.
-  CHECK(c.accelerator("gb200").rent_usd_per_hour / c.accelerator("h100-sxm").rent_usd_per_hour ==
-        Approx(4.80 / 2.35));
+  CHECK(c.accelerator("gb200").rent_usd_per_hour / c.accelerator("h100-sxm").rent_usd_per_hour == Approx(4.80 / 2.35));
 
   // A TPU pod cannot be bought: no owning figures, renting is the answer, and
   // the run says how to compare anyway.

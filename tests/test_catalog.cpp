@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "tests/util.hpp"
 
@@ -11,9 +11,9 @@ using doctest::Approx;
 
 TEST_CASE("every name the issue fixes is in the catalog") {
   const Catalog& c = test::catalog();
-  for (const char* n : {"a100-sxm-80gb", "h100-sxm", "h800-sxm", "h200-sxm", "b200", "gb200", "b300", "gb300",
-                        "mi300x", "mi325x", "mi350x", "mi355x", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e",
-                        "tpu-v7", "gaudi3", "trainium2"})
+  for (const char* n :
+       {"a100-sxm-80gb", "h100-sxm", "h800-sxm", "h200-sxm", "b200", "gb200", "b300", "gb300", "mi300x", "mi325x",
+        "mi350x", "mi355x", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7", "gaudi3", "trainium2"})
     CHECK_NOTHROW(c.accelerator(n));
   for (const char* n : {"dgx-a100", "dgx-h100", "hgx-h800", "dgx-h200", "dgx-b200", "dgx-b300", "gb200-nvl72",
                         "gb300-nvl72", "mi300x-8", "mi325x-8", "mi355x-8", "gaudi3-8", "tpu-v4-pod", "tpu-v5e-pod",
@@ -134,8 +134,8 @@ TEST_CASE("HBM capacity is what the devices report, less the runtime's 1 GiB") {
   const double MiB = 1024.0 * 1024, GiB = MiB * 1024;
   // nvidia-smi / rocm-smi / hl-smi totals in public logs.
   const std::pair<const char*, double> reported[] = {
-      {"b200", 183359 * MiB},    {"gb200", 189471 * MiB},       {"b300", 275040 * MiB}, {"gb300", 284208 * MiB},
-      {"mi300x", 205822885888.0}, {"mi355x", 309.2e9},          {"mi350x", 309.2e9},    {"gaudi3", 131072 * MiB},
+      {"b200", 183359 * MiB},     {"gb200", 189471 * MiB}, {"b300", 275040 * MiB}, {"gb300", 284208 * MiB},
+      {"mi300x", 205822885888.0}, {"mi355x", 309.2e9},     {"mi350x", 309.2e9},    {"gaudi3", 131072 * MiB},
       {"tpu-v6e", 32 * GiB},      {"mi325x", 256 * GiB}};
   for (const auto& [name, bytes] : reported) {
     CAPTURE(name);
@@ -154,8 +154,9 @@ TEST_CASE("catalog facts: fp6 on Blackwell Ultra, tf32 on Trainium2, GB200 fp32,
   // FP6 at the FP8 rate (NVIDIA Blackwell technical brief).
   CHECK(c.accelerator("b300").peak(Precision::fp6) == c.accelerator("b300").peak(Precision::fp8));
   CHECK(c.accelerator("gb300").peak(Precision::fp6) == c.accelerator("gb300").peak(Precision::fp8));
-  CHECK_NOTHROW(test::scenario("name: t\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-b300, gpus: 8}\n"
-                               "training: {precision: fp6}\n"));
+  CHECK_NOTHROW(
+      test::scenario("name: t\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-b300, gpus: 8}\n"
+                     "training: {precision: fp6}\n"));
   // Trainium2: TF32 667 TFLOP/s (AWS Neuron documentation).
   CHECK(c.accelerator("trainium2").peak(Precision::tf32) == Approx(667e12));
   // GB200: 80 TFLOP/s fp32 per GPU, 5,760 per NVL72.
@@ -183,7 +184,8 @@ TEST_CASE("scale-up bandwidth is per direction; a bidirectional figure only unde
   Catalog a = Catalog::builtin();
   a.add_dir(dir.string());
   CHECK(a.accelerator("x1").scale_up_bytes_per_s == Approx(450e9));
-  std::ofstream(dir / "accelerators.yaml") << "x1:\n" << common << "  scale_up: 450GB/s\n  scale_up_bidirectional: 900GB/s\n";
+  std::ofstream(dir / "accelerators.yaml") << "x1:\n"
+                                           << common << "  scale_up: 450GB/s\n  scale_up_bidirectional: 900GB/s\n";
   Catalog b = Catalog::builtin();
   CHECK_THROWS_AS(b.add_dir(dir.string()), InputError);
   std::filesystem::remove_all(dir);

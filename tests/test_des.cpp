@@ -104,8 +104,9 @@ double free_comm_step(const std::string& schedule, int vpp, int microbatches) {
   Scenario s = test::scenario(
       "name: bubble\nmodel: {layers: 16, hidden: 2048, ffn_hidden: 8192, heads: 16, vocab: 1024, seq_len: 2048}\n"
       "cluster: {system: dgx-h100, gpus: 4}\n"
-      "training: {parallelism: {tp: 1, pp: 4, dp: 1, vpp: " + std::to_string(vpp) + "}, pipeline_schedule: " +
-      schedule + ", global_batch: " + std::to_string(microbatches) + "}\n");
+      "training: {parallelism: {tp: 1, pp: 4, dp: 1, vpp: " +
+      std::to_string(vpp) + "}, pipeline_schedule: " + schedule + ", global_batch: " + std::to_string(microbatches) +
+      "}\n");
   s.cluster.accelerator.scale_up_bytes_per_s = 1e18;
   s.cluster.system.scale_up_latency_s = 0;
   return evaluate(s, "des").step.time_s;
@@ -133,7 +134,8 @@ TEST_CASE("two data-parallel groups across a 2:1 oversubscribed uplink: slower b
     Scenario s = test::scenario(
         "name: contention\nmodel: {preset: llama3-8b}\n"
         "cluster: {system: dgx-h100, gpus: 4, scale_out: {topology: fat-tree, oversubscription: " +
-        std::to_string(oversub) + "}}\n"
+        std::to_string(oversub) +
+        "}}\n"
         "training: {parallelism: {tp: 2, dp: 2}, global_batch: 2, zero: 0, overlap: {dp_comm: false}}\n"
         "sim: {fidelity: full}\n");
     s.cluster.system.accelerators_per_node = 2;
@@ -153,7 +155,8 @@ TEST_CASE("two data-parallel groups across a 2:1 oversubscribed uplink: slower b
 
 TEST_CASE("--trace writes a Chrome trace with every simulated rank") {
   std::string path = (std::filesystem::temp_directory_path() / "danlu-trace-test.json").string();
-  auto r = test::run_danlu("run scenarios/llama3-405b-gb200-nvl72.yaml --engine des --trace " + path + " --format json");
+  auto r =
+      test::run_danlu("run scenarios/llama3-405b-gb200-nvl72.yaml --engine des --trace " + path + " --format json");
   REQUIRE(r.status == 0);
   std::ifstream in(path);
   nlohmann::json j;
@@ -218,8 +221,8 @@ TEST_CASE("a killed DES run leaves no simulation running") {
   const std::string pattern = "'^[^ ]*danlu run .*" + marker + "'";
   auto r = test::run_shell(
       "{danlu} run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full --set cluster.gpus=4096 "
-      "--set training.parallelism.dp=32 --set training.global_batch=512 --set name=" + marker +
-      " >/dev/null 2>&1 & sleep 2; pgrep -f " + pattern + " | wc -l; pkill -9 -o -f " + pattern +
+      "--set training.parallelism.dp=32 --set training.global_batch=512 --set name=" +
+      marker + " >/dev/null 2>&1 & sleep 2; pgrep -f " + pattern + " | wc -l; pkill -9 -o -f " + pattern +
       "; sleep 1; pgrep -f " + pattern + " | wc -l");
   // Two processes (the run and its simulation) before, none after.
   CHECK(r.output == "2\n0\n");
@@ -234,8 +237,9 @@ TEST_CASE("a replay too large for the machine is refused before any work, with a
   CHECK(r.output.find("the discrete-event replay would take ~") != std::string::npos);
   CHECK(r.output.find("use the analytic engine or fewer micro-batches") != std::string::npos);
   // A million GPUs at full fidelity: the same, with the folded mode suggested.
-  r = test::run_shell("timeout 20 {danlu} run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
-                      "--set cluster.gpus=1048576 --set training.parallelism.dp=8192 --set training.global_batch=131072");
+  r = test::run_shell(
+      "timeout 20 {danlu} run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
+      "--set cluster.gpus=1048576 --set training.parallelism.dp=8192 --set training.global_batch=131072");
   CHECK(r.status == 2);
   CHECK(r.output.find("use sim.fidelity: folded") != std::string::npos);
 }
@@ -243,15 +247,17 @@ TEST_CASE("a replay too large for the machine is refused before any work, with a
 TEST_CASE("--max-seconds stops a DES replay and reaps it; budgets refuse what cannot fit before any work") {
   // 2,048 GPUs at full fidelity: ~16M estimated activities, 3 s even at the
   // fastest rate the estimate assumes, 8-18 s here. Stopped at 4 s.
-  const std::string big = "run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
-                          "--set cluster.gpus=2048 --set training.parallelism.dp=16 --set training.global_batch=256";
+  const std::string big =
+      "run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
+      "--set cluster.gpus=2048 --set training.parallelism.dp=16 --set training.global_batch=256";
   auto r = test::run_shell("timeout 60 {danlu} " + big + " --max-seconds 4");
   CHECK(r.status == 4);
   CHECK(r.output == "stopped: the discrete-event replay was stopped at --max-seconds 4 before it finished\n");
   // Below the estimate's floor it is refused at once, with the estimate.
   r = test::run_danlu(big + " --max-seconds 1");
   CHECK(r.status == 4);
-  CHECK(r.output.find("stopped: the discrete-event replay would take ~1.6e+07 activities, at least 3 s, over the ") == 0);
+  CHECK(r.output.find("stopped: the discrete-event replay would take ~1.6e+07 activities, at least 3 s, over the ") ==
+        0);
   r = test::run_danlu(big + " --max-memory 0.1");
   CHECK(r.status == 2);
   CHECK(r.output.find("(~0.472 GB), over the 0.1 GB memory budget (--max-memory)") != std::string::npos);
@@ -260,9 +266,9 @@ TEST_CASE("--max-seconds stops a DES replay and reaps it; budgets refuse what ca
 TEST_CASE("a long DES replay reports its progress, and the result does not change") {
   // Issue 13: a 4,096-GPU full-fidelity run was silent for minutes. 512 GPUs
   // at full fidelity take a few seconds: the reporter speaks once a second.
-  const Scenario s = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog(),
-                                   {"sim.fidelity=full", "cluster.gpus=512", "training.parallelism.dp=4",
-                                    "training.global_batch=64"});
+  const Scenario s =
+      load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog(),
+                    {"sim.fidelity=full", "cluster.gpus=512", "training.parallelism.dp=4", "training.global_batch=64"});
   EngineOptions quiet, talking;
   std::vector<std::pair<double, long>> reports;
   talking.progress = [&](double simulated, long activities) { reports.emplace_back(simulated, activities); };

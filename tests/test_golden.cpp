@@ -39,8 +39,8 @@ TEST_CASE("golden: every scenario's key figures match the stored expectation") {
     CAPTURE(file);
     Scenario s = load_scenario(test::source(file), test::catalog());
     Result r = evaluate(s, "analytic");
-    fresh[file] = {{"step_s", r.step.time_s}, {"mfu", r.mfu}, {"per_gpu_bytes", r.memory.total()},
-                   {"fits", r.memory.fits()}};
+    fresh[file] = {
+        {"step_s", r.step.time_s}, {"mfu", r.mfu}, {"per_gpu_bytes", r.memory.total()}, {"fits", r.memory.fits()}};
     if (update) continue;
     REQUIRE_MESSAGE(golden.contains(file), "no golden entry; regenerate tests/golden.json");
     const auto& g = golden[file];

@@ -82,8 +82,9 @@ TEST_CASE("Hugging Face configs: the same model as the catalog's presets, field 
   same(hf("qwen3-30b-a3b.json", ", seq_len: 4096"), preset("qwen3-30b-a3b"));
   same(hf("mixtral-8x7b.json", ", seq_len: 4096"), preset("mixtral-8x7b"));
   // The flagship's step from the config is the preset's, to the bit.
-  const Scenario a = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog(),
-                                   {"model.preset=null", "model.hf_config=" + test::source("tests/data/hf/llama-3.1-405b.json")});
+  const Scenario a =
+      load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog(),
+                    {"model.preset=null", "model.hf_config=" + test::source("tests/data/hf/llama-3.1-405b.json")});
   const Scenario b = load_scenario(test::source("scenarios/llama3-405b-h100.yaml"), test::catalog());
   CHECK(evaluate(a, "analytic").step.time_s == evaluate(b, "analytic").step.time_s);
 }
@@ -103,13 +104,15 @@ TEST_CASE("Hugging Face configs: what cannot be read is an error at its place in
     }
     return std::string("no error");
   };
-  CHECK(error_of("{\"architectures\": [\"BertModel\"]}").rfind(
-            "config.json:1:20: architectures: \"BertModel\" is not supported; supported: LlamaForCausalLM, ", 0) == 0);
+  CHECK(error_of("{\"architectures\": [\"BertModel\"]}")
+            .rfind("config.json:1:20: architectures: \"BertModel\" is not supported; supported: LlamaForCausalLM, ",
+                   0) == 0);
   CHECK(error_of("{\"architectures\": [\"LlamaForCausalLM\"],\n \"hidden_size\": 4096}") ==
         "config.json:1:1: num_hidden_layers: required by LlamaForCausalLM, missing");
   CHECK(error_of("{\"architectures\": [\"LlamaForCausalLM\"],\n \"num_hidden_layers\": 3.5}") ==
         "config.json:2:23: num_hidden_layers: expected a whole number, found \"3.5\"");
-  CHECK(error_of("{}", ", preset: llama3-8b") == "s.yaml:2:20: model.hf_config: give either preset or hf_config, not both");
+  CHECK(error_of("{}", ", preset: llama3-8b") ==
+        "s.yaml:2:20: model.hf_config: give either preset or hf_config, not both");
   CHECK(error_of("[1, 2]") == "config.json:1:1: expected a config.json mapping, found a list");
   fs::remove_all(dir);
 }
@@ -117,8 +120,8 @@ TEST_CASE("Hugging Face configs: what cannot be read is an error at its place in
 TEST_CASE("danlu import hf prints a model: block that loads as the config does") {
   const auto r = test::run_danlu("import hf tests/data/hf/deepseek-v3.json");
   REQUIRE(r.status == 0);
-  CHECK(r.output.rfind("# tests/data/hf/deepseek-v3.json (DeepseekV3ForCausalLM): 671.0B parameters, 37.6B active\n", 0) ==
-        0);
+  CHECK(r.output.rfind("# tests/data/hf/deepseek-v3.json (DeepseekV3ForCausalLM): 671.0B parameters, 37.6B active\n",
+                       0) == 0);
   const std::string body = r.output.substr(r.output.find("model:"));
   const ModelSpec printed = test::scenario("name: m\n" + body + "cluster: {system: dgx-h100, gpus: 8}\n").model;
   CHECK(count_params(printed).total == count_params(hf("deepseek-v3.json")).total);

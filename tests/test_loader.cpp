@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "tests/util.hpp"
 
@@ -23,8 +23,8 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& se
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    path = std::filesystem::temp_directory_path() / ("danlu-test-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    path = std::filesystem::temp_directory_path() /
+           ("danlu-test-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
     std::filesystem::create_directories(path);
   }
   ~TempDir() { std::filesystem::remove_all(path); }
@@ -70,8 +70,9 @@ TEST_CASE("defaults are filled and explained") {
 }
 
 TEST_CASE("dp is derived when omitted; tokens default to 20 per parameter") {
-  Scenario s = test::scenario("name: x\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-h100, nodes: 4}\n"
-                              "training: {parallelism: {tp: 8}}\n");
+  Scenario s = test::scenario(
+      "name: x\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-h100, nodes: 4}\n"
+      "training: {parallelism: {tp: 8}}\n");
   CHECK(s.cluster.gpus == 32);
   CHECK(s.training.par.dp == 4);
   CHECK(s.training.global_batch == 4);

@@ -124,8 +124,9 @@ training: {global_batch: 1024, precision: fp8, fp8_recipe: mxfp8, parallelism: {
 
 TEST_CASE("a DeepSeek-V3-class MoE in FP8 on four systems: where the all-to-all runs decides the ranking") {
   auto run = [](const char* name) {
-    return evaluate(load_scenario(test::source(std::string("scenarios/compare/moe/") + name + ".yaml"), test::catalog()),
-                    "analytic");
+    return evaluate(
+        load_scenario(test::source(std::string("scenarios/compare/moe/") + name + ".yaml"), test::catalog()),
+        "analytic");
   };
   Result gb200 = run("gb200-nvl72"), tpu = run("tpu-v7"), mi355x = run("mi355x"), gaudi3 = run("gaudi3");
   const auto ep = [](const Result& r) { return r.step.comm_s[CommKind::ep]; };
@@ -164,7 +165,7 @@ training: {global_batch: 1024, micro_batch: 1, parallelism: {tp: 1, pp: 1}, reco
   const double by_hand = m * layers * ((t_ag - c / 3) + (2 * t_ag - 2 * c / 3));
   const double dp = z3.step.comm_s[CommKind::dp];
   MESSAGE("ZeRO-3 exposed data-parallel time " << dp << " s, by hand " << by_hand << " s; ZeRO-1 "
-                                              << z1.step.comm_s[CommKind::dp] << " s");
+                                               << z1.step.comm_s[CommKind::dp] << " s");
   CHECK(dp == Approx(by_hand).epsilon(0.10));
   // ZeRO-1 moves the whole model (8.03B bf16 parameters) once each way: the
   // reduce-scatter hides under the last micro-batch's backward and the
@@ -257,7 +258,8 @@ TEST_CASE("a grouped GEMM run as one GEMM per expert pays a fixed cost per exper
   const double shape_only = op_time(op(1024, 32), bare) - op_time(op(8192, 4), bare);
   CHECK(op_time(op(1024, 32), kc) - op_time(op(8192, 4), kc) == Approx(shape_only + 28 * per_expert));
   // A compiled grouped kernel (XLA on TPU: no host launches) has none.
-  const Scenario tpu = test::scenario("name: t\nmodel: {preset: deepseek-v3}\ncluster: {system: tpu-v5p-pod, gpus: 64}\n");
+  const Scenario tpu =
+      test::scenario("name: t\nmodel: {preset: deepseek-v3}\ncluster: {system: tpu-v5p-pod, gpus: 64}\n");
   ComputeOp o = op(1024, 32);
   KernelContext tk = kernel_context(tpu);
   ComputeConstants tpu_none = tpu.constants;

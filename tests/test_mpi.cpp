@@ -18,8 +18,9 @@ TEST_CASE("mpirun -n 2 sweep: sharded over ranks, rows identical to one process"
   const std::string sweep = "scenarios/sweeps/llama3-70b-systems.yaml";
   REQUIRE(test::run_danlu("sweep " + sweep + " -o " + dir + "/one.jsonl").status == 0);
   // mpirun refuses root unless told; CI runs as root.
-  auto r = test::run_shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 {danlu} sweep " +
-                           sweep + " -o " + dir + "/two.jsonl");
+  auto r = test::run_shell(
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 {danlu} sweep " + sweep +
+      " -o " + dir + "/two.jsonl");
   CHECK(r.status == 0);
   CHECK(r.output.find("sharded 30 points over 2 MPI ranks") != std::string::npos);
   auto read = [](const std::string& f) {

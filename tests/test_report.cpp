@@ -27,10 +27,12 @@ std::pair<std::string, std::string> render(const std::filesystem::path& dir, con
   REQUIRE_MESSAGE(std::system("command -v chromium >/dev/null") == 0, "chromium is missing: run scripts/setup.sh");
   const std::string flags =
       "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
-      "--disable-component-update --disable-sync --window-size=1100,1000 --user-data-dir=" + (dir / "profile").string();
+      "--disable-component-update --disable-sync --window-size=1100,1000 --user-data-dir=" +
+      (dir / "profile").string();
   const std::string dom = (dir / "dom.html").string(), log = (dir / "chromium.log").string();
   int rc = std::system(("timeout 120 chromium " + flags + " --enable-logging=stderr --v=0 --dump-dom file://" + html +
-                        " > " + dom + " 2> " + log).c_str());
+                        " > " + dom + " 2> " + log)
+                           .c_str());
   REQUIRE(rc == 0);
   return {read(dom), read(log)};
 }
@@ -61,7 +63,8 @@ TEST_CASE("report: self-contained page, rendered in headless Chromium with every
   const fs::path dir = fs::temp_directory_path() / ("danlu-report-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string html = (dir / "report.html").string();
-  auto r = test::run_danlu("report scenarios/llama3-405b-h100.yaml scenarios/llama3-405b-gb200-nvl72.yaml --engine des -o " + html);
+  auto r = test::run_danlu(
+      "report scenarios/llama3-405b-h100.yaml scenarios/llama3-405b-gb200-nvl72.yaml --engine des -o " + html);
   REQUIRE(r.status == 0);
   std::string page = read(html);
   // Nothing to fetch: no external scripts, styles or images.
@@ -82,8 +85,8 @@ TEST_CASE("report: a catalog name holding <!--<script> is data, and every chart 
   const std::string catalog = read(test::source("models/catalog/accelerators.yaml"));
   const size_t begin = catalog.find("\nh100-sxm:\n") + 1;
   size_t end = begin;
-  while ((end = catalog.find('\n', end) + 1) < catalog.size() && (catalog[end] == ' ' || catalog[end] == '#' ||
-                                                                    catalog[end] == '\n')) {
+  while ((end = catalog.find('\n', end) + 1) < catalog.size() &&
+         (catalog[end] == ' ' || catalog[end] == '#' || catalog[end] == '\n')) {
   }
   std::ofstream(dir / "accelerators.yaml") << "\"evil<!--<script>\":" << catalog.substr(begin + 9, end - begin - 9);
   std::ofstream(dir / "s.yaml") << "name: evil\nmodel: {preset: llama3-8b}\n"
@@ -108,7 +111,8 @@ TEST_CASE("docs/report.md defines every key a run's JSON has") {
     std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& v,
                                                                               const std::string& path) {
       if (v.is_object()) {
-        for (auto it = v.begin(); it != v.end(); ++it) walk(it.value(), path.empty() ? it.key() : path + "." + it.key());
+        for (auto it = v.begin(); it != v.end(); ++it)
+          walk(it.value(), path.empty() ? it.key() : path + "." + it.key());
         return;
       }
       CAPTURE(path);
@@ -127,15 +131,17 @@ TEST_CASE("report: what a reader must see is on the page: fit, notes, assumption
   const std::string html = (dir / "report.html").string();
   // The flagship with an interleaved pipeline is 2.5 GB over 80 GiB parts;
   // a TPU pod cannot be bought; GB200 has long names and rack-scale capex.
-  auto r = test::run_danlu("report scenarios/llama3-405b-h100.yaml scenarios/compare/tpu-v7.yaml "
-                           "scenarios/compare/gb200-nvl72.yaml --set training.parallelism.vpp=2 "
-                           "--set training.pipeline_schedule=interleaved -o " + html);
+  auto r = test::run_danlu(
+      "report scenarios/llama3-405b-h100.yaml scenarios/compare/tpu-v7.yaml "
+      "scenarios/compare/gb200-nvl72.yaml --set training.parallelism.vpp=2 "
+      "--set training.pipeline_schedule=interleaved -o " +
+      html);
   REQUIRE(r.status == 0);
   const std::string page = read(html);
-  CHECK(page.find("DOES NOT FIT: ") != std::string::npos);               // the summary's mark
+  CHECK(page.find("DOES NOT FIT: ") != std::string::npos);                            // the summary's mark
   CHECK(page.find("market rate for 1-year reserved capacity") != std::string::npos);  // the price basis
-  CHECK(page.find("not sold") != std::string::npos);                     // TPU: owning n/a
-  CHECK(page.find("tpu-v7-pod is not sold: owning is n/a") != std::string::npos);  // every note
+  CHECK(page.find("not sold") != std::string::npos);                                  // TPU: owning n/a
+  CHECK(page.find("tpu-v7-pod is not sold: owning is n/a") != std::string::npos);     // every note
   CHECK(page.find("<th>assumption</th>") != std::string::npos);
   CHECK(page.find("id=\"chart-capex\"") != std::string::npos);
   const auto [drawn, console] = render(dir, html);

@@ -26,14 +26,16 @@ TEST_CASE("search: ranked layouts that fit, at least as good as the published on
   CHECK(best.front().result.step.time_s <= published);
   // Other objectives rank by their own figure.
   auto cheap = search(s, Objective::cost, 3);
-  CHECK(cheap.front().score == doctest::Approx(std::min(cheap.front().result.cost.rent_usd, cheap.front().result.cost.buy_usd)));
+  CHECK(cheap.front().score ==
+        doctest::Approx(std::min(cheap.front().result.cost.rent_usd, cheap.front().result.cost.buy_usd)));
   auto frugal = search(s, Objective::energy, 3);
   CHECK(frugal.front().score == doctest::Approx(frugal.front().result.power.energy_mwh));
 }
 
 TEST_CASE("search: a model that fits nowhere is a clear error") {
-  auto r = test::run_danlu("search scenarios/llama3-405b-h100.yaml --set cluster.gpus=8 --set training.global_batch=8 "
-                           "--set 'training.parallelism={tp: 8, pp: 1, dp: 1}'");
+  auto r = test::run_danlu(
+      "search scenarios/llama3-405b-h100.yaml --set cluster.gpus=8 --set training.global_batch=8 "
+      "--set 'training.parallelism={tp: 8, pp: 1, dp: 1}'");
   CHECK(r.status == 2);
   CHECK(r.output.find("error: search: none of the") == 0);
   auto ok = test::run_danlu("search scenarios/llama3-405b-gb200-nvl72.yaml --top 3 --format json");
@@ -94,11 +96,11 @@ TEST_CASE("search: a layout it finds is the one run builds, pipeline_split inclu
     published |= t.par.vpp == 8 && t.micro_batch == 1;
     CAPTURE(t.par.vpp);
     CAPTURE(t.micro_batch);
-    Scenario again = load_scenario(file, test::catalog(),
-                                   {"training.parallelism.vpp=" + std::to_string(t.par.vpp),
-                                    "training.micro_batch=" + std::to_string(t.micro_batch),
-                                    "training.parallelism.dp=" + std::to_string(t.par.dp),
-                                    "training.parallelism.cp=" + std::to_string(t.par.cp)});
+    Scenario again = load_scenario(
+        file, test::catalog(),
+        {"training.parallelism.vpp=" + std::to_string(t.par.vpp),
+         "training.micro_batch=" + std::to_string(t.micro_batch), "training.parallelism.dp=" + std::to_string(t.par.dp),
+         "training.parallelism.cp=" + std::to_string(t.par.cp)});
     CHECK(again.training.stage_layers == t.stage_layers);
     CHECK(evaluate(again, "analytic").step.time_s == doctest::Approx(c.result.step.time_s).epsilon(1e-12));
   }

@@ -46,7 +46,8 @@ TEST_CASE("sweep: one row per point; invalid points are rows with the reason") {
   CHECK(status["invalid"] == 4);  // fp4 on H100 and Gaudi 3, two tp widths each
   CHECK(status["ok"] == 26);
   for (const auto& row : rows)
-    if (row["status"] == "invalid") CHECK(row["error"].get<std::string>().find("has no fp4 matrix path") != std::string::npos);
+    if (row["status"] == "invalid")
+      CHECK(row["error"].get<std::string>().find("has no fp4 matrix path") != std::string::npos);
   std::filesystem::remove(out);
 }
 
@@ -75,8 +76,7 @@ TEST_CASE("sweep: a killed sweep loses no finished row, and --resume completes i
   std::string out = temp("killed.jsonl");
   // 16 DES points of ~0.2 s each: killed once it has written two rows (seen
   // in the file, however fast or loaded the machine), so part are done.
-  test::run_danlu("sweep tests/sweep-slow.yaml -o " + out +
-                  " & pid=$!; for i in $(seq 600); do [ \"$(cat " + out +
+  test::run_danlu("sweep tests/sweep-slow.yaml -o " + out + " & pid=$!; for i in $(seq 600); do [ \"$(cat " + out +
                   " 2>/dev/null | wc -l)\" -ge 2 ] && break; sleep 0.05; done; kill -9 $pid; wait $pid");
   // Rows written so far are whole lines; --resume cuts a half-written one.
   std::ifstream check(out);
@@ -93,7 +93,7 @@ TEST_CASE("sweep: a killed sweep loses no finished row, and --resume completes i
   CHECK(points.size() == 16);
   std::vector<nlohmann::json> partial(static_cast<size_t>(whole));
   CHECK(r.output.find("resumed: " + std::to_string(partial.size()) + " points were already done") != std::string::npos);
-  CHECK(test::run_danlu("sweep " + kSweep + " --resume").status == 2);  // --resume needs -o
+  CHECK(test::run_danlu("sweep " + kSweep + " --resume").status == 2);          // --resume needs -o
   CHECK(test::run_danlu("sweep scenarios/llama3-405b-h100.yaml").status == 2);  // no sweep: block
   std::filesystem::remove(out);
 }
@@ -137,8 +137,8 @@ TEST_CASE("sweep csv: a column per swept path and every summary figure of the JS
   for (const char* col : {"layout.tp", "layout.micro_batch", "cost.capex_usd", "cost.usd_per_million_tokens"})
     CHECK(has(col));
   const std::map<std::string, std::string> legacy = {
-      {"step.time_s", "step_s"},     {"step.mfu", "mfu"},           {"step.tokens_per_s", "tokens_per_s"},
-      {"training.days", "days"},     {"power.it_mw", "it_mw"},      {"power.facility_mw", "facility_mw"},
+      {"step.time_s", "step_s"},     {"step.mfu", "mfu"},        {"step.tokens_per_s", "tokens_per_s"},
+      {"training.days", "days"},     {"power.it_mw", "it_mw"},   {"power.facility_mw", "facility_mw"},
       {"cost.rent_usd", "rent_usd"}, {"cost.buy_usd", "buy_usd"}};
   const auto row = read_rows(j).front();
   std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& v,

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "sim/schedule.hpp"
+#include "tests/util.hpp"
 #include "topologies/graph.hpp"
 #include "topologies/network.hpp"
-#include "tests/util.hpp"
 
 using namespace danlu;
 using doctest::Approx;
@@ -38,7 +38,8 @@ TEST_CASE("24,000 H100 at 2:1: the model, the count and the graph see the same t
   // switches; links 3000 + 72*21 + 3*32*32 = 7584.
   // (The model once said 3 tiers while the graph built and counted 2: 72
   // leaves and 24 spines a rail, as 72 x 21 uplinks fit 2,048 spine ports.)
-  ClusterSpec c = cluster("{system: dgx-h100, gpus: 24000, scale_out: {topology: rail-optimized, oversubscription: 2}}");
+  ClusterSpec c =
+      cluster("{system: dgx-h100, gpus: 24000, scale_out: {topology: rail-optimized, oversubscription: 2}}");
   CHECK(make_network(c).tiers == 3);
   const FabricCounts counts = fabric_counts(c);
   CHECK(counts.switches == 8 * 232);

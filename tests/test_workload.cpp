@@ -149,7 +149,8 @@ TEST_CASE("pipeline orders follow their definitions") {
     // Every microbatch's backward comes after its forward.
     for (int mb = 0; mb < m; ++mb) {
       auto at = [&](Pass p) {
-        return std::find_if(o.begin(), o.end(), [&](const Slot& s) { return s.microbatch == mb && s.pass == p; }) - o.begin();
+        return std::find_if(o.begin(), o.end(), [&](const Slot& s) { return s.microbatch == mb && s.pass == p; }) -
+               o.begin();
       };
       CHECK(at(Pass::F) < at(Pass::B));
     }
@@ -192,7 +193,8 @@ TEST_CASE("every registered schedule runs each pass once, in order, and holds wh
         CAPTURE(stage);
         auto o = sched.order(pp, v, m, stage);
         std::map<std::tuple<int, int, Pass>, size_t> at;
-        for (size_t i = 0; i < o.size(); ++i) CHECK(at.emplace(std::tuple{o[i].microbatch, o[i].chunk, o[i].pass}, i).second);
+        for (size_t i = 0; i < o.size(); ++i)
+          CHECK(at.emplace(std::tuple{o[i].microbatch, o[i].chunk, o[i].pass}, i).second);
         CHECK(o.size() == static_cast<size_t>(m * v * (sched.splits_weight_grad() ? 3 : 2)));
         for (int mb = 0; mb < m; ++mb)
           for (int c = 0; c < v; ++c) {
@@ -217,8 +219,8 @@ TEST_CASE("every registered schedule runs each pass once, in order, and holds wh
 TEST_CASE("the schedule's FLOPs add up to the executed FLOPs, recomputation included") {
   for (const char* rc : {"none", "selective", "full"}) {
     for (const char* sched : {"1f1b", "zero-bubble"}) {
-      Scenario s = test::scenario(std::string(test::kBase),
-                                  {std::string("training.recompute=") + rc, std::string("training.pipeline_schedule=") + sched});
+      Scenario s = test::scenario(std::string(test::kBase), {std::string("training.recompute=") + rc,
+                                                             std::string("training.pipeline_schedule=") + sched});
       StepSchedule st = build_schedule(s);
       // Closed form: per microbatch, forward of every layer and the logits,
       // backward twice that, plus what recomputation repeats.
@@ -317,7 +319,8 @@ name: t
 model: {preset: llama3-405b}
 cluster: {system: gb200-nvl72, gpus: 256}
 training: {global_batch: 64, parallelism: {tp: 4, pp: 16, vpp: 8}}
-)"), InputError);
+)"),
+                  InputError);
 }
 
 TEST_CASE("HFU is at least MFU for odd shapes: short sequences, narrow heads, huge vocabularies") {

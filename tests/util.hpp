@@ -1,10 +1,10 @@
 // Helpers shared by the tests.
 #pragma once
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include "models/catalog.hpp"
 #include "sim/loader.hpp"

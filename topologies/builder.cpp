@@ -1,8 +1,8 @@
 #include <algorithm>
 
+#include "topologies/builder.hpp"
 #include "topologies/clos.hpp"
 #include "topologies/network.hpp"
-#include "topologies/builder.hpp"
 
 namespace danlu {
 

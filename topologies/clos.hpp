@@ -13,9 +13,9 @@
 namespace danlu {
 
 struct ClosPlan {
-  int tiers = 0;            // 0: fewer than two endpoints, nothing to build
-  int down = 0;             // leaf ports facing endpoints
-  int up = 0;               // leaf ports facing the next tier
+  int tiers = 0;  // 0: fewer than two endpoints, nothing to build
+  int down = 0;   // leaf ports facing endpoints
+  int up = 0;     // leaf ports facing the next tier
   int leaves = 0;
   int spines = 0;           // two tiers: spine switches
   int pods = 0;             // three tiers: pods of radix/2 leaves ...
@@ -23,7 +23,7 @@ struct ClosPlan {
   int cores_per_group = 0;  // core switches behind each aggregation position
   int cores = 0;
   int switches = 0;
-  long links = 0;           // endpoint links and switch-to-switch links
+  long links = 0;  // endpoint links and switch-to-switch links
 };
 
 ClosPlan clos_plan(int endpoints, int radix, double oversubscription);

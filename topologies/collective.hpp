@@ -10,7 +10,7 @@ namespace danlu {
 
 enum class CommKind { tp, cp, ep, pp, dp };
 inline constexpr std::array<CommKind, 5> kCommKinds = {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::pp,
-                                                      CommKind::dp};
+                                                       CommKind::dp};
 enum class Collective { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
 inline constexpr size_t kCollectives = 5;
 
@@ -35,9 +35,9 @@ struct CommOp {
   CommKind kind = CommKind::tp;
   Collective op = Collective::all_reduce;
   double bytes = 0;
-  int group = 1;             // ranks taking part
-  int stride = 0;            // rank distance between members; 0 = that of the kind's group
-  bool overlappable = false; // may run under compute (per training.overlap and the algorithm)
+  int group = 1;              // ranks taking part
+  int stride = 0;             // rank distance between members; 0 = that of the kind's group
+  bool overlappable = false;  // may run under compute (per training.overlap and the algorithm)
   // All-to-all of MoE tokens: copies per token in the buffer (top_k), and
   // whether the dispatcher sends a token once per remote domain and
   // forwards it there (DeepEP, Hybrid-EP) instead of once per expert.

@@ -12,8 +12,11 @@ namespace {
 struct Shape {
   int p, a, h, routers, groups;
   Shape(int radix, int ports)
-      : p(std::max(1, radix / 4)), a(std::max(2, radix / 2)), h(std::max(1, radix / 4)),
-        routers((ports + p - 1) / p), groups((routers + a - 1) / a) {}
+      : p(std::max(1, radix / 4)),
+        a(std::max(2, radix / 2)),
+        h(std::max(1, radix / 4)),
+        routers((ports + p - 1) / p),
+        groups((routers + a - 1) / a) {}
   int global_peer(int g, int i, int k) const { return (g + 1 + i * h + k) % groups; }
 };
 

@@ -10,10 +10,10 @@ namespace danlu {
 // (the power and cost models need them per evaluation; building a 16K-GPU
 // graph each time would cost milliseconds). Tests hold it to the graph.
 struct FabricCounts {
-  int switches = 0;         // leaf + spine + core
-  int links = 0;            // scale-out and DCN links
-  int transceivers = 0;     // optical modules: two per link
-  int nic_ports = 0;        // endpoints on the fabric
+  int switches = 0;      // leaf + spine + core
+  int links = 0;         // scale-out and DCN links
+  int transceivers = 0;  // optical modules: two per link
+  int nic_ports = 0;     // endpoints on the fabric
 };
 FabricCounts fabric_counts(const ClusterSpec& c);
 

@@ -8,9 +8,9 @@
 #include <boost/graph/push_relabel_max_flow.hpp>
 
 #include "core/error.hpp"
+#include "topologies/builder.hpp"
 #include "topologies/clos.hpp"
 #include "topologies/network.hpp"
-#include "topologies/builder.hpp"
 
 namespace danlu {
 
@@ -26,10 +26,7 @@ int ClusterGraph::count(LinkKind k) const {
   return n;
 }
 
-int ClusterGraph::switches() const {
-  return count(NodeKind::leaf) + count(NodeKind::spine) + count(NodeKind::core);
-}
-
+int ClusterGraph::switches() const { return count(NodeKind::leaf) + count(NodeKind::spine) + count(NodeKind::core); }
 
 ClusterGraph build_cluster(const ClusterSpec& c) {
   ClusterGraph cg;
@@ -106,7 +103,6 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
   topo.build(b, fp, c, c.fabric.kind == "dcn" ? LinkKind::dcn : LinkKind::scale_out);
   return cg;
 }
-
 
 FabricCounts fabric_counts(const ClusterSpec& c) {
   FabricCounts out;
@@ -211,8 +207,10 @@ double bisection_bytes_per_s(const ClusterGraph& cg) {
   const size_t source = n, sink = n + 1;
   const size_t half = cg.ranks.size() / 2;
   for (size_t r = 0; r < cg.ranks.size(); ++r) {
-    if (r < half) arc(source, cg.ranks[r], 1e300);
-    else arc(cg.ranks[r], sink, 1e300);
+    if (r < half)
+      arc(source, cg.ranks[r], 1e300);
+    else
+      arc(cg.ranks[r], sink, 1e300);
   }
   return boost::push_relabel_max_flow(fg, source, sink);
 }

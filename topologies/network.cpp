@@ -5,7 +5,6 @@
 
 #include "topologies/topology.hpp"
 
-
 namespace danlu {
 
 std::vector<int> torus_slice(const std::vector<int>& pod_dims, int chips) {
@@ -176,8 +175,10 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
       // what arrives from other domains to the right local GPU.
       in.bytes += (n - ni) / static_cast<double>(n) * B * (ni - 1.0) / ni;
     }
-    if (no > 1 && phase_time(net, out) >= phase_time(net, in)) out.latency_s += in.latency_s, plan.phases.push_back(out);
-    else plan.phases.push_back(in);
+    if (no > 1 && phase_time(net, out) >= phase_time(net, in))
+      out.latency_s += in.latency_s, plan.phases.push_back(out);
+    else
+      plan.phases.push_back(in);
     return plan;
   }
 

@@ -36,17 +36,17 @@ inline constexpr double kStepOverheadOut_s = 1.5e-6;
 struct Network {
   int gpus = 0;
   int gpus_per_node = 0;
-  int domain = 0;                  // accelerators per scale-up domain (node, rack or torus slice)
+  int domain = 0;  // accelerators per scale-up domain (node, rack or torus slice)
   ScaleUpKind up_kind = ScaleUpKind::Switched;
-  std::vector<int> torus_dims;     // torus: the slice shape
-  double up_bytes_per_s = 0;       // per GPU, per direction, all scale-up links
-  double up_step_s = 0;            // one algorithm step inside the domain
-  double out_bytes_per_s = 0;      // per GPU, per direction, all its NICs
-  double out_step_s = 0;           // one step across the fabric (worst path)
-  double out_step_leaf_s = 0;      // one step that stays under one leaf switch
-  int gpus_per_leaf = 0;           // the span of ranks one leaf switch reaches (per rail)
+  std::vector<int> torus_dims;  // torus: the slice shape
+  double up_bytes_per_s = 0;    // per GPU, per direction, all scale-up links
+  double up_step_s = 0;         // one algorithm step inside the domain
+  double out_bytes_per_s = 0;   // per GPU, per direction, all its NICs
+  double out_step_s = 0;        // one step across the fabric (worst path)
+  double out_step_leaf_s = 0;   // one step that stays under one leaf switch
+  int gpus_per_leaf = 0;        // the span of ranks one leaf switch reaches (per rail)
   double oversubscription = 1;
-  int tiers = 1;                   // switch tiers of the scale-out fabric
+  int tiers = 1;                                // switch tiers of the scale-out fabric
   const ScaleOutTopology* scale_out = nullptr;  // what the fabric's wiring means for leaves
 };
 
@@ -79,7 +79,7 @@ enum class Level { up, leaf, far };
 struct Phase {
   Level level = Level::up;
   double bytes = 0;
-  double rate = 0;       // achievable bytes/s alone on the path (oversubscription not applied)
+  double rate = 0;  // achievable bytes/s alone on the path (oversubscription not applied)
   double latency_s = 0;
 };
 

@@ -2,8 +2,8 @@
 // each rail is its own Clos; rails meet only through the scale-up network
 // (Megatron's traffic stays on its rail; cross-rail traffic goes over NVLink
 // first, as NCCL's PXN does). With fewer NICs, one Clos over the ports.
-#include "topologies/network.hpp"
 #include "topologies/builder.hpp"
+#include "topologies/network.hpp"
 
 namespace danlu {
 
@@ -17,7 +17,8 @@ class RailOptimized : public ScaleOutTopology {
       if (!rail.empty()) b.clos(rail, c.fabric, c.oversubscription, kind);
   }
   void count(const PortCounts& p, const ClusterSpec& c, FabricCounts& out) const override {
-    for (int r : p.one_nic_per_gpu ? p.rails : std::vector<int>{p.ports}) count_clos(r, c.fabric, c.oversubscription, out);
+    for (int r : p.one_nic_per_gpu ? p.rails : std::vector<int>{p.ports})
+      count_clos(r, c.fabric, c.oversubscription, out);
   }
   ScaleOutShape shape(const ClusterSpec& c) const override { return clos_shape(c, true); }
   // Leaf l of rail k: ranks of the same node sit on different rails.

@@ -19,7 +19,9 @@ const Registry<ScaleOutTopology>& registry() {
 }
 }  // namespace
 
-const ScaleOutTopology& scale_out_topology(const std::string& name) { return registry().at(name, "scale-out topology"); }
+const ScaleOutTopology& scale_out_topology(const std::string& name) {
+  return registry().at(name, "scale-out topology");
+}
 std::vector<std::string> scale_out_topology_names() { return registry().names(); }
 
 }  // namespace danlu

@@ -36,9 +36,7 @@ class OneFOneB : public PipelineSchedule {
     while (zb && next_w < m) out.push_back({next_w++, 0, Pass::W});
     return out;
   }
-  double chunks_in_flight(int pp, int, double m, int stage) const override {
-    return std::min<double>(pp - stage, m);
-  }
+  double chunks_in_flight(int pp, int, double m, int stage) const override { return std::min<double>(pp - stage, m); }
   // Fill and drain: (p - 1) stage-times.
   double fill_s(int pp, int, double stage_s, double) const override { return (pp - 1) * stage_s; }
 };

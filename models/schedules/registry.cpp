@@ -12,7 +12,8 @@ std::unique_ptr<PipelineSchedule> make_zero_bubble();
 
 namespace {
 const Registry<PipelineSchedule>& registry() {
-  static const auto all = make_registry<PipelineSchedule>(make_gpipe, make_one_f_one_b, make_interleaved, make_zero_bubble);
+  static const auto all =
+      make_registry<PipelineSchedule>(make_gpipe, make_one_f_one_b, make_interleaved, make_zero_bubble);
   return all;
 }
 }  // namespace
