@@ -33,14 +33,14 @@ Table summary(const std::string& kind, const Catalog& cat) {
     for (const auto& n : cat.system_names()) {
       const auto& s = cat.system(n);
       t.rows.push_back({n, s.accelerator, std::to_string(s.accelerators_per_node), std::to_string(s.scale_up_domain),
-                        num(s.node_max_w / 1e3, 3), s.default_cooling, s.default_fabric,
-                        s.for_sale ? num(s.list_price_usd, 7) : "not sold", s.unit});
+                        num(s.node_max_w / 1e3, 3), std::string(to_name(s.default_cooling)), s.default_fabric,
+                        s.for_sale ? num(s.list_price_usd, 7) : "not sold", std::string(to_name(s.unit))});
     }
   } else if (kind == "fabrics") {
     t.header = {"name", "kind", "port Gb/s each way", "radix", "hop ns", "switch W", "optics W/port", "USD/port"};
     for (const auto& n : cat.fabric_names()) {
       const auto& f = cat.fabric(n);
-      t.rows.push_back({n, f.kind, num(f.port_bytes_per_s * 8 / 1e9, 4), std::to_string(f.switch_radix),
+      t.rows.push_back({n, std::string(to_name(f.kind)), num(f.port_bytes_per_s * 8 / 1e9, 4), std::to_string(f.switch_radix),
                         num(f.switch_latency_s * 1e9, 4), num(f.switch_w, 4), num(f.optics_w_per_port, 3),
                         num(f.usd_per_port, 5)});
     }

@@ -70,7 +70,7 @@ const std::vector<Row>& rows() {
        [](const Scenario&, const Result& r) { return r.power.energy_mwh; }},
       {"rack kW, cooling", 0,
        [](const Scenario&, const Result& r) {
-         return fmt::format("{:.0f} {}{}", r.power.rack_w / 1e3, r.power.cooling, r.power.coolable ? "" : " NO");
+         return fmt::format("{:.0f} {}{}", r.power.rack_w / 1e3, to_name(r.power.cooling), r.power.coolable ? "" : " NO");
        },
        nullptr},
       {"rent USD", -1,

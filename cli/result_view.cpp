@@ -29,7 +29,7 @@ Json assumptions_json(const Scenario& s) {
             {"rent_list_usd_per_gpu_hour", s.cluster.accelerator.rent_list_usd_per_hour},
             {"reserved_discount", s.cost.reserved_discount},
             {"server_usd", b.possible ? Json(b.server_usd) : Json(nullptr)},
-            {"server_unit", s.cluster.system.unit},
+            {"server_unit", to_name(s.cluster.system.unit)},
             {"network_usd_per_gpu", b.network_usd_per_gpu},
             {"facility_usd_per_mw", b.facility_usd_per_mw},
             {"depreciation_years", b.depreciation_s / year},
@@ -98,13 +98,13 @@ Json result_json(const Scenario& s, const Result& r) {
                 {"pue", s.facility.pue},
                 {"rack_kw", pw.rack_w / 1e3},
                 {"racks", pw.racks},
-                {"cooling", pw.cooling},
+                {"cooling", to_name(pw.cooling)},
                 {"coolable", pw.coolable},
                 {"peak_it_mw", pw.peak_it_w / 1e6},
                 {"energy_mwh", pw.energy_mwh},
                 {"trough_it_mw", pw.trough_it_w / 1e6},
                 {"swing_mw", (pw.peak_it_w - pw.trough_it_w) / 1e6},
-                {"cooling_needed", pw.cooling_needed},
+                {"cooling_needed", cooling_needed_name(pw.cooling_needed)},
                 {"network_kw", pw.network_w / 1e3},
                 {"switches", r.fabric.switches},
                 {"transceivers", r.fabric.transceivers}};
@@ -118,7 +118,7 @@ Json result_json(const Scenario& s, const Result& r) {
   auto owned = [&](double v) { return c.buy_possible ? Json(v) : Json(nullptr); };
   j["cost"] = {{"rent_usd", c.rent_usd},
                {"buy_usd", owned(c.buy_usd)},
-               {"cheaper", c.cheaper},
+               {"cheaper", to_name(c.cheaper())},
                {"break_even_months", c.break_even_months ? Json(*c.break_even_months) : Json(nullptr)},
                {"usd_per_million_tokens", c.usd_per_million_tokens},
                {"capex_usd", owned(c.capex_usd)},
@@ -200,8 +200,8 @@ std::string result_text(const Scenario& s, const Result& r) {
       s.facility.pue, pw.energy_mwh);
   out +=
       fmt::format("racks     {} racks at {:.1f} kW peak each: {} cooling {} (needs {}); {} switches, {} transceivers\n",
-                  pw.racks, pw.rack_w / 1e3, pw.cooling, pw.coolable ? "holds it" : "DOES NOT hold it",
-                  pw.cooling_needed, r.fabric.switches, r.fabric.transceivers);
+                  pw.racks, pw.rack_w / 1e3, to_name(pw.cooling), pw.coolable ? "holds it" : "DOES NOT hold it",
+                  cooling_needed_name(pw.cooling_needed), r.fabric.switches, r.fabric.transceivers);
   const CostResult& c = r.cost;
   // "buy" is the run's share of an owned fleet; the fleet's capital comes
   // first, so the share is never read as the purchase price.
@@ -211,7 +211,7 @@ std::string result_text(const Scenario& s, const Result& r) {
         "per useful GPU-hour; break-even {}\n"
         "          buying the fleet costs ${} up front (servers ${}, network ${}, facility ${}); buy above "
         "is the run's share of owning it\n",
-        format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), c.cheaper,
+        format_quantity(c.rent_usd, Quantity::Count), format_quantity(c.buy_usd, Quantity::Count), to_name(c.cheaper()),
         c.usd_per_million_tokens, c.owned_usd_per_gpu_hour,
         c.break_even_months ? fmt::format("after {:.1f} months", *c.break_even_months) : "never",
         format_quantity(c.capex_usd, Quantity::Count), format_quantity(c.servers_usd, Quantity::Count),

@@ -115,7 +115,7 @@ System read_system(const std::string& name, Fields f) {
   s.name = name;
   s.description = f.text("description", std::nullopt);
   s.accelerator = f.text("accelerator", std::nullopt);
-  s.unit = f.choice("unit", std::nullopt, {"node", "rack"});
+  s.unit = from_name<SystemUnit>(f.choice("unit", std::nullopt, names_of<SystemUnit>()));
   // A node holds a few to a few dozen chips, a rack a few dozen nodes; the
   // ceilings keep racks x nodes x chips inside the cluster's 10M-GPU bound.
   s.accelerators_per_node = static_cast<int>(f.integer("accelerators_per_node", std::nullopt, 1, 1024));
@@ -151,7 +151,7 @@ System read_system(const std::string& name, Fields f) {
   up.finish();
   s.node_max_w = f.quantity("node_max_power", Quantity::Power, std::nullopt);
   s.rack_overhead_w = f.quantity("rack_overhead_power", Quantity::Power, 0.0, Range::NonNegative);
-  s.default_cooling = f.choice("cooling", std::nullopt, cooling_types());
+  s.default_cooling = from_name<Cooling>(f.choice("cooling", std::nullopt, names_of<Cooling>()));
   s.default_fabric = f.text("fabric", std::nullopt);
   s.nics_per_accelerator = f.quantity("nics_per_accelerator", Quantity::Real, std::nullopt);
   s.for_sale = f.boolean("for_sale", true);
@@ -171,7 +171,7 @@ Fabric read_fabric(const std::string& name, Fields f) {
   Fabric b;
   b.name = name;
   b.description = f.text("description", std::nullopt);
-  b.kind = f.choice("kind", std::nullopt, {"infiniband", "ethernet", "dcn"});
+  b.kind = from_name<FabricKind>(f.choice("kind", std::nullopt, names_of<FabricKind>()));
   b.port_bytes_per_s = f.quantity("port_rate", Quantity::LinkRate, std::nullopt);
   b.switch_radix = static_cast<int>(f.integer("switch_radix", std::nullopt, 4));
   b.switch_latency_s = f.quantity("switch_latency", Quantity::Time, std::nullopt);

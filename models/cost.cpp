@@ -30,7 +30,6 @@ CostResult cost(const CostInputs& in) {
   const double month_hours = kHoursPerYear / 12 * u;
   r.fleet_rent_usd = in.gpus * useful_hours * price;
   r.rent_usd_per_month = in.gpus * month_hours * price;
-  r.cheaper = "rent";
   if (!b.possible) {
     r.buy_possible = false;
     r.usd_per_million_tokens = in.tokens > 0 ? r.rent_usd / (in.tokens / 1e6) : 0;
@@ -49,7 +48,6 @@ CostResult cost(const CostInputs& in) {
   const double power_usd_per_hour = in.facility_w / 1e3 * in.electricity_usd_per_kwh;
   r.buy_usd = fixed_per_year / kHoursPerYear * in.run_hours / u + power_usd_per_hour * in.run_hours;
   r.owned_usd_per_gpu_hour = (fixed_per_year / kHoursPerYear / u + power_usd_per_hour) / in.gpus;
-  if (r.buy_usd < r.rent_usd) r.cheaper = "buy";
   r.usd_per_million_tokens = in.tokens > 0 ? r.cheaper_usd() / (in.tokens / 1e6) : 0;
 
   // The owned fleet, against renting its useful GPU-hours.

@@ -1,8 +1,12 @@
 // Renting or buying: what a run and a fleet cost.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "core/names.hpp"
 
 namespace danlu {
 
@@ -42,10 +46,15 @@ struct CostInputs {
   double tokens = 0;
 };
 
+enum class CostOption { rent, buy };
+template <>
+struct NameTable<CostOption> {
+  static constexpr std::array<std::string_view, 2> names{"rent", "buy"};
+};
+
 struct CostResult {
   double rent_usd = 0;                      // the run, renting its GPU-hours
   double buy_usd = 0;                       // the run's share of an owned fleet's cost
-  std::string cheaper;                      // "rent" or "buy"
   std::optional<double> break_even_months;  // of continuous use; none when owning never catches up
   double usd_per_million_tokens = 0;        // with the cheaper option
   bool buy_possible = true;                 // false: the buy figures below are n/a (0 here, null in JSON)
@@ -57,8 +66,9 @@ struct CostResult {
   double rent_usd_per_month = 0;                              // the fleet's useful GPU-hours, rented
   double own_usd_per_month = 0;                               // running an owned fleet: maintenance and electricity
 
-  // The run with the cheaper option (renting when owning is n/a).
-  double cheaper_usd() const { return buy_possible && buy_usd < rent_usd ? buy_usd : rent_usd; }
+  // The cheaper way to run (renting when owning is n/a), and its cost.
+  CostOption cheaper() const { return buy_possible && buy_usd < rent_usd ? CostOption::buy : CostOption::rent; }
+  double cheaper_usd() const { return cheaper() == CostOption::buy ? buy_usd : rent_usd; }
 };
 
 // Buying: capital (servers and network over the depreciation period, the

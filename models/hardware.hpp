@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/names.hpp"
+
 namespace danlu {
 
 enum class Precision { fp4, fp6, fp8, bf16, fp16, tf32, fp32 };
@@ -66,11 +68,26 @@ struct Accelerator {
 // How the accelerators of one scale-up domain are wired.
 enum class ScaleUpKind { Switched, FullyConnected, Torus };
 
+// Cooling types, in order of capacity.
+enum class Cooling { air, rear_door, liquid, immersion };
+template <>
+struct NameTable<Cooling> {
+  static constexpr std::array<std::string_view, 4> names{"air", "rear-door", "liquid", "immersion"};
+};
+
+// What a system's list price buys: a node, or a whole rack (rack-scale
+// systems such as GB200 NVL72).
+enum class SystemUnit { node, rack };
+template <>
+struct NameTable<SystemUnit> {
+  static constexpr std::array<std::string_view, 2> names{"node", "rack"};
+};
+
 struct System {
   std::string name;
   std::string description;
   std::string accelerator;
-  std::string unit;  // "node" or "rack": what list_price_usd buys
+  SystemUnit unit = SystemUnit::node;  // what list_price_usd buys
   int accelerators_per_node = 0;
   int nodes_per_rack = 0;
   ScaleUpKind scale_up = ScaleUpKind::Switched;
@@ -79,7 +96,7 @@ struct System {
   double scale_up_latency_s = 0;  // one hop
   double node_max_w = 0;          // whole node at full load, accelerators included
   double rack_overhead_w = 0;     // per rack beyond its nodes (NVLink switch trays, ...)
-  std::string default_cooling;
+  Cooling default_cooling = Cooling::air;
   std::string default_fabric;
   double nics_per_accelerator = 0;
   double host_bytes_per_s = 0;  // per accelerator and direction, to host memory (PCIe or C2C)
@@ -90,10 +107,18 @@ struct System {
 // What every catalog rent_per_hour is, so that systems compare on one basis.
 inline constexpr const char* kRentBasis = "market rate for 1-year reserved capacity, March 2026 (catalog)";
 
+// A data-centre network (dcn) joins pods over their hosts' ports; its links
+// are counted apart from the scale-out fabric's.
+enum class FabricKind { infiniband, ethernet, dcn };
+template <>
+struct NameTable<FabricKind> {
+  static constexpr std::array<std::string_view, 3> names{"infiniband", "ethernet", "dcn"};
+};
+
 struct Fabric {
   std::string name;
   std::string description;
-  std::string kind;             // infiniband | ethernet | dcn
+  FabricKind kind = FabricKind::infiniband;
   double port_bytes_per_s = 0;  // per direction
   int switch_radix = 0;
   double switch_latency_s = 0;  // per hop

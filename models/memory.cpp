@@ -15,7 +15,7 @@ double weight_bytes(Precision p) { return (p == Precision::fp32 || p == Precisio
 // mixed precision adds an fp32 master copy (the 12 of ZeRO's 2+2+12).
 double optimizer_bytes(const TrainingSpec& t) {
   bool mixed = weight_bytes(t.precision) < 4.0;
-  double states = t.optimizer == "sgd" ? 4.0 : 8.0;
+  double states = t.optimizer == Optimizer::sgd ? 4.0 : 8.0;
   return states + (mixed ? 4.0 : 0.0);
 }
 

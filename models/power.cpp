@@ -5,25 +5,24 @@
 
 namespace danlu {
 
-CoolingDefaults cooling_defaults(const std::string& cooling) {
-  if (cooling == "air") return {1.4, 40e3};
-  if (cooling == "rear-door") return {1.3, 60e3};
-  if (cooling == "liquid") return {1.15, 140e3};
-  if (cooling == "immersion") return {1.08, 200e3};
-  // The loader and the catalog accept only cooling_types(); anything else
-  // reaching here is a bug, not a reason to assume immersion.
-  throw std::logic_error("unknown cooling " + cooling);
+CoolingDefaults cooling_defaults(Cooling cooling) {
+  switch (cooling) {
+    case Cooling::air: return {1.4, 40e3};
+    case Cooling::rear_door: return {1.3, 60e3};
+    case Cooling::liquid: return {1.15, 140e3};
+    case Cooling::immersion: return {1.08, 200e3};
+  }
+  throw std::logic_error("cooling_defaults: not a cooling type");
 }
 
-const std::vector<std::string>& cooling_types() {
-  static const std::vector<std::string> t = {"air", "rear-door", "liquid", "immersion"};
-  return t;
-}
-
-std::string cooling_needed(double rack_w) {
-  for (const auto& c : cooling_types())
+std::optional<Cooling> cooling_needed(double rack_w) {
+  for (Cooling c : {Cooling::air, Cooling::rear_door, Cooling::liquid, Cooling::immersion})
     if (rack_w <= cooling_defaults(c).max_rack_w) return c;
-  return "beyond immersion";
+  return std::nullopt;
+}
+
+std::string_view cooling_needed_name(std::optional<Cooling> needed) {
+  return needed ? to_name(*needed) : "beyond immersion";
 }
 
 double gpu_state_w(const Accelerator& a, GpuState s) {

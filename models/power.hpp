@@ -2,6 +2,7 @@
 // rack and for the whole facility.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,13 +11,13 @@
 namespace danlu {
 
 struct FacilitySpec {
-  std::string cooling;
+  Cooling cooling = Cooling::air;
   double pue = 1.2;
   double electricity_usd_per_kwh = 0.0862;
   double max_rack_w = 0;
 };
 
-// Cooling types, in order of capacity, with their default PUE and rack limit.
+// Each cooling type's default PUE and rack limit.
 // PUE: industry average 1.55-1.59, new large sites <= 1.3, optimised liquid
 // ~1.1 (Uptime Institute surveys 2020-2023; indicative). Rack limits: optimised air 20-40 kW,
 // rear-door heat exchangers 40-60 kW; direct liquid ~140 kW (GB200/GB300
@@ -25,10 +26,11 @@ struct CoolingDefaults {
   double pue;
   double max_rack_w;
 };
-CoolingDefaults cooling_defaults(const std::string& cooling);
-const std::vector<std::string>& cooling_types();
-// The first cooling type whose limit holds `rack_w`, or "beyond immersion".
-std::string cooling_needed(double rack_w);
+CoolingDefaults cooling_defaults(Cooling cooling);
+// The first cooling type whose limit holds `rack_w`; none beyond immersion.
+std::optional<Cooling> cooling_needed(double rack_w);
+// Its name, or "beyond immersion".
+std::string_view cooling_needed_name(std::optional<Cooling> needed);
 
 // A GPU's draw by state, as a fraction of the way from idle to max power.
 // Matrix-bound kernels run at the board limit (H100s sit near 700 W in
@@ -76,8 +78,8 @@ struct PowerResult {
   double rack_w = 0;        // a compute rack at its rated maximum (what cooling must hold)
   int racks = 0;
   bool coolable = true;
-  std::string cooling;
-  std::string cooling_needed;
+  Cooling cooling = Cooling::air;
+  std::optional<Cooling> cooling_needed;  // none: beyond immersion
   double energy_mwh = 0;             // facility energy for the whole run
   std::vector<double> it_profile_w;  // IT power over the step, when the engine gave a profile
 };

@@ -51,6 +51,14 @@ struct NameTable<CudaGraphs> {
   static constexpr std::array<std::string_view, 3> names{"none", "partial", "full"};
 };
 
+// The optimizer's state per parameter: Adam and AdamW keep two fp32
+// moments, SGD one momentum.
+enum class Optimizer { adam, adamw, sgd };
+template <>
+struct NameTable<Optimizer> {
+  static constexpr std::array<std::string_view, 3> names{"adam", "adamw", "sgd"};
+};
+
 struct Parallelism {
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
   // Expert tensor parallelism: how many ranks split each expert's weights.
@@ -112,7 +120,7 @@ struct TrainingSpec {
   const PipelineSchedule* schedule = &pipeline_schedule("1f1b");
   Overlap overlap;
   double tokens = 0;  // whole run
-  std::string optimizer = "adam";
+  Optimizer optimizer = Optimizer::adam;
   std::vector<int> stage_layers;  // layers per pipeline stage (size pp), always filled
   Fp8Recipe fp8_recipe = Fp8Recipe::tensorwise;
   Fp4Recipe fp4_recipe = Fp4Recipe::nvfp4;

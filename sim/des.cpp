@@ -821,7 +821,7 @@ class DesEngine final : public Engine {
     const Parallelism& p = s.training.par;
     const double layers_per_stage = std::ceil(static_cast<double>(s.model.layers) / p.pp);
     const double per_rank = static_cast<double>(s.training.microbatches()) * layers_per_stage * kActivitiesPerLayer;
-    const bool full = s.sim.fidelity == "full";
+    const bool full = s.sim.fidelity == Fidelity::full;
     const double activities = per_rank * (full ? s.cluster.gpus : p.pp);
     const char* smaller = full ? "use sim.fidelity: folded, fewer GPUs or fewer micro-batches"
                                : "use the analytic engine or fewer micro-batches";
@@ -867,7 +867,7 @@ class DesEngine final : public Engine {
                               "--cfg=network/crosstraffic:0", nullptr};
         int argc = 4;
         sg::Engine engine(&argc, const_cast<char**>(args));
-        Sim sim(s, sched, net, s.sim.fidelity == "full");
+        Sim sim(s, sched, net, s.sim.fidelity == Fidelity::full);
         // Progress, once a second, as "#P seconds activities" lines ahead of
         // the result on the same pipe.
         std::atomic<bool> running{true};

@@ -48,7 +48,7 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   CostInputs cin;
   cin.spec = s.cost;
   cin.gpus = s.cluster.gpus;
-  cin.units = s.cluster.system.unit == "rack" ? s.cluster.racks : s.cluster.nodes;
+  cin.units = s.cluster.system.unit == SystemUnit::rack ? s.cluster.racks : s.cluster.nodes;
   cin.run_hours = wall_s / 3600.0;
   cin.facility_w = r.power.facility_w;
   cin.facility_peak_w = r.power.peak_it_w * s.facility.pue;
@@ -78,11 +78,12 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   if (!s.reliability.given) r.warnings.push_back("no reliability block: goodput taken as 1 (no failures)");
   if (!r.cost.buy_possible)
     r.warnings.push_back(fmt::format("{} is not sold: owning is n/a; give cost.buy.gpu_server (USD per {}) to compare",
-                                     s.cluster.system.name, s.cluster.system.unit));
+                                     s.cluster.system.name, to_name(s.cluster.system.unit)));
   if (!r.power.coolable)
     r.warnings.push_back(
         fmt::format("a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}",
-                    r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, s.facility.cooling, r.power.cooling_needed));
+                    r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, to_name(s.facility.cooling),
+                    cooling_needed_name(r.power.cooling_needed)));
   if (s.reliability.given && r.goodput < 0.5)
     r.warnings.push_back(fmt::format("goodput {:.2f}: failures every {:.1f} min of a {}-GPU job leave little progress",
                                      r.goodput, r.reliability.job_mtbf_s / 60, s.cluster.gpus));

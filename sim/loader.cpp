@@ -273,7 +273,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
     s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
     // A rack-scale system (NVL72) is bought and cooled by the rack.
-    if (const int in_last = s.cluster.nodes % sys.nodes_per_rack; in_last != 0 && sys.unit == "rack")
+    if (const int in_last = s.cluster.nodes % sys.nodes_per_rack; in_last != 0 && sys.unit == SystemUnit::rack)
       s.warnings.push_back(
           s.cluster.racks == 1
               ? fmt::format("{} GPUs fill {} of a rack's {} trays; the rack is bought whole", s.cluster.gpus, in_last,
@@ -472,7 +472,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     ov.finish();
     s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total), Range::Positive, 1e16);
     t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
-    s.training.optimizer = t.choice("optimizer", "adam", {"adam", "adamw", "sgd"});
+    s.training.optimizer = from_name<Optimizer>(t.choice("optimizer", "adam", names_of<Optimizer>()));
     s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
     s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe", "nvfp4", names_of<Fp4Recipe>()));
     s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs", "none", names_of<CudaGraphs>()));
@@ -526,7 +526,8 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   // facility
   {
     Fields f = root.sub("facility");
-    s.facility.cooling = f.choice("cooling", s.cluster.system.default_cooling, cooling_types());
+    s.facility.cooling = from_name<Cooling>(
+        f.choice("cooling", std::string(to_name(s.cluster.system.default_cooling)), names_of<Cooling>()));
     f.note_default("cooling", "the system's");
     CoolingDefaults cd = cooling_defaults(s.facility.cooling);
     s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne, 3.0);
@@ -560,7 +561,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
     b.possible = s.cluster.system.for_sale || buy.has("gpu_server");
     if (b.possible) {
       b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
-      buy.note_default("gpu_server", fmt::format("catalog list price per {}", s.cluster.system.unit));
+      buy.note_default("gpu_server", fmt::format("catalog list price per {}", to_name(s.cluster.system.unit)));
     } else {
       s.explain.push_back(
           {"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a", s.cluster.system.name)});
@@ -605,7 +606,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   {
     Fields m = root.sub("sim");
     s.sim.engine = m.choice("engine", "analytic", engine_names());
-    s.sim.fidelity = m.choice("fidelity", "folded", {"folded", "full"});
+    s.sim.fidelity = from_name<Fidelity>(m.choice("fidelity", "folded", names_of<Fidelity>()));
     s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
     s.sim.seed = m.integer("seed", 1, 0);
     m.finish();

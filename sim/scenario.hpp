@@ -20,9 +20,17 @@
 
 namespace danlu {
 
+// The DES's ranks: one per pipeline stage standing for its data-parallel
+// and tensor peers (folded), or every GPU (full).
+enum class Fidelity { folded, full };
+template <>
+struct NameTable<Fidelity> {
+  static constexpr std::array<std::string_view, 2> names{"folded", "full"};
+};
+
 struct SimSpec {
   std::string engine = "analytic";  // analytic | des
-  std::string fidelity = "folded";  // folded | full
+  Fidelity fidelity = Fidelity::folded;
   int steps = 1;
   std::int64_t seed = 1;
 };

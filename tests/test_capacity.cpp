@@ -27,7 +27,7 @@ TEST_CASE("GPU power follows the step's states; hosts, switches and optics add u
   in.activity = {1.0, 0.0, 0.0, 1.0};  // half the step in matmuls, half waiting
   in.switches = 768;
   in.transceivers = 65536;
-  in.facility = {"rear-door", 1.3, 0.08, 60e3};
+  in.facility = {Cooling::rear_door, 1.3, 0.08, 60e3};
   in.run_hours = 10;
   PowerResult p = power(in);
   const double idle = 90, max = 700;
@@ -38,7 +38,7 @@ TEST_CASE("GPU power follows the step's states; hosts, switches and optics add u
   CHECK(p.facility_w == Approx(1.3 * p.it_w));
   CHECK(p.energy_mwh == Approx(p.facility_w * 10 / 1e6));
   CHECK(p.rack_w == Approx(4 * 10200));
-  CHECK(p.cooling_needed == "rear-door");
+  CHECK(p.cooling_needed == Cooling::rear_door);
 }
 
 TEST_CASE("closed-form part counts match the built graph") {
@@ -117,7 +117,7 @@ TEST_CASE("cost: rent is GPU-hours times price; buying annuitises capital") {
   CHECK(c.buy_usd == Approx(year));
   CHECK(c.fleet_buy_usd == Approx(4 * year));
   CHECK(c.fleet_rent_usd == Approx(4 * 8 * 8760 * 2.5));
-  CHECK(c.cheaper == (c.buy_usd < c.rent_usd ? "buy" : "rent"));
+  CHECK(c.cheaper() == (c.buy_usd < c.rent_usd ? CostOption::buy : CostOption::rent));
   REQUIRE(c.break_even_months);
   CHECK(*c.break_even_months == Approx(c.capex_usd / (8 * 730 * 2.5 - (0.05 * it / 12 + 10 * 730 * 0.1))));
   in.spec.rent_usd_per_gpu_hour = 0.01;  // renting far below running costs: owning never catches up
@@ -146,7 +146,7 @@ TEST_CASE("claim: a GB200 NVL72 rack draws ~120-140 kW and cannot be air-cooled"
   CHECK(air.power.rack_w >= 115e3);
   CHECK(air.power.rack_w <= 140e3);
   CHECK_FALSE(air.power.coolable);
-  CHECK(air.power.cooling_needed == "liquid");
+  CHECK(air.power.cooling_needed == Cooling::liquid);
   CHECK(liquid.power.coolable);
 }
 
@@ -227,7 +227,7 @@ TEST_CASE("prices on one basis: reserved market rates below list, and systems th
   // the run says how to compare anyway.
   Result tpu = run("scenarios/compare/tpu-v7.yaml");
   CHECK_FALSE(tpu.cost.buy_possible);
-  CHECK(tpu.cost.cheaper == "rent");
+  CHECK(tpu.cost.cheaper() == CostOption::rent);
   CHECK(tpu.cost.cheaper_usd() == Approx(tpu.cost.rent_usd));
   bool said = false;
   for (const auto& w : tpu.warnings) said |= w.find("tpu-v7-pod is not sold: owning is n/a") != std::string::npos;

@@ -163,7 +163,7 @@ TEST_CASE("catalog facts: fp6 on Blackwell Ultra, tf32 on Trainium2, GB200 fp32,
   CHECK(c.accelerator("gb200").peak(Precision::fp32) * 72 == Approx(5760e12));
   // DGX B300: air with rear-door heat exchangers; node_max_power is the peak.
   const System& b300 = c.system("dgx-b300");
-  CHECK(b300.default_cooling == "rear-door");
+  CHECK(b300.default_cooling == Cooling::rear_door);
   CHECK(b300.node_max_w == Approx(19.7e3));
   // TPU v5p: the largest documented slice, 16x16x24.
   const System& v5p = c.system("tpu-v5p-pod");

@@ -50,7 +50,7 @@ TEST_CASE("defaults are filled and explained") {
   CHECK(s.cluster.racks == 2);
   CHECK(s.cluster.fabric.name == "infiniband-ndr");
   CHECK(s.cluster.topology == "rail-optimized");
-  CHECK(s.facility.cooling == "rear-door");
+  CHECK(s.facility.cooling == Cooling::rear_door);
   CHECK(s.facility.pue == Approx(1.3));
   // H100's 1-year reserved market rate, March 2026 (SemiAnalysis: $2.35).
   CHECK(s.cost.rent_usd_per_gpu_hour == Approx(2.35));

@@ -100,7 +100,7 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
     }
   }
   if (fp.ports.size() < 2) return cg;
-  topo.build(b, fp, c, c.fabric.kind == "dcn" ? LinkKind::dcn : LinkKind::scale_out);
+  topo.build(b, fp, c, c.fabric.kind == FabricKind::dcn ? LinkKind::dcn : LinkKind::scale_out);
   return cg;
 }
 
