@@ -25,7 +25,7 @@ std::string describe_limits(const SearchLimits& lim) {
     for (const auto& v : values) {
       if (!list.empty()) list += "|";
       if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Recompute>)
-        list += std::string(to_string(v));
+        list += std::string(to_name(v));
       else
         list += std::to_string(v);
     }
@@ -91,21 +91,21 @@ void add_search_command(CLI::App& app, Context& ctx) {
       const auto& c = best[i];
       const auto& tr = c.scenario.training;
       const auto& r = c.result;
-      t.rows.push_back(
-          {std::to_string(i + 1), std::to_string(tr.par.tp), std::to_string(tr.par.pp), std::to_string(tr.par.dp),
-           std::to_string(tr.par.cp), std::to_string(tr.par.ep), std::to_string(tr.par.vpp),
-           std::to_string(tr.micro_batch), std::string(to_string(tr.recompute)), std::to_string(tr.zero),
-           fmt::format("{:.0f}", r.memory.total() / 1e9), fmt::format("{:.3f}", r.step.time_s),
-           fmt::format("{:.1f}", 100 * r.mfu), fmt::format("{:.1f}", r.days),
-           format_quantity(r.cost.cheaper_usd(), Quantity::Count), fmt::format("{:.0f}", r.power.energy_mwh)});
+      t.rows.push_back({std::to_string(i + 1), std::to_string(tr.par.tp), std::to_string(tr.par.pp),
+                        std::to_string(tr.par.dp), std::to_string(tr.par.cp), std::to_string(tr.par.ep),
+                        std::to_string(tr.par.vpp), std::to_string(tr.micro_batch), std::string(to_name(tr.recompute)),
+                        std::to_string(tr.zero), fmt::format("{:.0f}", r.memory.total() / 1e9),
+                        fmt::format("{:.3f}", r.step.time_s), fmt::format("{:.1f}", 100 * r.mfu),
+                        fmt::format("{:.1f}", r.days), format_quantity(r.cost.cheaper_usd(), Quantity::Count),
+                        fmt::format("{:.0f}", r.power.energy_mwh)});
     }
     std::string text = t.render(opt->format);
     fmt::print(
         "{} layouts of {} (global batch {}, {}): {} fit in memory, searched in {:.2f} s ({:.0f} layouts/s).\n"
         "{}Best {} by {}:\n\n{}\nThe best in full:\n{}",
         stats.generated, base.name, base.training.global_batch, to_string(base.training.precision), stats.fitted,
-        stats.seconds, stats.generated / std::max(stats.seconds, 1e-9), describe_limits(lim), best.size(),
-        opt->objective, text, result_text(best.front().scenario, best.front().result));
+        stats.seconds, static_cast<double>(stats.generated) / std::max(stats.seconds, 1e-9), describe_limits(lim),
+        best.size(), opt->objective, text, result_text(best.front().scenario, best.front().result));
   });
 }
 

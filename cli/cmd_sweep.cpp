@@ -194,6 +194,25 @@ std::set<std::string> finished_points(const std::string& path, const std::string
   return done;
 }
 
+// The output file, opened for appending, locked, and only then emptied (a
+// fresh sweep) or left to be cut back to its last whole row (--resume).
+FILE* open_sweep_output(const std::string& path, bool resume) {
+  FILE* out = std::fopen(path.c_str(), "ab");
+  if (!out) throw InputError(Location{path, 0, 0}, "--output", "cannot open the file for writing");
+  // One writer per output file: two sweeps (or two --resume runs) into the
+  // same file interleaved their rows.
+  struct stat st {};
+  const bool regular = fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
+  if (regular && flock(fileno(out), LOCK_EX | LOCK_NB) != 0) {
+    std::fclose(out);
+    throw InputError(Location{path, 0, 0}, "--output",
+                     "another danlu sweep is writing this file; wait for it or choose another file");
+  }
+  if (regular && !resume && ftruncate(fileno(out), 0) != 0)
+    throw InputError(Location{path, 0, 0}, "--output", "cannot empty the file for writing");
+  return out;
+}
+
 }  // namespace
 
 void add_sweep_command(CLI::App& app, Context& ctx) {
@@ -235,23 +254,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     const bool lead = world.rank == 0;
     FILE* out = stdout;
     if (!lead) out = nullptr;
-    if (lead && !opt->output.empty()) {
-      // Opened for appending, locked, and only then emptied (a fresh sweep)
-      // or cut back to its last whole row (--resume).
-      out = std::fopen(opt->output.c_str(), "ab");
-      if (!out) throw InputError(Location{opt->output, 0, 0}, "--output", "cannot open the file for writing");
-      // One writer per output file: two sweeps (or two --resume runs) into
-      // the same file interleaved their rows.
-      struct stat st {};
-      const bool regular = fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
-      if (regular && flock(fileno(out), LOCK_EX | LOCK_NB) != 0) {
-        std::fclose(out);
-        throw InputError(Location{opt->output, 0, 0}, "--output",
-                         "another danlu sweep is writing this file; wait for it or choose another file");
-      }
-      if (regular && !opt->resume && ftruncate(fileno(out), 0) != 0)
-        throw InputError(Location{opt->output, 0, 0}, "--output", "cannot empty the file for writing");
-    }
+    if (lead && !opt->output.empty()) out = open_sweep_output(opt->output, opt->resume);
     std::set<std::string> done;
     std::vector<size_t> todo;
     if (lead) {
@@ -287,12 +290,13 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     auto progress = [&]() {
       if (!bar) return;
       double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      size_t f = finished;
-      double rate = f / std::max(el, 1e-9);
-      int filled = static_cast<int>(30.0 * f / std::max<size_t>(1, mine.size()));
+      const size_t f = finished;
+      const double done = static_cast<double>(f), total = static_cast<double>(std::max<size_t>(1, mine.size()));
+      double rate = done / std::max(el, 1e-9);
+      int filled = static_cast<int>(30.0 * done / total);
       fmt::print(stderr, "\r[{}{}] {}/{} points, {:.1f}/s, ETA {:.0f} s   ",
                  std::string(static_cast<size_t>(filled), '#'), std::string(static_cast<size_t>(30 - filled), '.'), f,
-                 mine.size(), rate, rate > 0 ? (mine.size() - f) / rate : 0.0);
+                 mine.size(), rate, rate > 0 ? static_cast<double>(mine.size() - f) / rate : 0.0);
     };
     // --max-seconds: no point starts after it, a DES point still running is
     // stopped and left out (so --resume redoes it), and the sweep says so.

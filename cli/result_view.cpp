@@ -17,7 +17,7 @@ Json layout_json(const TrainingSpec& t) {
           {"ep", t.par.ep},
           {"vpp", t.par.vpp},
           {"micro_batch", t.micro_batch},
-          {"recompute", std::string(to_string(t.recompute))},
+          {"recompute", std::string(to_name(t.recompute))},
           {"zero", t.zero}};
 }
 
@@ -167,7 +167,7 @@ std::string result_text(const Scenario& s, const Result& r) {
       s.cluster.gpus, s.cluster.accelerator.name, s.cluster.racks, s.cluster.system.name, s.cluster.topology,
       s.cluster.fabric.name, format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate), p.tp, p.pp, p.dp,
       p.cp, p.ep, p.vpp > 1 ? fmt::format(" vpp {}", p.vpp) : "", to_string(s.training.precision),
-      s.training.schedule->name(), to_string(s.training.recompute));
+      s.training.schedule->name(), to_name(s.training.recompute));
   out += fmt::format("model     {:.1f}B params ({:.1f}B active), {} layers\n", r.params.total / 1e9,
                      r.params.active / 1e9, s.model.layers);
   out += fmt::format(

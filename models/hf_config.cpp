@@ -125,6 +125,77 @@ std::optional<std::int64_t> global_period(const Node& types) {
   return static_cast<std::int64_t>(k);
 }
 
+// The experts of an MoE config (and DeepSeek's latent attention and
+// multi-token prediction), into `m`.
+void read_moe(const Reader& r, Family family, Node& m) {
+  Node moe;
+  moe.kind = Node::Kind::Map;
+  auto put = [&](const char* field, std::int64_t value, const char* key) {
+    moe.set(field, Reader::scalar_at(std::to_string(value), r.loc_of(key)), r.loc_of(key));
+  };
+  switch (family) {
+    case Family::dense:
+    case Family::gemma: break;
+    case Family::mixtral:
+    case Family::gpt_oss:
+      put("experts", r.integer("num_local_experts"), "num_local_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      put("shared_experts", 0, "num_local_experts");
+      put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
+      put("dense_layers", 0, "num_local_experts");
+      break;
+    case Family::qwen_moe: {
+      const std::int64_t width = r.integer("moe_intermediate_size");
+      put("experts", r.integer("num_experts"), "num_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      // Qwen2-MoE's shared expert is one wide FFN: as shared experts of the
+      // routed width, which cost the same.
+      const std::int64_t shared = r.maybe("shared_expert_intermediate_size").value_or(0);
+      if (shared % width != 0)
+        throw InputError(r.loc_of("shared_expert_intermediate_size"), "shared_expert_intermediate_size",
+                         fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
+      put("shared_experts", shared / width, "shared_expert_intermediate_size");
+      put("expert_ffn_hidden", width, "moe_intermediate_size");
+      if (r.maybe("decoder_sparse_step").value_or(1) != 1)
+        throw InputError(r.loc_of("decoder_sparse_step"), "decoder_sparse_step",
+                         "MoE in every k-th layer is not modelled; expected 1");
+      std::int64_t dense = 0;
+      if (const Node* only = r.find("mlp_only_layers"); only && only->is_seq()) {
+        for (size_t i = 0; i < only->items.size(); ++i)
+          if (r.integer(only->items[i], "mlp_only_layers") != static_cast<std::int64_t>(i))
+            throw InputError(only->items[i].loc, "mlp_only_layers",
+                             "dense layers must come first (0, 1, 2, ...) for danlu to model them");
+        dense = static_cast<std::int64_t>(only->items.size());
+      }
+      put("dense_layers", dense, "mlp_only_layers");
+      break;
+    }
+    case Family::deepseek: {
+      put("experts", r.integer("n_routed_experts"), "n_routed_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      put("shared_experts", r.maybe("n_shared_experts").value_or(0), "n_shared_experts");
+      put("expert_ffn_hidden", r.integer("moe_intermediate_size"), "moe_intermediate_size");
+      put("dense_layers", r.maybe("first_k_dense_replace").value_or(0), "first_k_dense_replace");
+      if (r.maybe("moe_layer_freq").value_or(1) != 1)
+        throw InputError(r.loc_of("moe_layer_freq"), "moe_layer_freq",
+                         "MoE in every k-th layer is not modelled; expected 1");
+      Node mla;
+      mla.kind = Node::Kind::Map;
+      for (const char* key : {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
+        // q_lora_rank null: queries projected in full (DeepSeek-V2-Lite).
+        const std::int64_t v = std::string(key) == "q_lora_rank" ? r.maybe(key).value_or(0) : r.integer(key);
+        mla.set(key, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
+      }
+      m.set("mla", mla, r.loc_of("kv_lora_rank"));
+      if (const auto mtp = r.maybe("num_nextn_predict_layers"); mtp && *mtp > 0)
+        m.set("mtp_layers", Reader::scalar_at(std::to_string(*mtp), r.loc_of("num_nextn_predict_layers")),
+              r.loc_of("num_nextn_predict_layers"));
+      break;
+    }
+  }
+  if (!moe.map.empty()) m.set("moe", moe, moe.map.front().second.loc);
+}
+
 }  // namespace
 
 std::vector<std::string> hf_architectures() {
@@ -217,73 +288,7 @@ HfModel hf_model(const Node& file) {
     }
   }
 
-  // Mixture of experts.
-  Node moe;
-  moe.kind = Node::Kind::Map;
-  auto put = [&](const char* field, std::int64_t value, const char* key) {
-    moe.set(field, Reader::scalar_at(std::to_string(value), r.loc_of(key)), r.loc_of(key));
-  };
-  switch (arch->family) {
-    case Family::dense:
-    case Family::gemma: break;
-    case Family::mixtral:
-    case Family::gpt_oss:
-      put("experts", r.integer("num_local_experts"), "num_local_experts");
-      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
-      put("shared_experts", 0, "num_local_experts");
-      put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
-      put("dense_layers", 0, "num_local_experts");
-      break;
-    case Family::qwen_moe: {
-      const std::int64_t width = r.integer("moe_intermediate_size");
-      put("experts", r.integer("num_experts"), "num_experts");
-      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
-      // Qwen2-MoE's shared expert is one wide FFN: as shared experts of the
-      // routed width, which cost the same.
-      const std::int64_t shared = r.maybe("shared_expert_intermediate_size").value_or(0);
-      if (shared % width != 0)
-        throw InputError(r.loc_of("shared_expert_intermediate_size"), "shared_expert_intermediate_size",
-                         fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
-      put("shared_experts", shared / width, "shared_expert_intermediate_size");
-      put("expert_ffn_hidden", width, "moe_intermediate_size");
-      if (r.maybe("decoder_sparse_step").value_or(1) != 1)
-        throw InputError(r.loc_of("decoder_sparse_step"), "decoder_sparse_step",
-                         "MoE in every k-th layer is not modelled; expected 1");
-      std::int64_t dense = 0;
-      if (const Node* only = r.find("mlp_only_layers"); only && only->is_seq()) {
-        for (size_t i = 0; i < only->items.size(); ++i)
-          if (r.integer(only->items[i], "mlp_only_layers") != static_cast<std::int64_t>(i))
-            throw InputError(only->items[i].loc, "mlp_only_layers",
-                             "dense layers must come first (0, 1, 2, ...) for danlu to model them");
-        dense = static_cast<std::int64_t>(only->items.size());
-      }
-      put("dense_layers", dense, "mlp_only_layers");
-      break;
-    }
-    case Family::deepseek: {
-      put("experts", r.integer("n_routed_experts"), "n_routed_experts");
-      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
-      put("shared_experts", r.maybe("n_shared_experts").value_or(0), "n_shared_experts");
-      put("expert_ffn_hidden", r.integer("moe_intermediate_size"), "moe_intermediate_size");
-      put("dense_layers", r.maybe("first_k_dense_replace").value_or(0), "first_k_dense_replace");
-      if (r.maybe("moe_layer_freq").value_or(1) != 1)
-        throw InputError(r.loc_of("moe_layer_freq"), "moe_layer_freq",
-                         "MoE in every k-th layer is not modelled; expected 1");
-      Node mla;
-      mla.kind = Node::Kind::Map;
-      for (const char* key : {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
-        // q_lora_rank null: queries projected in full (DeepSeek-V2-Lite).
-        const std::int64_t v = std::string(key) == "q_lora_rank" ? r.maybe(key).value_or(0) : r.integer(key);
-        mla.set(key, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
-      }
-      m.set("mla", mla, r.loc_of("kv_lora_rank"));
-      if (const auto mtp = r.maybe("num_nextn_predict_layers"); mtp && *mtp > 0)
-        m.set("mtp_layers", Reader::scalar_at(std::to_string(*mtp), r.loc_of("num_nextn_predict_layers")),
-              r.loc_of("num_nextn_predict_layers"));
-      break;
-    }
-  }
-  if (!moe.map.empty()) m.set("moe", moe, moe.map.front().second.loc);
+  read_moe(r, arch->family, m);
   if (arch->family == Family::gpt_oss)
     out.notes.push_back("GPT-OSS's attention sinks, QKV biases and clamped SwiGLU are left out");
   return out;

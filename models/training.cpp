@@ -6,10 +6,6 @@
 
 namespace danlu {
 
-std::string_view to_string(Recompute r) {
-  return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
-}
-
 int Parallelism::stride(const std::string& dim) const {
   int stride = 1;
   for (const auto& d : split(rank_order, '-')) {
@@ -55,6 +51,7 @@ std::vector<int> Parallelism::expert_group(int rank) const {
   const int f = flat_index(*this, rank);
   const int inner = f % etp, outer = f / (etp * ep);
   std::vector<int> out;
+  out.reserve(static_cast<size_t>(ep));
   for (int e = 0; e < ep; ++e) out.push_back(from_flat(*this, rank, inner + etp * (e + ep * outer)));
   return out;
 }
@@ -63,6 +60,7 @@ std::vector<int> Parallelism::expert_data_group(int rank) const {
   const int f = flat_index(*this, rank);
   const int within = f % (etp * ep);
   std::vector<int> out;
+  out.reserve(static_cast<size_t>(expert_data_parallel()));
   for (int d = 0; d < expert_data_parallel(); ++d) out.push_back(from_flat(*this, rank, within + etp * ep * d));
   return out;
 }
@@ -106,7 +104,7 @@ LayerMap layer_map(const TrainingSpec& t) {
   const int pp = t.par.pp, v = t.par.vpp;
   LayerMap map;
   map.vpp = v;
-  map.ranges.resize(static_cast<size_t>(pp * v));
+  map.ranges.resize(static_cast<size_t>(pp) * v);
   // The embedding and the loss, when they count in the split, take a layer's
   // place in the first and the last virtual stage.
   auto extra = [&](int s, int c) {
@@ -117,7 +115,7 @@ LayerMap layer_map(const TrainingSpec& t) {
     for (int s = 0; s < pp; ++s) {
       const int units = t.stage_layers[static_cast<size_t>(s)] + stage_split_units(t, s);
       const int count = units / v + (c < units % v ? 1 : 0) - extra(s, c);
-      map.ranges[static_cast<size_t>(s * v + c)] = {layer, count};
+      map.ranges[static_cast<size_t>(s) * v + c] = {layer, count};
       layer += count;
     }
   return map;

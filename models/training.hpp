@@ -15,6 +15,10 @@
 namespace danlu {
 
 enum class Recompute { none, selective, full };
+template <>
+struct NameTable<Recompute> {
+  static constexpr std::array<std::string_view, 3> names{"none", "selective", "full"};
+};
 
 // How an fp8 recipe scales its tensors (Transformer Engine's recipes):
 // tensorwise = one scale per tensor from its current amax (an extra read of
@@ -169,7 +173,7 @@ struct LayerRange {
 struct LayerMap {
   int vpp = 1;
   std::vector<LayerRange> ranges;  // [stage * vpp + chunk]
-  const LayerRange& at(int stage, int chunk) const { return ranges[static_cast<size_t>(stage * vpp + chunk)]; }
+  const LayerRange& at(int stage, int chunk) const { return ranges[static_cast<size_t>(stage) * vpp + chunk]; }
 };
 LayerMap layer_map(const TrainingSpec& t);
 
@@ -186,7 +190,5 @@ inline Recompute layer_recompute(const TrainingSpec& t, int index_in_chunk) {
     return Recompute::none;
   return t.recompute;
 }
-
-std::string_view to_string(Recompute r);
 
 }  // namespace danlu

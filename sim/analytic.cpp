@@ -33,78 +33,109 @@ struct PassCost {
   }
 };
 
+// Costs passes over work items: kernels from the compute model, collectives
+// from the network model, and what the overlapped ones expose.
+class PassCoster {
+ public:
+  PassCoster(const Scenario& s, const Network& net)
+      : net_(net),
+        kc_(kernel_context(s)),
+        slowdown_(s.constants.overlap_slowdown),
+        strides_(comm_strides(s.training.par)) {}
+
+  // The last costed op per (kind, operation) is kept: a stage's gradient
+  // buckets (and a layer's repeated collectives) are identical.
+  double comm_time(const CommOp& op) {
+    Last& l = last_[op.kind][static_cast<size_t>(op.op)];
+    if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride &&
+        l.op.fanout == op.fanout && l.op.hierarchical == op.hierarchical)
+      return l.time_s;
+    CollectiveCost c = collective_cost(net_, op, op.stride ? op.stride : strides_[op.kind]);
+    chosen_[op.kind][static_cast<size_t>(op.op)] = c.algorithm;
+    l = {op, c.time_s};
+    return c.time_s;
+  }
+
+  // Collectives that may overlap hide under the compute of the same pass.
+  // A pass's compute is its kernels' GPU time, unless the host cannot
+  // launch them that fast. Overlapped collectives slow the compute they
+  // hide under, and what compute cannot hide is exposed.
+  PassCost cost(const std::vector<WorkItem>& items) {
+    PassCost pc;
+    PerKind<double> hideable;
+    // Between host syncs the host launches ahead of the GPU; a segment
+    // takes its kernels' GPU time or its launches', whichever is longer.
+    double seg_gpu = 0, seg_host = 0, copies = 0;
+    for (const WorkItem& w : items) {
+      if (w.is_comm) {
+        double t = comm_time(w.comm);
+        (w.comm.overlappable ? hideable : pc.exposed)[w.comm.kind] += t;
+      } else if (w.compute.kind == OpKind::host_transfer) {
+        copies += op_time(w.compute, kc_);
+      } else if (w.compute.kind == OpKind::host_sync) {
+        pc.compute += launch_bound(seg_gpu, seg_host) + op_time(w.compute, kc_);
+        seg_gpu = seg_host = 0;
+      } else {
+        double t = op_time(w.compute, kc_);
+        seg_gpu += t;
+        seg_host += w.compute.kernels * kc_.launch_s;
+        if (w.compute.on_matrix_units()) pc.matmul += t;
+      }
+    }
+    pc.compute += launch_bound(seg_gpu, seg_host);
+    // Copies to and from host memory run on copy engines beside the
+    // compute; the GPU waits only for what the compute does not cover.
+    pc.compute = std::max(pc.compute, copies);
+    double hidden_total = 0;
+    for (double h : hideable) hidden_total += h;
+    const double compute = pc.compute;
+    pc.compute += slowdown_ * std::min(hidden_total, compute);
+    if (hidden_total > compute) {
+      double spill = (hidden_total - compute) / hidden_total;
+      for (CommKind k : kCommKinds) pc.exposed[k] += hideable[k] * spill;
+    }
+    pc.total = pc.compute;
+    for (double e : pc.exposed) pc.total += e;
+    return pc;
+  }
+
+  double compute_time(const ComputeOp& op) const { return op_time(op, kc_); }
+
+  // "tp all-gather: ring", ... for every (kind, operation) costed.
+  std::vector<std::string> algorithms() const {
+    std::vector<std::string> out;
+    for (CommKind k : kCommKinds)
+      for (size_t o = 0; o < kCollectives; ++o)
+        if (chosen_[k][o])
+          out.push_back(std::string(to_string(k)) + " " + std::string(to_string(static_cast<Collective>(o))) + ": " +
+                        chosen_[k][o]);
+    return out;
+  }
+
+ private:
+  struct Last {
+    CommOp op;
+    double time_s = -1;
+  };
+  const Network& net_;
+  const KernelContext kc_;
+  const double slowdown_;
+  const PerKind<int> strides_;
+  PerKind<std::array<const char*, kCollectives>> chosen_{};
+  PerKind<std::array<Last, kCollectives>> last_;
+};
+
 class AnalyticEngine final : public Engine {
  public:
   bool needs_expanded_schedule() const override { return false; }
 
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
     const Parallelism& par = s.training.par;
-    const KernelContext kc = kernel_context(s);
     const double slowdown = s.constants.overlap_slowdown;
     StepResult r;
-
-    // The algorithm chosen per (kind, operation), named once at the end; and
-    // the last costed op per (kind, operation), since a stage's gradient
-    // buckets (and a layer's repeated collectives) are identical.
-    const PerKind<int> strides = comm_strides(par);
-    PerKind<std::array<const char*, kCollectives>> chosen{};
-    struct Last {
-      CommOp op;
-      double time_s = -1;
-    };
-    PerKind<std::array<Last, kCollectives>> last;
-    auto comm_time = [&](const CommOp& op) {
-      Last& l = last[op.kind][static_cast<size_t>(op.op)];
-      if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride &&
-          l.op.fanout == op.fanout && l.op.hierarchical == op.hierarchical)
-        return l.time_s;
-      CollectiveCost c = collective_cost(net, op, op.stride ? op.stride : strides[op.kind]);
-      chosen[op.kind][static_cast<size_t>(op.op)] = c.algorithm;
-      l = {op, c.time_s};
-      return c.time_s;
-    };
-    // Collectives that may overlap hide under the compute of the same pass.
-    // A pass's compute is its kernels' GPU time, unless the host cannot
-    // launch them that fast. Overlapped collectives slow the compute they
-    // hide under, and what compute cannot hide is exposed.
-    auto cost = [&](const std::vector<WorkItem>& items) {
-      PassCost pc;
-      PerKind<double> hideable;
-      // Between host syncs the host launches ahead of the GPU; a segment
-      // takes its kernels' GPU time or its launches', whichever is longer.
-      double seg_gpu = 0, seg_host = 0, copies = 0;
-      for (const WorkItem& w : items) {
-        if (w.is_comm) {
-          double t = comm_time(w.comm);
-          (w.comm.overlappable ? hideable : pc.exposed)[w.comm.kind] += t;
-        } else if (w.compute.kind == OpKind::host_transfer) {
-          copies += op_time(w.compute, kc);
-        } else if (w.compute.kind == OpKind::host_sync) {
-          pc.compute += launch_bound(seg_gpu, seg_host) + op_time(w.compute, kc);
-          seg_gpu = seg_host = 0;
-        } else {
-          double t = op_time(w.compute, kc);
-          seg_gpu += t;
-          seg_host += w.compute.kernels * kc.launch_s;
-          if (w.compute.on_matrix_units()) pc.matmul += t;
-        }
-      }
-      pc.compute += launch_bound(seg_gpu, seg_host);
-      // Copies to and from host memory run on copy engines beside the
-      // compute; the GPU waits only for what the compute does not cover.
-      pc.compute = std::max(pc.compute, copies);
-      double hidden_total = 0;
-      for (double h : hideable) hidden_total += h;
-      const double compute = pc.compute;
-      pc.compute += slowdown * std::min(hidden_total, compute);
-      if (hidden_total > compute) {
-        double spill = (hidden_total - compute) / hidden_total;
-        for (CommKind k : kCommKinds) pc.exposed[k] += hideable[k] * spill;
-      }
-      pc.total = pc.compute;
-      for (double e : pc.exposed) pc.total += e;
-      return pc;
-    };
+    PassCoster coster(s, net);
+    auto cost = [&](const std::vector<WorkItem>& items) { return coster.cost(items); };
+    auto comm_time = [&](const CommOp& op) { return coster.comm_time(op); };
 
     std::vector<std::array<PassCost, 3>> variant(sched.variants.size());
     PassCost head[3], tail[3];
@@ -185,7 +216,7 @@ class AnalyticEngine final : public Engine {
         exposed = std::max(t_dp - bwd, t_dp / buckets) + slowdown * std::min(t_dp, bwd) +
                   std::max(t_after - fwd, t_after / buckets) + slowdown * std::min(t_after - t_after / buckets, fwd);
       }
-      double t_opt = op_time(stage.optimizer, kc);
+      double t_opt = coster.compute_time(stage.optimizer);
       double drain = st * mean([&](size_t i) { return b[i]; }) / v;
       double end = t_pipe + pp_exposed - drain + exposed + t_opt;
       if (end > t_end) t_end = end, dp_exposed = exposed, opt = t_opt;
@@ -201,11 +232,7 @@ class AnalyticEngine final : public Engine {
     for (double c : r.comm_s) r.exposed_comm_s += c;
     r.bubble_s = std::max(0.0, r.time_s - r.compute_s - r.exposed_comm_s - r.optimizer_s);
 
-    for (CommKind k : kCommKinds)
-      for (size_t o = 0; o < kCollectives; ++o)
-        if (chosen[k][o])
-          r.algorithms.push_back(std::string(to_string(k)) + " " + std::string(to_string(static_cast<Collective>(o))) +
-                                 ": " + chosen[k][o]);
+    r.algorithms = coster.algorithms();
 
     r.activity.matmul_s = m * ps.matmul;
     r.activity.memory_s = m * (ps.compute - ps.matmul) + opt;

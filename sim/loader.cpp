@@ -95,7 +95,7 @@ void apply_set(Node& tree, const std::string& assignment) {
   clear_positions(value, where);
   // "x=" sets an empty string; "x=null" removes an inherited value, as in a file.
   if (value.is_null() && text.find_first_not_of(" \t") == std::string::npos) value.kind = Node::Kind::Scalar;
-  set_path(tree, path, std::move(value));
+  set_path(tree, path, value);
 }
 
 Node load_tree(const std::string& file, const std::vector<std::string>& sets) {
@@ -192,15 +192,9 @@ ModelSpec read_model(Fields f) {
 
 std::int64_t product(const Parallelism& p) { return static_cast<std::int64_t>(p.tp) * p.pp * p.dp * p.cp; }
 
-}  // namespace
-
-Scenario build_scenario(const Node& input, const Catalog& catalog) {
-  Scenario s;
-  s.file = input.loc.file;
-  s.constants = catalog.constants();
-  // Model presets merge under `model:` before reading, so every field can be
-  // overridden and still reports the preset file as its origin.
-  Node tree = input;
+// Model presets and a Hugging Face config merge under `model:` before reading,
+// so every field can be overridden and still reports its origin.
+void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s) {
   if (Node* model = tree.find("model"); model && model->is_map()) {
     // A Hugging Face config.json: read like a preset, from a file beside the
     // scenario (a --set path is taken from the working directory).
@@ -226,393 +220,395 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       *model = merged;
     }
   }
+}
 
-  Fields root(&tree, "", &s.explain);
-  s.name = root.text("name", std::nullopt);
-  if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
-    throw InputError(root.loc_of("name"), "name",
-                     fmt::format("expected lower-case letters, digits, '.', '_' or '-', found \"{}\"", s.name));
-  s.description = root.text("description", "");
-  root.raw("extends");
-
-  // model
-  s.model = read_model(root.sub("model"));
-  ParamCounts params = count_params(s.model);
-
-  // cluster
-  {
-    Fields c = root.sub("cluster");
-    std::string system = c.text("system", std::nullopt);
-    s.cluster.system = catalog.system(system, c.loc_of("system"), c.path_of("system"));
-    std::string accel = c.text("accelerator", s.cluster.system.accelerator);
-    c.note_default("accelerator", "the system's");
-    s.cluster.accelerator = catalog.accelerator(accel, c.loc_of("accelerator"), c.path_of("accelerator"));
-    s.uncertainty = catalog.uncertainty(s.cluster.accelerator.vendor, s.model.moe.has_value());
-    const System& sys = s.cluster.system;
-    int given = int(c.has("gpus")) + int(c.has("nodes")) + int(c.has("racks"));
-    if (given != 1)
-      throw InputError(c.loc(), c.path(), fmt::format("expected exactly one of gpus, nodes or racks, found {}", given))
-          .as_constraint();
-    // The largest clusters planned hold about a million accelerators; ten
-    // million keeps every count (and its products) far inside 32 bits.
-    constexpr std::int64_t kMaxGpus = 10'000'000;
-    const std::int64_t per_rack = static_cast<std::int64_t>(sys.accelerators_per_node) * sys.nodes_per_rack;
-    if (c.has("gpus")) {
-      s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt, 1, kMaxGpus));
-    } else if (c.has("nodes")) {
-      s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt, 1, kMaxGpus / sys.accelerators_per_node) *
-                                        sys.accelerators_per_node);
-    } else {
-      s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt, 1, kMaxGpus / per_rack) * per_rack);
-    }
-    // A smaller domain than the system's: TPU slices joined over the
-    // data-centre network, or an NVL72 rack partitioned.
-    s.cluster.system.scale_up_domain = static_cast<int>(
-        c.integer("scale_up_domain", s.cluster.system.scale_up_domain, 1, s.cluster.system.scale_up_domain));
-    c.note_default("scale_up_domain", "the system's");
-    s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
-    s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
-    // A rack-scale system (NVL72) is bought and cooled by the rack.
-    if (const int in_last = s.cluster.nodes % sys.nodes_per_rack; in_last != 0 && sys.unit == SystemUnit::rack)
-      s.warnings.push_back(
-          s.cluster.racks == 1
-              ? fmt::format("{} GPUs fill {} of a rack's {} trays; the rack is bought whole", s.cluster.gpus, in_last,
-                            sys.nodes_per_rack)
-              : fmt::format("{} GPUs fill {} racks of {} trays; the last holds {}, and is bought whole", s.cluster.gpus,
-                            s.cluster.racks, sys.nodes_per_rack, in_last));
-    Fields so = c.sub("scale_out");
-    std::string fabric = so.text("fabric", sys.default_fabric);
-    so.note_default("fabric", "the system's");
-    s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
-    std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
-    s.cluster.topology = so.choice("topology", topo_default, scale_out_topology_names());
-    s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne, 64.0);
-    s.cluster.nics_per_gpu =
-        so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
-    so.note_default("nics_per_gpu", "the system's");
-    so.finish();
-    c.finish();
-    // What the catalog gives the run, each way: vendors quote NVLink with both
-    // directions added.
-    s.explain.push_back({"[catalog] scale-up bandwidth",
-                         fmt::format("{} each way per GPU",
-                                     format_quantity(s.cluster.accelerator.scale_up_bytes_per_s, Quantity::ByteRate)),
-                         "catalog: accelerator " + s.cluster.accelerator.name});
-    s.explain.push_back(
-        {"[catalog] scale-out port rate",
-         fmt::format("{} each way, {} per GPU", format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
-                     s.cluster.nics_per_gpu),
-         "catalog: fabric " + s.cluster.fabric.name});
+void read_cluster(Fields& root, Scenario& s, const Catalog& catalog) {
+  Fields c = root.sub("cluster");
+  std::string system = c.text("system", std::nullopt);
+  s.cluster.system = catalog.system(system, c.loc_of("system"), c.path_of("system"));
+  std::string accel = c.text("accelerator", s.cluster.system.accelerator);
+  c.note_default("accelerator", "the system's");
+  s.cluster.accelerator = catalog.accelerator(accel, c.loc_of("accelerator"), c.path_of("accelerator"));
+  s.uncertainty = catalog.uncertainty(s.cluster.accelerator.vendor, s.model.moe.has_value());
+  const System& sys = s.cluster.system;
+  int given = int(c.has("gpus")) + int(c.has("nodes")) + int(c.has("racks"));
+  if (given != 1)
+    throw InputError(c.loc(), c.path(), fmt::format("expected exactly one of gpus, nodes or racks, found {}", given))
+        .as_constraint();
+  // The largest clusters planned hold about a million accelerators; ten
+  // million keeps every count (and its products) far inside 32 bits.
+  constexpr std::int64_t kMaxGpus = 10'000'000;
+  const std::int64_t per_rack = static_cast<std::int64_t>(sys.accelerators_per_node) * sys.nodes_per_rack;
+  if (c.has("gpus")) {
+    s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt, 1, kMaxGpus));
+  } else if (c.has("nodes")) {
+    s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt, 1, kMaxGpus / sys.accelerators_per_node) *
+                                      sys.accelerators_per_node);
+  } else {
+    s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt, 1, kMaxGpus / per_rack) * per_rack);
   }
+  // A smaller domain than the system's: TPU slices joined over the
+  // data-centre network, or an NVL72 rack partitioned.
+  s.cluster.system.scale_up_domain = static_cast<int>(
+      c.integer("scale_up_domain", s.cluster.system.scale_up_domain, 1, s.cluster.system.scale_up_domain));
+  c.note_default("scale_up_domain", "the system's");
+  s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
+  s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
+  // A rack-scale system (NVL72) is bought and cooled by the rack.
+  if (const int in_last = s.cluster.nodes % sys.nodes_per_rack; in_last != 0 && sys.unit == SystemUnit::rack)
+    s.warnings.push_back(s.cluster.racks == 1
+                             ? fmt::format("{} GPUs fill {} of a rack's {} trays; the rack is bought whole",
+                                           s.cluster.gpus, in_last, sys.nodes_per_rack)
+                             : fmt::format("{} GPUs fill {} racks of {} trays; the last holds {}, and is bought whole",
+                                           s.cluster.gpus, s.cluster.racks, sys.nodes_per_rack, in_last));
+  Fields so = c.sub("scale_out");
+  std::string fabric = so.text("fabric", sys.default_fabric);
+  so.note_default("fabric", "the system's");
+  s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
+  std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
+  s.cluster.topology = so.choice("topology", topo_default, scale_out_topology_names());
+  s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne, 64.0);
+  s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
+  so.note_default("nics_per_gpu", "the system's");
+  so.finish();
+  c.finish();
+  // What the catalog gives the run, each way: vendors quote NVLink with both
+  // directions added.
+  s.explain.push_back({"[catalog] scale-up bandwidth",
+                       fmt::format("{} each way per GPU",
+                                   format_quantity(s.cluster.accelerator.scale_up_bytes_per_s, Quantity::ByteRate)),
+                       "catalog: accelerator " + s.cluster.accelerator.name});
+  s.explain.push_back(
+      {"[catalog] scale-out port rate",
+       fmt::format("{} each way, {} per GPU", format_quantity(s.cluster.fabric.port_bytes_per_s, Quantity::LinkRate),
+                   s.cluster.nics_per_gpu),
+       "catalog: fabric " + s.cluster.fabric.name});
+}
 
-  // training
+// The layout: tp, pp, cp, dp, ep, etp and vpp, the rank order, and the rules
+// between them and the model (heads, experts, sequence, layers).
+void read_parallelism(Fields& t, Scenario& s) {
+  Fields par = t.sub("parallelism");
+  Parallelism& p = s.training.par;
+  p.tp = static_cast<int>(par.integer("tp", 1));
+  p.pp = static_cast<int>(par.integer("pp", 1));
+  p.cp = static_cast<int>(par.integer("cp", 1));
+  std::int64_t rest = static_cast<std::int64_t>(p.tp) * p.pp * p.cp;
+  if (!par.has("dp") && s.cluster.gpus % rest != 0)
+    throw InputError(par.loc(), par.path(),
+                     fmt::format("tp*pp*cp = {} does not divide cluster.gpus = {}; set dp or change the layout", rest,
+                                 s.cluster.gpus))
+        .as_constraint();
+  p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
+  par.note_default("dp", "gpus / (tp*pp*cp)");
+  p.ep = static_cast<int>(par.integer("ep", 1));
+  p.etp = static_cast<int>(par.integer("etp", p.tp));
+  par.note_default("etp", "tp (Megatron-Core's default)");
+  p.vpp = static_cast<int>(par.integer("vpp", 1));
+  p.rank_order = par.text("rank_order", "tp-cp-dp-pp");
   {
-    Fields t = root.sub("training");
-    std::string prec = t.choice("precision", "bf16", precision_names());
-    s.training.precision = precision_from(prec);
-    const Accelerator& acc = s.cluster.accelerator;
-    if (acc.peak(s.training.precision) <= 0) {
-      std::string have;
-      for (const auto& p : precision_names())
-        if (acc.peak(precision_from(p)) > 0) have += (have.empty() ? "" : ", ") + p;
-      throw InputError(t.loc_of("precision"), t.path_of("precision"),
-                       fmt::format("{} has no {} matrix path; it supports {}", acc.name, prec, have))
-          .as_constraint();
-    }
-    Fields par = t.sub("parallelism");
-    Parallelism& p = s.training.par;
-    p.tp = static_cast<int>(par.integer("tp", 1));
-    p.pp = static_cast<int>(par.integer("pp", 1));
-    p.cp = static_cast<int>(par.integer("cp", 1));
-    std::int64_t rest = static_cast<std::int64_t>(p.tp) * p.pp * p.cp;
-    if (!par.has("dp") && s.cluster.gpus % rest != 0)
-      throw InputError(par.loc(), par.path(),
-                       fmt::format("tp*pp*cp = {} does not divide cluster.gpus = {}; set dp or change the layout", rest,
-                                   s.cluster.gpus))
-          .as_constraint();
-    p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
-    par.note_default("dp", "gpus / (tp*pp*cp)");
-    p.ep = static_cast<int>(par.integer("ep", 1));
-    p.etp = static_cast<int>(par.integer("etp", p.tp));
-    par.note_default("etp", "tp (Megatron-Core's default)");
-    p.vpp = static_cast<int>(par.integer("vpp", 1));
-    p.rank_order = par.text("rank_order", "tp-cp-dp-pp");
-    {
-      std::vector<std::string> sorted = split(p.rank_order, '-');
-      std::sort(sorted.begin(), sorted.end());
-      if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
-        throw InputError(
-            par.loc_of("rank_order"), par.path_of("rank_order"),
-            fmt::format("expected an order of tp, cp, dp and pp like \"tp-cp-dp-pp\", found \"{}\"", p.rank_order));
-    }
-    par.finish();
-    if (product(p) != s.cluster.gpus)
-      throw InputError(par.loc(), par.path(),
-                       fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp, p.cp,
-                                   product(p), s.cluster.gpus))
-          .as_constraint();
-    // Megatron-Core folds expert parallelism over the attention ranks of a
-    // pipeline stage: ep x etp must divide tp x cp x dp.
-    const std::int64_t attention_ranks = static_cast<std::int64_t>(p.tp) * p.cp * p.dp;
-    if (attention_ranks % (static_cast<std::int64_t>(p.ep) * p.etp) != 0)
-      throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                       fmt::format("ep*etp = {}*{} = {} must divide tp*cp*dp = {}*{}*{} = {}", p.ep, p.etp,
-                                   static_cast<std::int64_t>(p.ep) * p.etp, p.tp, p.cp, p.dp, attention_ranks))
-          .as_constraint();
-    if (p.ep > 1 && !s.model.moe)
-      throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)")
-          .as_constraint();
-    if (s.model.moe && s.model.moe->experts % p.ep != 0)
-      throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                       fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts))
-          .as_constraint();
-    if (s.model.heads % p.tp != 0)
-      throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                       fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp))
-          .as_constraint();
-    // TP's all-reduces sit on every layer's critical path: past one scale-up
-    // domain they go over the scale-out fabric.
-    if (const int domain = s.cluster.system.scale_up_domain; p.tp > domain && s.cluster.gpus > domain)
-      s.warnings.push_back(
-          fmt::format("tp {} spans {} scale-up domains of {}: its collectives cross the scale-out "
-                      "fabric on every layer",
-                      p.tp, (p.tp + domain - 1) / domain, domain));
-    if (s.model.kv_heads < p.tp) {
-      s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs", s.model.kv_heads,
-                                       p.tp, p.tp / s.model.kv_heads));
-    } else if (s.model.kv_heads % p.tp != 0) {
-      throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                       fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp))
-          .as_constraint();
-    }
-    if (s.model.seq_len % p.cp != 0)
-      throw InputError(par.loc_of("cp"), par.path_of("cp"),
-                       fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp))
-          .as_constraint();
-    {
-      Fields split = t.sub("pipeline_split");
-      s.training.split_embedding = split.boolean("embedding", false);
-      s.training.split_loss = split.boolean("loss", false);
-      split.finish();
-    }
-    const int split_units = int(s.training.split_embedding) + int(s.training.split_loss);
-    if (s.model.layers + split_units < static_cast<std::int64_t>(p.pp) * p.vpp)
+    std::vector<std::string> sorted = split(p.rank_order, '-');
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
       throw InputError(
-          par.loc_of("pp"), par.path_of("pp"),
-          fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}", s.model.layers,
-                      split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "", p.pp, p.vpp,
-                      static_cast<std::int64_t>(p.pp) * p.vpp))
-          .as_constraint();
+          par.loc_of("rank_order"), par.path_of("rank_order"),
+          fmt::format("expected an order of tp, cp, dp and pp like \"tp-cp-dp-pp\", found \"{}\"", p.rank_order));
+  }
+  par.finish();
+  if (product(p) != s.cluster.gpus)
+    throw InputError(par.loc(), par.path(),
+                     fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp, p.cp,
+                                 product(p), s.cluster.gpus))
+        .as_constraint();
+  // Megatron-Core folds expert parallelism over the attention ranks of a
+  // pipeline stage: ep x etp must divide tp x cp x dp.
+  const std::int64_t attention_ranks = static_cast<std::int64_t>(p.tp) * p.cp * p.dp;
+  if (attention_ranks % (static_cast<std::int64_t>(p.ep) * p.etp) != 0)
+    throw InputError(par.loc_of("ep"), par.path_of("ep"),
+                     fmt::format("ep*etp = {}*{} = {} must divide tp*cp*dp = {}*{}*{} = {}", p.ep, p.etp,
+                                 static_cast<std::int64_t>(p.ep) * p.etp, p.tp, p.cp, p.dp, attention_ranks))
+        .as_constraint();
+  if (p.ep > 1 && !s.model.moe)
+    throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)")
+        .as_constraint();
+  if (s.model.moe && s.model.moe->experts % p.ep != 0)
+    throw InputError(par.loc_of("ep"), par.path_of("ep"),
+                     fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts))
+        .as_constraint();
+  if (s.model.heads % p.tp != 0)
+    throw InputError(par.loc_of("tp"), par.path_of("tp"),
+                     fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp))
+        .as_constraint();
+  // TP's all-reduces sit on every layer's critical path: past one scale-up
+  // domain they go over the scale-out fabric.
+  if (const int domain = s.cluster.system.scale_up_domain; p.tp > domain && s.cluster.gpus > domain)
+    s.warnings.push_back(
+        fmt::format("tp {} spans {} scale-up domains of {}: its collectives cross the scale-out "
+                    "fabric on every layer",
+                    p.tp, (p.tp + domain - 1) / domain, domain));
+  if (s.model.kv_heads < p.tp) {
+    s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs", s.model.kv_heads,
+                                     p.tp, p.tp / s.model.kv_heads));
+  } else if (s.model.kv_heads % p.tp != 0) {
+    throw InputError(par.loc_of("tp"), par.path_of("tp"),
+                     fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp))
+        .as_constraint();
+  }
+  if (s.model.seq_len % p.cp != 0)
+    throw InputError(par.loc_of("cp"), par.path_of("cp"),
+                     fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp))
+        .as_constraint();
+  {
+    Fields split = t.sub("pipeline_split");
+    s.training.split_embedding = split.boolean("embedding", false);
+    s.training.split_loss = split.boolean("loss", false);
+    split.finish();
+  }
+  const int split_units = int(s.training.split_embedding) + int(s.training.split_loss);
+  if (s.model.layers + split_units < static_cast<std::int64_t>(p.pp) * p.vpp)
+    throw InputError(par.loc_of("pp"), par.path_of("pp"),
+                     fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
+                                 s.model.layers, split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "",
+                                 p.pp, p.vpp, static_cast<std::int64_t>(p.pp) * p.vpp))
+        .as_constraint();
+}
 
-    s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
-    if (t.has("global_batch") && t.has("global_batch_tokens"))
-      throw InputError(t.loc_of("global_batch_tokens"), t.path(),
-                       "give global_batch (sequences) or global_batch_tokens, not both")
+// Micro-batch and global batch (in sequences or tokens).
+void read_batch(Fields& t, Scenario& s) {
+  const Parallelism& p = s.training.par;
+  s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
+  if (t.has("global_batch") && t.has("global_batch_tokens"))
+    throw InputError(t.loc_of("global_batch_tokens"), t.path(),
+                     "give global_batch (sequences) or global_batch_tokens, not both")
+        .as_constraint();
+  if (t.has("global_batch_tokens")) {
+    double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt, Range::Positive, 1e12);
+    const double sequences = tokens / static_cast<double>(s.model.seq_len);
+    s.training.global_batch = std::llround(sequences);
+    if (s.training.global_batch < 1)
+      throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"), "is less than one sequence")
           .as_constraint();
-    if (t.has("global_batch_tokens")) {
-      double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt, Range::Positive, 1e12);
-      const double sequences = tokens / static_cast<double>(s.model.seq_len);
-      s.training.global_batch = std::llround(sequences);
-      if (s.training.global_batch < 1)
-        throw InputError(t.loc_of("global_batch_tokens"), t.path_of("global_batch_tokens"), "is less than one sequence")
-            .as_constraint();
-      // "16M" is 1953.1 sequences of 8192: say what the step holds.
-      if (std::fabs(sequences - static_cast<double>(s.training.global_batch)) > 1e-9)
-        s.warnings.push_back(fmt::format(
-            "training.global_batch_tokens {} is {:.1f} sequences of {}: taken as {} ({} tokens a step); give "
-            "global_batch (sequences) to choose",
-            format_quantity(tokens, Quantity::Count), sequences, s.model.seq_len, s.training.global_batch,
-            s.training.global_batch * s.model.seq_len));
-    } else {
-      std::int64_t def = static_cast<std::int64_t>(s.training.micro_batch) * p.dp * p.pp;
+    // "16M" is 1953.1 sequences of 8192: say what the step holds.
+    if (std::fabs(sequences - static_cast<double>(s.training.global_batch)) > 1e-9)
+      s.warnings.push_back(
+          fmt::format("training.global_batch_tokens {} is {:.1f} sequences of {}: taken as {} ({} tokens a step); give "
+                      "global_batch (sequences) to choose",
+                      format_quantity(tokens, Quantity::Count), sequences, s.model.seq_len, s.training.global_batch,
+                      s.training.global_batch * s.model.seq_len));
+  } else {
+    std::int64_t def = static_cast<std::int64_t>(s.training.micro_batch) * p.dp * p.pp;
+    try {
+      s.training.global_batch = t.integer("global_batch", def);
+    } catch (const InputError& e) {
+      // "16M tokens": a batch in tokens has its own field.
+      const Node* written = t.raw("global_batch");
+      if (!written || !written->is_scalar() || written->scalar.find("token") == std::string::npos) throw;
+      throw InputError(e.location(), e.path(), e.detail() + "; a batch in tokens is global_batch_tokens: 16M");
+    }
+    t.note_default("global_batch", "micro_batch * dp * pp");
+  }
+  std::int64_t per_step = static_cast<std::int64_t>(s.training.micro_batch) * p.dp;
+  if (s.training.global_batch % per_step != 0)
+    throw InputError(
+        t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"), t.path_of("global_batch"),
+        fmt::format("{} sequences{} do not split into microbatches of micro_batch*dp = {}*{} = {}",
+                    s.training.global_batch, t.has("global_batch") ? "" : " (global_batch_tokens / seq_len, rounded)",
+                    s.training.micro_batch, p.dp, per_step))
+        .as_constraint();
+}
+
+// Memory and speed knobs: recomputation, ZeRO, the schedule, overlap,
+// precision recipes, CUDA graphs, offload; and the run's tokens.
+void read_training_knobs(Fields& t, Scenario& s, const ParamCounts& params) {
+  const Parallelism& p = s.training.par;
+  s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
+  t.note_default("sequence_parallel", "tp > 1");
+  s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
+  s.training.recompute = from_name<Recompute>(t.choice("recompute", "selective", names_of<Recompute>()));
+  s.training.flash_attention = t.boolean("flash_attention", true);
+  if (t.has("recompute_layers") && s.training.recompute != Recompute::full)
+    throw InputError(t.loc_of("recompute_layers"), t.path_of("recompute_layers"),
+                     "limits full recomputation; set recompute: full")
+        .as_constraint();
+  s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1, 0));
+  t.note_default("recompute_layers", "every layer (-1)");
+  std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b", pipeline_schedule_names());
+  t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");
+  s.training.schedule = &pipeline_schedule(sched);
+  if (p.vpp > 1 && !s.training.schedule->runs_virtual_stages())
+    throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
+                     fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched))
+        .as_constraint();
+  if (std::string why = s.training.schedule->layout_problem(p.pp, s.training.microbatches()); !why.empty())
+    throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"), why).as_constraint();
+  Fields ov = t.sub("overlap");
+  s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
+  s.training.overlap.tp_comm = ov.boolean("tp_comm", false);
+  s.training.overlap.pp_comm = ov.boolean("pp_comm", true);
+  s.training.overlap.ep_comm = ov.boolean("ep_comm", false);
+  ov.finish();
+  s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total), Range::Positive, 1e16);
+  t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
+  s.training.optimizer = from_name<Optimizer>(t.choice("optimizer", "adam", names_of<Optimizer>()));
+  s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
+  s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe", "nvfp4", names_of<Fp4Recipe>()));
+  s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs", "none", names_of<CudaGraphs>()));
+  s.training.ep_dispatch = from_name<EpDispatch>(t.choice("ep_dispatch", "alltoall", names_of<EpDispatch>()));
+  s.training.offload_activation_layers = static_cast<int>(t.integer("offload_activations", 0, 0));
+}
+
+// Layers per pipeline stage: given, or as even as possible.
+void read_stage_layers(Fields& t, Scenario& s) {
+  const Parallelism& p = s.training.par;
+  if (const Node* sl = t.raw("stage_layers")) {
+    if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
+      throw InputError(
+          sl->loc, t.path_of("stage_layers"),
+          fmt::format("expected a list of {} layer counts (one per pipeline stage), found {}", p.pp,
+                      sl->is_seq() ? fmt::format("{} {}", sl->items.size(), sl->items.size() == 1 ? "entry" : "entries")
+                                   : sl->describe()))
+          .as_constraint();
+    int sum = 0;
+    for (const auto& item : sl->items) {
+      double v = 0;
       try {
-        s.training.global_batch = t.integer("global_batch", def);
-      } catch (const InputError& e) {
-        // "16M tokens": a batch in tokens has its own field.
-        const Node* written = t.raw("global_batch");
-        if (!written || !written->is_scalar() || written->scalar.find("token") == std::string::npos) throw;
-        throw InputError(e.location(), e.path(), e.detail() + "; a batch in tokens is global_batch_tokens: 16M");
+        v = item.is_scalar() ? parse_quantity(item.scalar, Quantity::Count) : -1;
+      } catch (const UnitError&) {
+        v = -1;
       }
-      t.note_default("global_batch", "micro_batch * dp * pp");
+      // No stage holds more layers than the model (and the int below stays exact).
+      if (v < 1 || v != std::floor(v) || v > s.model.layers)
+        throw InputError(item.loc, t.path_of("stage_layers"),
+                         fmt::format("expected a positive integer up to model.layers ({}), found {}", s.model.layers,
+                                     item.describe()));
+      s.training.stage_layers.push_back(static_cast<int>(v));
+      sum += static_cast<int>(v);
     }
-    std::int64_t per_step = static_cast<std::int64_t>(s.training.micro_batch) * p.dp;
-    if (s.training.global_batch % per_step != 0)
-      throw InputError(
-          t.loc_of(t.has("global_batch") ? "global_batch" : "global_batch_tokens"), t.path_of("global_batch"),
-          fmt::format("{} sequences{} do not split into microbatches of micro_batch*dp = {}*{} = {}",
-                      s.training.global_batch, t.has("global_batch") ? "" : " (global_batch_tokens / seq_len, rounded)",
-                      s.training.micro_batch, p.dp, per_step))
+    if (sum != s.model.layers)
+      throw InputError(sl->loc, t.path_of("stage_layers"),
+                       fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers))
           .as_constraint();
-    s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
-    t.note_default("sequence_parallel", "tp > 1");
-    s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
-    std::string rc = t.choice("recompute", "selective", {"none", "selective", "full"});
-    s.training.recompute = rc == "none" ? Recompute::none : rc == "full" ? Recompute::full : Recompute::selective;
-    s.training.flash_attention = t.boolean("flash_attention", true);
-    if (t.has("recompute_layers") && s.training.recompute != Recompute::full)
-      throw InputError(t.loc_of("recompute_layers"), t.path_of("recompute_layers"),
-                       "limits full recomputation; set recompute: full")
-          .as_constraint();
-    s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1, 0));
-    t.note_default("recompute_layers", "every layer (-1)");
-    std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b", pipeline_schedule_names());
-    t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");
-    s.training.schedule = &pipeline_schedule(sched);
-    if (p.vpp > 1 && !s.training.schedule->runs_virtual_stages())
-      throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
-                       fmt::format("vpp = {} needs pipeline_schedule: interleaved, found \"{}\"", p.vpp, sched))
-          .as_constraint();
-    if (std::string why = s.training.schedule->layout_problem(p.pp, s.training.microbatches()); !why.empty())
-      throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"), why).as_constraint();
-    Fields ov = t.sub("overlap");
-    s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
-    s.training.overlap.tp_comm = ov.boolean("tp_comm", false);
-    s.training.overlap.pp_comm = ov.boolean("pp_comm", true);
-    s.training.overlap.ep_comm = ov.boolean("ep_comm", false);
-    ov.finish();
-    s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total), Range::Positive, 1e16);
-    t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
-    s.training.optimizer = from_name<Optimizer>(t.choice("optimizer", "adam", names_of<Optimizer>()));
-    s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
-    s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe", "nvfp4", names_of<Fp4Recipe>()));
-    s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs", "none", names_of<CudaGraphs>()));
-    s.training.ep_dispatch = from_name<EpDispatch>(t.choice("ep_dispatch", "alltoall", names_of<EpDispatch>()));
-    s.training.offload_activation_layers = static_cast<int>(t.integer("offload_activations", 0, 0));
-    if (const Node* sl = t.raw("stage_layers")) {
-      if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
+    for (int st = 0; st < p.pp; ++st)
+      if (s.training.stage_layers[static_cast<size_t>(st)] + stage_split_units(s.training, st) < p.vpp)
         throw InputError(sl->loc, t.path_of("stage_layers"),
-                         fmt::format("expected a list of {} layer counts (one per pipeline stage), found {}", p.pp,
-                                     sl->is_seq() ? fmt::format("{} {}", sl->items.size(),
-                                                                sl->items.size() == 1 ? "entry" : "entries")
-                                                  : sl->describe()))
+                         fmt::format("stage {} holds {} layers, fewer than vpp = {}", st,
+                                     s.training.stage_layers[static_cast<size_t>(st)], p.vpp))
             .as_constraint();
-      int sum = 0;
-      for (const auto& item : sl->items) {
-        double v = 0;
-        try {
-          v = item.is_scalar() ? parse_quantity(item.scalar, Quantity::Count) : -1;
-        } catch (const UnitError&) {
-          v = -1;
-        }
-        // No stage holds more layers than the model (and the int below stays exact).
-        if (v < 1 || v != std::floor(v) || v > s.model.layers)
-          throw InputError(item.loc, t.path_of("stage_layers"),
-                           fmt::format("expected a positive integer up to model.layers ({}), found {}", s.model.layers,
-                                       item.describe()));
-        s.training.stage_layers.push_back(static_cast<int>(v));
-        sum += static_cast<int>(v);
-      }
-      if (sum != s.model.layers)
-        throw InputError(sl->loc, t.path_of("stage_layers"),
-                         fmt::format("layers add up to {}, but model.layers = {}", sum, s.model.layers))
-            .as_constraint();
-      for (int st = 0; st < p.pp; ++st)
-        if (s.training.stage_layers[static_cast<size_t>(st)] + stage_split_units(s.training, st) < p.vpp)
-          throw InputError(sl->loc, t.path_of("stage_layers"),
-                           fmt::format("stage {} holds {} layers, fewer than vpp = {}", st,
-                                       s.training.stage_layers[static_cast<size_t>(st)], p.vpp))
-              .as_constraint();
-    } else {
-      // Even over the layers and the places the embedding and loss take;
-      // those places then come off the first and last stage.
-      s.training.stage_layers = default_stage_layers(s.model.layers, s.training);
-      std::string v;
-      for (int l : s.training.stage_layers) v += (v.empty() ? "" : ", ") + std::to_string(l);
-      s.explain.push_back({"training.stage_layers", "[" + v + "]", "default: as even as possible"});
-    }
-    t.finish();
+  } else {
+    // Even over the layers and the places the embedding and loss take;
+    // those places then come off the first and last stage.
+    s.training.stage_layers = default_stage_layers(s.model.layers, s.training);
+    std::string v;
+    for (int l : s.training.stage_layers) v += (v.empty() ? "" : ", ") + std::to_string(l);
+    s.explain.push_back({"training.stage_layers", "[" + v + "]", "default: as even as possible"});
   }
+}
 
-  // facility
-  {
-    Fields f = root.sub("facility");
-    s.facility.cooling = from_name<Cooling>(
-        f.choice("cooling", std::string(to_name(s.cluster.system.default_cooling)), names_of<Cooling>()));
-    f.note_default("cooling", "the system's");
-    CoolingDefaults cd = cooling_defaults(s.facility.cooling);
-    s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne, 3.0);
-    f.note_default("pue", "from cooling");
-    s.facility.electricity_usd_per_kwh =
-        f.quantity("electricity", Quantity::EnergyPrice, 0.0862, Range::NonNegative, 10.0);
-    f.note_default("electricity", "US industrial average 2025 (EIA)");
-    double rack_kw = f.quantity("max_rack_kw", Quantity::Real, cd.max_rack_w / 1e3, Range::Positive, 2000.0);
-    f.note_default("max_rack_kw", "limit of the cooling type");
-    s.facility.max_rack_w = rack_kw * 1e3;
-    f.finish();
+void read_training(Fields& root, Scenario& s, const ParamCounts& params) {
+  Fields t = root.sub("training");
+  std::string prec = t.choice("precision", "bf16", precision_names());
+  s.training.precision = precision_from(prec);
+  const Accelerator& acc = s.cluster.accelerator;
+  if (acc.peak(s.training.precision) <= 0) {
+    std::string have;
+    for (const auto& p : precision_names())
+      if (acc.peak(precision_from(p)) > 0) have += (have.empty() ? "" : ", ") + p;
+    throw InputError(t.loc_of("precision"), t.path_of("precision"),
+                     fmt::format("{} has no {} matrix path; it supports {}", acc.name, prec, have))
+        .as_constraint();
   }
+  read_parallelism(t, s);
+  read_batch(t, s);
+  read_training_knobs(t, s, params);
+  read_stage_layers(t, s);
+  t.finish();
+}
 
-  // cost
-  {
-    Fields c = root.sub("cost");
-    Fields rent = c.sub("rent");
-    s.cost.rent_usd_per_gpu_hour =
-        rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour, Range::Positive, 1000.0);
-    rent.note_default("gpu_hour", fmt::format("catalog price of the accelerator: {}", kRentBasis));
-    s.cost.rent_basis = rent.has("gpu_hour") ? "given in the scenario" : kRentBasis;
-    // A 100% discount would make renting free: reserved capacity is discounted
-    // 30-50% (GPU clouds' 1-3 year terms, 2025-26 price lists), 95% is
-    // already far out.
-    s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::NonNegative, 0.95);
-    rent.finish();
-    Fields buy = c.sub("buy");
-    BuySpec& b = s.cost.buy;
-    // A system that is not sold has no price to default to: owning it is
-    // n/a unless the scenario says what a unit would cost.
-    b.possible = s.cluster.system.for_sale || buy.has("gpu_server");
-    if (b.possible) {
-      b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
-      buy.note_default("gpu_server", fmt::format("catalog list price per {}", to_name(s.cluster.system.unit)));
-    } else {
-      s.explain.push_back(
-          {"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a", s.cluster.system.name)});
-    }
-    b.network_usd_per_gpu =
-        buy.quantity("network_per_gpu", Quantity::Money, s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu,
-                     Range::NonNegative, 1e6);
-    buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
-    b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6, Range::Positive, 1e9);
-    buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
-    b.depreciation_s =
-        buy.quantity("depreciation", Quantity::Duration, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
-    b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
-    b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
-    buy.finish();
-    s.cost.utilization = c.quantity("utilization", Quantity::Fraction, 0.9, Range::UnitInterval);
-    if (s.cost.utilization <= 0)
-      throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
-    s.cost.horizon_s = c.quantity("horizon", Quantity::Duration, b.depreciation_s, Range::Positive, 30 * 365 * 86400.0);
-    c.note_default("horizon", "buy.depreciation");
-    c.finish();
+void read_facility(Fields& root, Scenario& s) {
+  Fields f = root.sub("facility");
+  s.facility.cooling = from_name<Cooling>(
+      f.choice("cooling", std::string(to_name(s.cluster.system.default_cooling)), names_of<Cooling>()));
+  f.note_default("cooling", "the system's");
+  CoolingDefaults cd = cooling_defaults(s.facility.cooling);
+  s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne, 3.0);
+  f.note_default("pue", "from cooling");
+  s.facility.electricity_usd_per_kwh =
+      f.quantity("electricity", Quantity::EnergyPrice, 0.0862, Range::NonNegative, 10.0);
+  f.note_default("electricity", "US industrial average 2025 (EIA)");
+  double rack_kw = f.quantity("max_rack_kw", Quantity::Real, cd.max_rack_w / 1e3, Range::Positive, 2000.0);
+  f.note_default("max_rack_kw", "limit of the cooling type");
+  s.facility.max_rack_w = rack_kw * 1e3;
+  f.finish();
+}
+
+void read_cost(Fields& root, Scenario& s) {
+  Fields c = root.sub("cost");
+  Fields rent = c.sub("rent");
+  s.cost.rent_usd_per_gpu_hour =
+      rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour, Range::Positive, 1000.0);
+  rent.note_default("gpu_hour", fmt::format("catalog price of the accelerator: {}", kRentBasis));
+  s.cost.rent_basis = rent.has("gpu_hour") ? "given in the scenario" : kRentBasis;
+  // A 100% discount would make renting free: reserved capacity is discounted
+  // 30-50% (GPU clouds' 1-3 year terms, 2025-26 price lists), 95% is
+  // already far out.
+  s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::NonNegative, 0.95);
+  rent.finish();
+  Fields buy = c.sub("buy");
+  BuySpec& b = s.cost.buy;
+  // A system that is not sold has no price to default to: owning it is
+  // n/a unless the scenario says what a unit would cost.
+  b.possible = s.cluster.system.for_sale || buy.has("gpu_server");
+  if (b.possible) {
+    b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
+    buy.note_default("gpu_server", fmt::format("catalog list price per {}", to_name(s.cluster.system.unit)));
+  } else {
+    s.explain.push_back(
+        {"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a", s.cluster.system.name)});
   }
+  b.network_usd_per_gpu = buy.quantity("network_per_gpu", Quantity::Money,
+                                       s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu, Range::NonNegative, 1e6);
+  buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
+  b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6, Range::Positive, 1e9);
+  buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
+  b.depreciation_s =
+      buy.quantity("depreciation", Quantity::Duration, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
+  b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
+  b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
+  buy.finish();
+  s.cost.utilization = c.quantity("utilization", Quantity::Fraction, 0.9, Range::UnitInterval);
+  if (s.cost.utilization <= 0)
+    throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
+  s.cost.horizon_s = c.quantity("horizon", Quantity::Duration, b.depreciation_s, Range::Positive, 30 * 365 * 86400.0);
+  c.note_default("horizon", "buy.depreciation");
+  c.finish();
+}
 
-  // reliability
-  {
-    s.reliability.given = root.has("reliability");
-    Fields r = root.sub("reliability");
-    // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
-    // is ~50,000 GPU-hours between failures.
-    s.reliability.gpu_mtbf_s =
-        r.quantity("gpu_mtbf", Quantity::Duration, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
-    s.reliability.checkpoint_interval_s =
-        r.quantity("checkpoint_interval", Quantity::Duration, 0.0, Range::NonNegative, 30 * 86400.0);
-    r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
-    s.reliability.checkpoint_write_s =
-        r.quantity("checkpoint_write", Quantity::Duration, 60.0, Range::NonNegative, 86400.0);
-    s.reliability.restart_s = r.quantity("restart", Quantity::Duration, 600.0, Range::NonNegative, 7 * 86400.0);
-    r.finish();
-  }
+void read_reliability(Fields& root, Scenario& s) {
+  s.reliability.given = root.has("reliability");
+  Fields r = root.sub("reliability");
+  // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
+  // is ~50,000 GPU-hours between failures.
+  s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Duration, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
+  s.reliability.checkpoint_interval_s =
+      r.quantity("checkpoint_interval", Quantity::Duration, 0.0, Range::NonNegative, 30 * 86400.0);
+  r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
+  s.reliability.checkpoint_write_s =
+      r.quantity("checkpoint_write", Quantity::Duration, 60.0, Range::NonNegative, 86400.0);
+  s.reliability.restart_s = r.quantity("restart", Quantity::Duration, 600.0, Range::NonNegative, 7 * 86400.0);
+  r.finish();
+}
 
-  // sim
-  {
-    Fields m = root.sub("sim");
-    s.sim.engine = m.choice("engine", "analytic", engine_names());
-    s.sim.fidelity = from_name<Fidelity>(m.choice("fidelity", "folded", names_of<Fidelity>()));
-    s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
-    s.sim.seed = m.integer("seed", 1, 0);
-    m.finish();
-  }
+void read_sim(Fields& root, Scenario& s) {
+  Fields m = root.sub("sim");
+  s.sim.engine = m.choice("engine", "analytic", engine_names());
+  s.sim.fidelity = from_name<Fidelity>(m.choice("fidelity", "folded", names_of<Fidelity>()));
+  s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
+  s.sim.seed = m.integer("seed", 1, 0);
+  m.finish();
+}
 
-  // measured (for validate)
+// What a published run measured (for `danlu validate`).
+void read_measured(Fields& root, Scenario& s) {
   if (root.has("measured")) {
     Fields m = root.sub("measured");
     Measured meas;
@@ -628,9 +624,11 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   } else {
     root.raw("measured");
   }
+}
 
-  // sweep: each axis must name a real field, and every value must be valid on
-  // its own (checked by re-building with that one value applied).
+// Each sweep axis must name a real field, and every value must be valid on
+// its own (checked by re-building with that one value applied).
+void read_sweep(Fields& root, const Node& tree, const Catalog& catalog, Scenario& s) {
   if (const Node* sw = root.raw("sweep")) {
     if (!sw->is_map())
       throw InputError(sw->loc, "sweep",
@@ -662,6 +660,35 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
       s.sweep.push_back({path, values.items});
     }
   }
+}
+
+}  // namespace
+
+Scenario build_scenario(const Node& input, const Catalog& catalog) {
+  Scenario s;
+  s.file = input.loc.file;
+  s.constants = catalog.constants();
+  Node tree = input;
+  merge_model_sources(tree, catalog, s);
+
+  Fields root(&tree, "", &s.explain);
+  s.name = root.text("name", std::nullopt);
+  if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    throw InputError(root.loc_of("name"), "name",
+                     fmt::format("expected lower-case letters, digits, '.', '_' or '-', found \"{}\"", s.name));
+  s.description = root.text("description", "");
+  root.raw("extends");
+
+  s.model = read_model(root.sub("model"));
+  const ParamCounts params = count_params(s.model);
+  read_cluster(root, s, catalog);
+  read_training(root, s, params);
+  read_facility(root, s);
+  read_cost(root, s);
+  read_reliability(root, s);
+  read_sim(root, s);
+  read_measured(root, s);
+  read_sweep(root, tree, catalog, s);
   s.search = read_search_limits(root.raw("search"));
   root.finish();
   return s;
@@ -698,13 +725,11 @@ SearchLimits read_search_limits(const Node* block) {
                        fmt::format("expected a value or a non-empty list of values, found {}", value.describe()));
     if (path == "training.recompute") {
       for (const Node* n : items) {
-        const auto known = {Recompute::none, Recompute::selective, Recompute::full};
-        const auto rc =
-            std::find_if(known.begin(), known.end(), [&](Recompute r) { return to_string(r) == n->scalar; });
-        if (rc == known.end())
+        const auto known = names_of<Recompute>();
+        if (std::find(known.begin(), known.end(), n->scalar) == known.end())
           throw InputError(n->loc, "search." + path,
                            fmt::format("expected none, selective or full, found {}", n->describe()));
-        out.recompute.push_back(*rc);
+        out.recompute.push_back(from_name<Recompute>(n->scalar));
       }
       continue;
     }
