@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     search(s, Objective::time, 10, &st);
     fmt::print(
         "  search    flagship layouts                {:>9.0f} layouts/s  ({} tried, {} fit and evaluated, {:.2f} s)\n",
-        st.generated / st.seconds, st.generated, st.fitted, st.seconds);
+        static_cast<double>(st.generated) / st.seconds, st.generated, st.fitted, st.seconds);
   }
 
   // The DES: wall time of one step (each simulation runs in a child process,
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     rusage ru{};
     getrusage(RUSAGE_CHILDREN, &ru);
     fmt::print("  des       {:<28} {:>9.2f} s wall  (step {:.3f} s; peak child memory so far {:.2f} GB)\n", label, wall,
-               r.step.time_s, ru.ru_maxrss / 1e6);
+               r.step.time_s, static_cast<double>(ru.ru_maxrss) / 1e6);
   };
   des("flagship 16,384 GPUs folded", {});
   if (!quick)

@@ -40,9 +40,9 @@ Table summary(const std::string& kind, const Catalog& cat) {
     t.header = {"name", "kind", "port Gb/s each way", "radix", "hop ns", "switch W", "optics W/port", "USD/port"};
     for (const auto& n : cat.fabric_names()) {
       const auto& f = cat.fabric(n);
-      t.rows.push_back({n, std::string(to_name(f.kind)), num(f.port_bytes_per_s * 8 / 1e9, 4), std::to_string(f.switch_radix),
-                        num(f.switch_latency_s * 1e9, 4), num(f.switch_w, 4), num(f.optics_w_per_port, 3),
-                        num(f.usd_per_port, 5)});
+      t.rows.push_back({n, std::string(to_name(f.kind)), num(f.port_bytes_per_s * 8 / 1e9, 4),
+                        std::to_string(f.switch_radix), num(f.switch_latency_s * 1e9, 4), num(f.switch_w, 4),
+                        num(f.optics_w_per_port, 3), num(f.usd_per_port, 5)});
     }
   } else {
     t.header = {"name", "layers", "hidden", "heads", "kv", "seq", "params", "active", "moe"};

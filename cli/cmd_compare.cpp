@@ -13,7 +13,7 @@ namespace danlu {
 
 namespace {
 
-constexpr double kNotPossible = std::numeric_limits<double>::infinity();
+constexpr double kNotPossible = std::numeric_limits<double>::max();
 
 // A row of the side-by-side view: how to read it from a result and which way is better.
 struct Row {
@@ -70,7 +70,8 @@ const std::vector<Row>& rows() {
        [](const Scenario&, const Result& r) { return r.power.energy_mwh; }},
       {"rack kW, cooling", 0,
        [](const Scenario&, const Result& r) {
-         return fmt::format("{:.0f} {}{}", r.power.rack_w / 1e3, to_name(r.power.cooling), r.power.coolable ? "" : " NO");
+         return fmt::format("{:.0f} {}{}", r.power.rack_w / 1e3, to_name(r.power.cooling),
+                            r.power.coolable ? "" : " NO");
        },
        nullptr},
       {"rent USD", -1,

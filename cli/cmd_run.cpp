@@ -104,7 +104,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
       opt->engine_options.progress = [&](double simulated, long activities) {
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         fmt::print(stderr, "\rDES: {:.3f} s of the step simulated, {} activities ({:.0f}/s), {:.0f} s   ", simulated,
-                   activities, activities / std::max(wall, 1e-9), wall);
+                   activities, static_cast<double>(activities) / std::max(wall, 1e-9), wall);
         drew = true;
       };
     Result r = evaluate(s, engine, opt->engine_options);

@@ -54,7 +54,9 @@ namespace {
 void say_error(const std::string& text) noexcept { std::fputs(text.c_str(), stderr); }
 }  // namespace
 
-int main(int argc, char** argv) {
+// Whatever escapes (CLI11 setup, a failed allocation) is an internal error,
+// reported without a stack trace.
+int main(int argc, char** argv) try {
   using namespace danlu;
   MpiSession mpi(&argc, &argv);
   Context ctx;
@@ -111,4 +113,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   return ctx.exit_code;
+} catch (...) {
+  say_error("internal error: unexpected failure outside the command\n");
+  return 1;
 }

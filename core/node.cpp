@@ -166,7 +166,9 @@ struct Converter {
                              kv.first.IsNull() ? "a key with no name (~ or null); expected a field name"
                                                : "expected a plain key, found a complex key (a list or mapping)");
           std::string key = kv.first.Scalar();
-          std::string child = path.empty() ? key : path + "." + key;
+          std::string child = path;
+          if (!child.empty()) child += '.';
+          child += key;
           // yaml-cpp reads YAML 1.1's merge key as an ordinary key.
           if (key == "<<" && kv.first.Tag() != "!")
             throw InputError(key_loc, path,
@@ -280,7 +282,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return parts;
 }
 
-void set_path(Node& root, const std::string& dotted, Node value) {
+void set_path(Node& root, const std::string& dotted, const Node& value) {
   auto parts = split_path(dotted);
   Node* cur = &root;
   std::string so_far;

@@ -69,7 +69,7 @@ void deep_merge(Node& base, const Node& overlay);
 
 // Sets a value at a dotted path ("training.parallelism.tp"), creating maps on the
 // way. Throws InputError if the path crosses a non-map value.
-void set_path(Node& root, const std::string& dotted, Node value);
+void set_path(Node& root, const std::string& dotted, const Node& value);
 
 // Splits "a.b.c" into {"a","b","c"} (split_path: on '.').
 std::vector<std::string> split(const std::string& text, char sep);

@@ -19,6 +19,7 @@ const std::vector<std::string> kKinds = {"accelerators", "systems", "fabrics", "
 template <typename Map>
 std::vector<std::string> keys(const Map& m) {
   std::vector<std::string> out;
+  out.reserve(m.size());
   for (const auto& kv : m) out.push_back(kv.first);
   return out;
 }
@@ -212,7 +213,7 @@ void Catalog::apply_profile(const Profile& p, const std::string& where) {
                        fmt::format("unknown accelerator \"{}\"{}", acc, suggestion(acc, keys(accelerators_))));
     for (const auto& [name, value] : values) {
       if (name.rfind("gemm.", 0) == 0 && it->second.peak(precision_from(name.substr(5))) <= 0)
-        throw InputError(Location{where, 0, 0}, "accelerators." + acc + "." + name,
+        throw InputError(Location{where, 0, 0}, fmt::format("accelerators.{}.{}", acc, name),
                          fmt::format("{} has no {} peak", acc, name.substr(5)));
       set_param(it->second.kernels, name, value);
     }
@@ -234,9 +235,9 @@ void Catalog::add_text(const std::string& kind, const std::string& text, const s
   if (!root.is_map()) throw InputError(root.loc, kind, "expected a mapping of name: entry");
   for (size_t i = 0; i < root.map.size(); ++i) {
     const auto& [name, entry] = root.map[i];
-    Fields f(&entry, kind + "." + name, nullptr);
-    if (!entry.is_map())
-      throw InputError(entry.loc, kind + "." + name, fmt::format("expected a mapping, found {}", entry.describe()));
+    const std::string at = fmt::format("{}.{}", kind, name);
+    Fields f(&entry, at, nullptr);
+    if (!entry.is_map()) throw InputError(entry.loc, at, fmt::format("expected a mapping, found {}", entry.describe()));
     if (kind == "accelerators")
       accelerators_[name] = read_accelerator(name, f);
     else if (kind == "systems")

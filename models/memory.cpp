@@ -196,11 +196,13 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const TrainingSpec& t, const Ac
     // fp32 logits for the loss of the microbatch in flight, and the final norm's
     // input; each MTP module keeps a layer's activations and its own logits
     // (the last virtual stage holds one microbatch at a time).
-    const double head = 4.0 * sb * static_cast<double>(m.vocab) / t.par.tp + 2.0 * sb * m.hidden / rep;
+    const double head =
+        4.0 * sb * static_cast<double>(m.vocab) / t.par.tp + 2.0 * sb * static_cast<double>(m.hidden) / rep;
     const double mtp_layer = m.mtp_layers > 0 ? layer_activation_bytes(m, t, m.layers - 1) : 0.0;
     acts += head + m.mtp_layers * (head + mtp_layer);
   }
-  if (stage == 0 && m.dropout) acts += sb * m.hidden / rep * std::min(in_flight, static_cast<double>(t.par.pp));
+  if (stage == 0 && m.dropout)
+    acts += sb * static_cast<double>(m.hidden) / rep * std::min(in_flight, static_cast<double>(t.par.pp));
   mb.activations_bytes = acts;
 
   double tensors = mb.weights_bytes + mb.gradients_bytes + mb.optimizer_bytes + mb.activations_bytes;

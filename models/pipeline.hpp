@@ -5,6 +5,7 @@
 // file in models/schedules/, listed by name in its registry.cpp.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +40,7 @@ class PipelineSchedule {
   // Whether it runs virtual stages (vpp > 1 needs one that does).
   virtual bool runs_virtual_stages() const { return false; }
   // Why this schedule cannot run `microbatches` over `pp` stages, or "".
-  virtual std::string layout_problem(int /*pp*/, int /*microbatches*/) const { return {}; }
+  virtual std::string layout_problem(int /*pp*/, std::int64_t /*microbatches*/) const { return {}; }
 };
 
 // The schedule of that name; logic_error for a name the loader would refuse.

@@ -80,8 +80,8 @@ struct PowerResult {
   bool coolable = true;
   Cooling cooling = Cooling::air;
   std::optional<Cooling> cooling_needed;  // none: beyond immersion
-  double energy_mwh = 0;             // facility energy for the whole run
-  std::vector<double> it_profile_w;  // IT power over the step, when the engine gave a profile
+  double energy_mwh = 0;                  // facility energy for the whole run
+  std::vector<double> it_profile_w;       // IT power over the step, when the engine gave a profile
 };
 
 PowerResult power(const PowerInputs& in);

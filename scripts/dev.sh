@@ -6,6 +6,7 @@
 #   scripts/dev.sh bench      build and run the benchmark program
 #   scripts/dev.sh fuzz [S]   build the libFuzzer targets (clang, ASan + UBSan,
 #                             build-fuzz/) and run each for S seconds (60)
+#   scripts/dev.sh tidy       clang-tidy (.clang-tidy) over every source
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,8 +52,13 @@ case "${1:-}" in
       -DDANLU_MPI=OFF --target fuzz_scenario fuzz_set
     bash scripts/fuzz.sh build build-fuzz "$seconds"
     ;;
+  tidy)
+    bash scripts/setup.sh
+    build build -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+    bash scripts/lint.sh tidy build
+    ;;
   *)
-    echo "usage: scripts/dev.sh flagship|test|sanitize|bench|fuzz [SECONDS]" >&2
+    echo "usage: scripts/dev.sh flagship|test|sanitize|bench|fuzz [SECONDS]|tidy" >&2
     exit 2
     ;;
 esac

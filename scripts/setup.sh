@@ -17,6 +17,7 @@ packages=(
   chromium              # the report test renders the HTML page headless
   libopenmpi-dev openmpi-bin   # sweeps sharded over MPI ranks (-DDANLU_MPI=ON)
   clang libclang-rt-dev        # libFuzzer and the sanitizers for scripts/dev.sh fuzz
+  clang-format clang-tidy      # scripts/lint.sh: the house style and the checks
   pybind11-dev python3-dev     # import danlu (python/)
   python3-pandas python3-matplotlib   # the notebook test (docs/notebook.md)
 )

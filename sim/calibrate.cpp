@@ -227,7 +227,7 @@ std::vector<double> levenberg_marquardt(std::vector<Working>& work, const Catalo
   }
   double sq = 0;
   for (size_t i = 0; i < N; ++i) sq += r[i] * r[i];
-  *rms = N ? std::sqrt(sq / N) : 0;
+  *rms = N ? std::sqrt(sq / static_cast<double>(N)) : 0;
   *its += it;
   return to_values(u);
 }
@@ -291,7 +291,7 @@ FitResult fit_profile(const std::vector<ValidationCase>& cases, const Catalog& b
   for (const auto& w : work) sq += std::pow(std::log(predict(w, *engine) / w.c->measured), 2);
   out.cases = static_cast<int>(work.size());
   out.parameters = static_cast<int>(first.size() + second.size());
-  out.rms_log_error = std::sqrt(sq / work.size());
+  out.rms_log_error = std::sqrt(sq / static_cast<double>(work.size()));
   std::vector<size_t> fitted = first;
   fitted.insert(fitted.end(), second.begin(), second.end());
   for (size_t j : fitted) {

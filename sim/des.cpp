@@ -698,7 +698,7 @@ struct Sim {
         w[static_cast<size_t>(k)] += (busy[static_cast<size_t>(k)] + rest * at(GpuState::idle)) / dt;
       }
     }
-    for (double& x : w) x /= std::max<size_t>(1, rank_state.size());
+    for (double& x : w) x /= static_cast<double>(std::max<size_t>(1, rank_state.size()));
     return w;
   }
 

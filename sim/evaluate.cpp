@@ -80,10 +80,9 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
     r.warnings.push_back(fmt::format("{} is not sold: owning is n/a; give cost.buy.gpu_server (USD per {}) to compare",
                                      s.cluster.system.name, to_name(s.cluster.system.unit)));
   if (!r.power.coolable)
-    r.warnings.push_back(
-        fmt::format("a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}",
-                    r.power.rack_w / 1e3, s.facility.max_rack_w / 1e3, to_name(s.facility.cooling),
-                    cooling_needed_name(r.power.cooling_needed)));
+    r.warnings.push_back(fmt::format(
+        "a rack draws {:.0f} kW at peak, over the {:.0f} kW that {} cooling holds; it needs {}", r.power.rack_w / 1e3,
+        s.facility.max_rack_w / 1e3, to_name(s.facility.cooling), cooling_needed_name(r.power.cooling_needed)));
   if (s.reliability.given && r.goodput < 0.5)
     r.warnings.push_back(fmt::format("goodput {:.2f}: failures every {:.1f} min of a {}-GPU job leave little progress",
                                      r.goodput, r.reliability.job_mtbf_s / 60, s.cluster.gpus));

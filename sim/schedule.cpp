@@ -225,7 +225,8 @@ struct Builder {
     c.m = seq / cp;
     // Causal: a query sees half the keys on average; in a sliding window, at
     // most the window (less the ramp at the sequence start).
-    c.n = windowed ? std::min(seq / 2, static_cast<double>(m.sliding_window) * (1 - m.sliding_window / (2 * seq)))
+    c.n = windowed ? std::min(seq / 2, static_cast<double>(m.sliding_window) *
+                                           (1 - static_cast<double>(m.sliding_window) / (2 * seq)))
                    : seq / 2;
     // QK^T over the query-key head width, PV over the value width: k is
     // their mean (4 m n k counts both products).

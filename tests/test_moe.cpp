@@ -95,7 +95,7 @@ training: {global_batch: 256, parallelism: {tp: 1, ep: 8}})");
           CHECK(w.compute.n == Approx(128 * (1 - 128.0 / (2 * 4096))));
           ++windowed;
         } else {
-          CHECK(w.compute.n == Approx(4096 / 2));
+          CHECK(w.compute.n == Approx(4096.0 / 2));
           ++global;
         }
       }

@@ -102,6 +102,7 @@ TEST_CASE("paths: bottleneck and latency, and the closed-form model agrees on le
   c.oversubscription = 2;
   ClusterGraph o = build_cluster(c);
   std::vector<std::pair<int, int>> flows;
+  flows.reserve(42);
   for (int node = 0; node < 42; ++node) flows.emplace_back(node * 8, (node + 64) * 8);
   CHECK(max_link_sharing(o, flows) >= 2);
 }

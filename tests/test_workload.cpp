@@ -64,7 +64,7 @@ TEST_CASE("activation memory reproduces Korthikanti et al. 2022 for the k22 runs
     ModelSpec m;
     m.layers = r.layers;
     m.hidden = r.hidden;
-    m.ffn_hidden = 4 * r.hidden;
+    m.ffn_hidden = 4 * static_cast<std::int64_t>(r.hidden);
     m.heads = m.kv_heads = r.heads;
     m.head_dim = r.hidden / r.heads;
     m.vocab = 51200;

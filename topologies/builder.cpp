@@ -47,7 +47,7 @@ void FabricBuilder::clos(const std::vector<VertexId>& endpoints, const Fabric& f
       for (int j = 0; j < half; ++j)
         for (int k = 0; k < half; ++k)
           link(agg[static_cast<size_t>(j)],
-               core[static_cast<size_t>(j * plan.cores_per_group + (p * half + k) % plan.cores_per_group)], kind, bw,
+               core[static_cast<size_t>(j) * plan.cores_per_group + (p * half + k) % plan.cores_per_group], kind, bw,
                lat);
     }
   }

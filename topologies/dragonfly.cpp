@@ -42,7 +42,7 @@ class Dragonfly : public ScaleOutTopology {
           int other = s.global_peer(g, i, k);
           if (other <= g) continue;  // each pair once
           int j = std::min(s.routers - 1, other * s.a + (i + k) % s.a);
-          b.link(r[static_cast<size_t>(g * s.a + i)], r[static_cast<size_t>(j)], LinkKind::scale_out, bw, lat);
+          b.link(r[static_cast<size_t>(g) * s.a + i], r[static_cast<size_t>(j)], LinkKind::scale_out, bw, lat);
         }
   }
   void count(const PortCounts& ports, const ClusterSpec& c, FabricCounts& out) const override {

@@ -41,7 +41,7 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
   const double up_lat = sys.scale_up_latency_s;
   for (int start = 0; start < gpus; start += domain) {
     const int size = std::min(domain, gpus - start);
-    auto rank = [&](int i) { return cg.ranks[static_cast<size_t>(start + i)]; };
+    auto rank = [&](int i) { return cg.ranks[static_cast<size_t>(start) + i]; };
     if (size < 2) continue;
     switch (sys.scale_up) {
       case ScaleUpKind::Switched: {
@@ -88,12 +88,12 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
     for (int k = 0; k < nics_per_node; ++k) {
       VertexId port;
       if (fp.one_nic_per_gpu) {
-        port = cg.ranks[static_cast<size_t>(node * gpn + k)];
+        port = cg.ranks[static_cast<size_t>(node) * gpn + k];
         if (node * gpn + k >= gpus) continue;
       } else {
         port = b.add(NodeKind::nic);
         for (int g = k * gpn / nics_per_node; g < (k + 1) * gpn / nics_per_node && node * gpn + g < gpus; ++g)
-          b.link(cg.ranks[static_cast<size_t>(node * gpn + g)], port, LinkKind::host, 64e9, 1e-6);  // PCIe 5 x16
+          b.link(cg.ranks[static_cast<size_t>(node) * gpn + g], port, LinkKind::host, 64e9, 1e-6);  // PCIe 5 x16
       }
       fp.ports.push_back(port);
       if (fp.one_nic_per_gpu) fp.rails[static_cast<size_t>(k)].push_back(port);

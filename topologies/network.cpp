@@ -93,7 +93,7 @@ double inner_rate(const Network& net, const GroupShape& g) {
     // Only the links to other members carry the group's traffic.
     bw *= static_cast<double>(g.inner - 1) / (net.domain - 1);
   } else if (net.up_kind == ScaleUpKind::Torus && !net.torus_dims.empty()) {
-    bw *= static_cast<double>(g.torus_dims_used) / net.torus_dims.size();
+    bw *= static_cast<double>(g.torus_dims_used) / static_cast<double>(net.torus_dims.size());
   }
   return bw;
 }
@@ -190,7 +190,7 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
       for (int d : net.torus_dims) {
         if (left <= 1) break;
         long ext = std::min<long>(d, left);
-        steps += ext - 1;
+        steps += static_cast<double>(ext - 1);
         left /= ext;
       }
       consider("torus", one(ring(Level::up, B, (ni - 1.0) / ni, steps, in_rate, net.up_step_s)));

@@ -13,6 +13,7 @@ class GPipe : public PipelineSchedule {
   const char* name() const override { return "gpipe"; }
   std::vector<Slot> order(int, int, int m, int) const override {
     std::vector<Slot> out;
+    out.reserve(2 * static_cast<size_t>(m));
     for (int i = 0; i < m; ++i) out.push_back({i, 0, Pass::F});
     for (int i = m - 1; i >= 0; --i) out.push_back({i, 0, Pass::B});
     return out;

@@ -18,6 +18,7 @@ class Interleaved : public PipelineSchedule {
   std::vector<Slot> order(int pp, int vpp, int m, int stage) const override {
     std::vector<Slot> out;
     const int total = m * vpp;
+    out.reserve(2 * static_cast<size_t>(total));
     const int warmup = std::min(2 * (pp - stage - 1) + (vpp - 1) * pp, total);
     auto unit = [&](int k, Pass pass) {
       int chunk = (k / pp) % vpp;
@@ -39,7 +40,7 @@ class Interleaved : public PipelineSchedule {
     return (pp - 1) / static_cast<double>(vpp) * stage_s;
   }
   bool runs_virtual_stages() const override { return true; }
-  std::string layout_problem(int pp, int m) const override {
+  std::string layout_problem(int pp, std::int64_t m) const override {
     if (pp < 2) return "interleaved needs pp of 2 or more";
     if (m % pp != 0) return fmt::format("interleaved needs microbatches ({}) divisible by pp ({})", m, pp);
     return {};
