@@ -9,6 +9,7 @@
 
 #include "core/reader.hpp"
 #include "models/hf_config.hpp"
+#include "models/layout.hpp"
 #include "sim/engine_names.hpp"
 #include "topologies/registry.hpp"
 
@@ -190,8 +191,6 @@ ModelSpec read_model(Fields f) {
   return m;
 }
 
-std::int64_t product(const Parallelism& p) { return static_cast<std::int64_t>(p.tp) * p.pp * p.dp * p.cp; }
-
 // Model presets and a Hugging Face config merge under `model:` before reading,
 // so every field can be overridden and still reports its origin.
 void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s) {
@@ -315,30 +314,18 @@ void read_parallelism(Fields& t, Scenario& s) {
           fmt::format("expected an order of tp, cp, dp and pp like \"tp-cp-dp-pp\", found \"{}\"", p.rank_order));
   }
   par.finish();
-  if (product(p) != s.cluster.gpus)
-    throw InputError(par.loc(), par.path(),
-                     fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {}, but cluster.gpus = {}", p.tp, p.pp, p.dp, p.cp,
-                                 product(p), s.cluster.gpus))
+  {
+    Fields split = t.sub("pipeline_split");
+    s.training.split_embedding = split.boolean("embedding", false);
+    s.training.split_loss = split.boolean("loss", false);
+    split.finish();
+  }
+  if (const auto problem = layout_problem(s.model, s.training, s.cluster.gpus)) {
+    const bool whole = *problem->field == '\0';
+    throw InputError(whole ? par.loc() : par.loc_of(problem->field), whole ? par.path() : par.path_of(problem->field),
+                     problem->message)
         .as_constraint();
-  // Megatron-Core folds expert parallelism over the attention ranks of a
-  // pipeline stage: ep x etp must divide tp x cp x dp.
-  const std::int64_t attention_ranks = static_cast<std::int64_t>(p.tp) * p.cp * p.dp;
-  if (attention_ranks % (static_cast<std::int64_t>(p.ep) * p.etp) != 0)
-    throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                     fmt::format("ep*etp = {}*{} = {} must divide tp*cp*dp = {}*{}*{} = {}", p.ep, p.etp,
-                                 static_cast<std::int64_t>(p.ep) * p.etp, p.tp, p.cp, p.dp, attention_ranks))
-        .as_constraint();
-  if (p.ep > 1 && !s.model.moe)
-    throw InputError(par.loc_of("ep"), par.path_of("ep"), "expert parallelism needs an MoE model (model.moe)")
-        .as_constraint();
-  if (s.model.moe && s.model.moe->experts % p.ep != 0)
-    throw InputError(par.loc_of("ep"), par.path_of("ep"),
-                     fmt::format("ep = {} must divide model.moe.experts = {}", p.ep, s.model.moe->experts))
-        .as_constraint();
-  if (s.model.heads % p.tp != 0)
-    throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                     fmt::format("model.heads = {} is not divisible by tp = {}", s.model.heads, p.tp))
-        .as_constraint();
+  }
   // TP's all-reduces sit on every layer's critical path: past one scale-up
   // domain they go over the scale-out fabric.
   if (const int domain = s.cluster.system.scale_up_domain; p.tp > domain && s.cluster.gpus > domain)
@@ -346,31 +333,9 @@ void read_parallelism(Fields& t, Scenario& s) {
         fmt::format("tp {} spans {} scale-up domains of {}: its collectives cross the scale-out "
                     "fabric on every layer",
                     p.tp, (p.tp + domain - 1) / domain, domain));
-  if (s.model.kv_heads < p.tp) {
+  if (s.model.kv_heads < p.tp)
     s.warnings.push_back(fmt::format("kv_heads {} < tp {}: each KV head is replicated on {} GPUs", s.model.kv_heads,
                                      p.tp, p.tp / s.model.kv_heads));
-  } else if (s.model.kv_heads % p.tp != 0) {
-    throw InputError(par.loc_of("tp"), par.path_of("tp"),
-                     fmt::format("model.kv_heads = {} is not divisible by tp = {}", s.model.kv_heads, p.tp))
-        .as_constraint();
-  }
-  if (s.model.seq_len % p.cp != 0)
-    throw InputError(par.loc_of("cp"), par.path_of("cp"),
-                     fmt::format("model.seq_len = {} is not divisible by cp = {}", s.model.seq_len, p.cp))
-        .as_constraint();
-  {
-    Fields split = t.sub("pipeline_split");
-    s.training.split_embedding = split.boolean("embedding", false);
-    s.training.split_loss = split.boolean("loss", false);
-    split.finish();
-  }
-  const int split_units = int(s.training.split_embedding) + int(s.training.split_loss);
-  if (s.model.layers + split_units < static_cast<std::int64_t>(p.pp) * p.vpp)
-    throw InputError(par.loc_of("pp"), par.path_of("pp"),
-                     fmt::format("model.layers = {}{} is fewer than pipeline chunks pp*vpp = {}*{} = {}",
-                                 s.model.layers, split_units ? fmt::format(" + {} (pipeline_split)", split_units) : "",
-                                 p.pp, p.vpp, static_cast<std::int64_t>(p.pp) * p.vpp))
-        .as_constraint();
 }
 
 // Micro-batch and global batch (in sequences or tokens).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "models/layout.hpp"
+
 namespace danlu {
 
 namespace {
@@ -96,6 +98,9 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
                     t.schedule = vpp > 1 ? &pipeline_schedule("interleaved")
                                          : (base.training.schedule->runs_virtual_stages() ? &pipeline_schedule("1f1b")
                                                                                           : base.training.schedule);
+                    // The loops above prune by the same rules (the fast path);
+                    // the loader's own checks decide.
+                    if (layout_problem(m, t, gpus) || !t.schedule->layout_problem(pp, micro).empty()) continue;
                     t.stage_layers = default_stage_layers(m.layers, t);
                     if (!stages_fill_chunks(t)) continue;
                     ++st.generated;

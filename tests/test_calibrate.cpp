@@ -17,7 +17,8 @@ using doctest::Approx;
 TEST_CASE("the built-in profile's constants lie inside their documented ranges") {
   const Profile& p = test::catalog().profile();
   REQUIRE(!p.constants.empty());
-  for (const auto& [name, v] : p.constants) {
+  for (const auto& [key, v] : p.constants) {
+    const std::string& name = key;  // a plain name: CAPTURE takes it into a lambda
     CAPTURE(name);
     const ParamInfo* info = find_constant_param(name);
     REQUIRE(info);
@@ -25,8 +26,9 @@ TEST_CASE("the built-in profile's constants lie inside their documented ranges")
     CHECK(v <= info->hi);
   }
   int figures = 0;
-  for (const auto& [acc, values] : p.accelerators)
-    for (const auto& [name, v] : values) {
+  for (const auto& [acc_key, values] : p.accelerators)
+    for (const auto& [key, v] : values) {
+      const std::string &acc = acc_key, &name = key;  // plain names for CAPTURE's lambda
       CAPTURE(acc);
       CAPTURE(name);
       const ParamInfo* info = find_accelerator_param(name);
@@ -142,7 +144,8 @@ TEST_CASE("accuracy on published runs with the built-in profile") {
   CHECK(m.n == 43);
   CHECK(all.refused == 0);  // every public row loads and runs
   CHECK(d.mape <= 0.08);
-  for (const auto& [system, g] : summarize_by(modern_dense, "system")) {
+  for (const auto& [key, g] : summarize_by(modern_dense, "system")) {
+    const std::string& system = key;  // a plain name for CAPTURE's lambda
     CAPTURE(system);
     CHECK(g.mape <= 0.15);
   }

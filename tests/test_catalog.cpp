@@ -137,7 +137,8 @@ TEST_CASE("HBM capacity is what the devices report, less the runtime's 1 GiB") {
       {"b200", 183359 * MiB},     {"gb200", 189471 * MiB}, {"b300", 275040 * MiB}, {"gb300", 284208 * MiB},
       {"mi300x", 205822885888.0}, {"mi355x", 309.2e9},     {"mi350x", 309.2e9},    {"gaudi3", 131072 * MiB},
       {"tpu-v6e", 32 * GiB},      {"mi325x", 256 * GiB}};
-  for (const auto& [name, bytes] : reported) {
+  for (const auto& [key, bytes] : reported) {
+    const char* name = key;  // a plain name for CAPTURE's lambda
     CAPTURE(name);
     const Accelerator& a = c.accelerator(name);
     CHECK(a.hbm_bytes == Approx(bytes).epsilon(1e-6));

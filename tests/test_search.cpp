@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/search.hpp"
@@ -105,4 +107,36 @@ TEST_CASE("search: a layout it finds is the one run builds, pipeline_split inclu
     CHECK(evaluate(again, "analytic").step.time_s == doctest::Approx(c.result.step.time_s).epsilon(1e-12));
   }
   CHECK(published);  // 126 layers + 2 places fill PP 16 x VP 8
+}
+
+TEST_CASE("search: every layout it returns passes the loader's own layout rules") {
+  // MoE on 64 GPUs: tp, cp, pp, ep and etp interact (experts fold over the
+  // attention ranks); each returned layout, written back as --set fields,
+  // must load without a layout error.
+  const std::string file = test::source("scenarios/validation/modern/mb-26.02-qwen3-235b-a22b-h100-fp8.yaml");
+  Scenario s = load_scenario(
+      file, test::catalog(),
+      {"cluster.gpus=64", "training.global_batch=256", "training.parallelism.pp=2", "training.parallelism.ep=8"});
+  s.search.recompute = {Recompute::full};
+  s.search.zero = {1};
+  auto best = search(s, Objective::time, 40);
+  REQUIRE(best.size() >= 10);
+  for (const auto& c : best) {
+    const TrainingSpec& t = c.scenario.training;
+    const std::vector<std::string> sets = {"cluster.gpus=64",
+                                           "training.global_batch=256",
+                                           "training.parallelism.tp=" + std::to_string(t.par.tp),
+                                           "training.parallelism.pp=" + std::to_string(t.par.pp),
+                                           "training.parallelism.cp=" + std::to_string(t.par.cp),
+                                           "training.parallelism.dp=" + std::to_string(t.par.dp),
+                                           "training.parallelism.ep=" + std::to_string(t.par.ep),
+                                           "training.parallelism.etp=" + std::to_string(t.par.etp),
+                                           "training.parallelism.vpp=" + std::to_string(t.par.vpp),
+                                           "training.micro_batch=" + std::to_string(t.micro_batch),
+                                           "training.pipeline_schedule=" + std::string(t.schedule->name()),
+                                           "training.recompute=full",
+                                           "training.zero=1"};
+    CAPTURE(fmt::format("{}", fmt::join(sets, " ")));
+    CHECK_NOTHROW(load_scenario(file, test::catalog(), sets));
+  }
 }
