@@ -490,13 +490,22 @@ struct Sim {
     }
   }
 
+  // Replays sim.steps steps back to back: a step's parameter all-gather
+  // and first forward may then overlap the previous step's tail on other
+  // stages, as they do in a run.
   void stage_actor(RankState& me) {
+    Recorder rec{me.timeline};
+    double matmul_s = 0;
+    for (int step = 0; step < s.sim.steps; ++step) replay_step(me, rec, matmul_s);
+    me.matmul_s = matmul_s;
+    me.finish_s = sg::Engine::get_clock();
+  }
+
+  void replay_step(RankState& me, Recorder& rec, double& matmul_s) {
     const int rank = me.rank;
     const int pp = s.training.par.pp, v = s.training.par.vpp;
     const int st = layout.coord(rank, 3);
     const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
-    Recorder rec{me.timeline};
-    double matmul_s = 0;
     static int token = 0;
     const bool block_sends = !s.training.overlap.pp_comm;
     auto send = [&](char dir, int to_rank, int mb, int chunk) {
@@ -626,8 +635,6 @@ struct Sim {
     if (!gather_overlap)
       for (const Buckets& b : stage.dp_after)
         for (int k = 0; k < b.count; ++k) collective(me, b.bucket, rec);
-    me.matmul_s = matmul_s;
-    me.finish_s = sg::Engine::get_clock();
   }
 
   StepResult run() {
@@ -645,27 +652,29 @@ struct Sim {
     if (done != static_cast<long>(rank_state.size()))
       throw std::runtime_error(fmt::format("the replay deadlocked: {} of {} ranks finished", done, rank_state.size()));
     StepResult out;
-    out.time_s = sg::Engine::get_clock();
-    // The breakdown is the last rank to finish: its timeline covers the step.
+    // Every figure is per step: the replay's total over sim.steps.
+    const double steps = s.sim.steps, replay_s = sg::Engine::get_clock();
+    out.time_s = replay_s / steps;
+    // The breakdown is the last rank to finish: its timeline covers the replay.
     const RankState* last = &rank_state.front();
     for (const RankState& r : rank_state)
       if (r.finish_s > last->finish_s) last = &r;
     double by_cat[kCategories] = {};
-    for (const Interval& iv : last->timeline) by_cat[iv.cat] += iv.end - iv.start;
+    for (const Interval& iv : last->timeline) by_cat[iv.cat] += (iv.end - iv.start) / steps;
     out.compute_s = by_cat[kMatmul] + by_cat[kMemory];
     out.optimizer_s = by_cat[kOptimizer];
     for (CommKind k : kCommKinds) out.comm_s[k] = by_cat[comm_category(k)];
     for (double c : out.comm_s) out.exposed_comm_s += c;
     out.bubble_s = std::max(0.0, out.time_s - out.compute_s - out.exposed_comm_s - out.optimizer_s);
-    out.activity.matmul_s = last->matmul_s;
-    out.activity.memory_s = out.compute_s - last->matmul_s + out.optimizer_s;
+    out.activity.matmul_s = last->matmul_s / steps;
+    out.activity.memory_s = out.compute_s - out.activity.matmul_s + out.optimizer_s;
     out.activity.comm_s = out.exposed_comm_s;
     out.activity.idle_s = out.bubble_s;
     std::set<std::string> algs;
     for (const auto& [op, p] : plans)
       algs.insert(std::string(to_string(op->kind)) + " " + std::string(to_string(op->op)) + ": " + p.algorithm);
     out.algorithms.assign(algs.begin(), algs.end());
-    out.gpu_power_profile_w = power_profile(out.time_s);
+    out.gpu_power_profile_w = power_profile(replay_s);
     return out;
   }
 
@@ -822,7 +831,7 @@ class DesEngine final : public Engine {
     const double layers_per_stage = std::ceil(static_cast<double>(s.model.layers) / p.pp);
     const double per_rank = static_cast<double>(s.training.microbatches()) * layers_per_stage * kActivitiesPerLayer;
     const bool full = s.sim.fidelity == Fidelity::full;
-    const double activities = per_rank * (full ? s.cluster.gpus : p.pp);
+    const double activities = per_rank * (full ? s.cluster.gpus : p.pp) * s.sim.steps;
     const char* smaller = full ? "use sim.fidelity: folded, fewer GPUs or fewer micro-batches"
                                : "use the analytic engine or fewer micro-batches";
     const double budget = options_.max_memory_bytes > 0 ? options_.max_memory_bytes : default_memory_budget();

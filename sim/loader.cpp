@@ -569,6 +569,8 @@ void read_sim(Fields& root, Scenario& s) {
   s.sim.fidelity = from_name<Fidelity>(m.choice("fidelity", "folded", names_of<Fidelity>()));
   s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
   s.sim.seed = m.integer("seed", 1, 0);
+  if (m.has("seed"))
+    s.warnings.push_back("sim.seed changes nothing: no model in danlu draws random numbers (docs/scenario.md)");
   m.finish();
 }
 

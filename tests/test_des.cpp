@@ -282,3 +282,25 @@ TEST_CASE("a long DES replay reports its progress, and the result does not chang
   }
   CHECK(reports.back().first <= with);
 }
+
+TEST_CASE("sim.steps replays steps back to back; figures stay per step; sim.seed is noted") {
+  // Pipelined (pp 4, interleaved) with ZeRO-1's overlapped gather and
+  // reduction: three steps take three times one step's replay, and every
+  // per-step figure equals the single step's (the optimizer and the first
+  // stage's forward keep steps apart).
+  const std::string yaml = std::string(test::kBase) + "sim: {engine: des}\n";
+  Scenario one =
+      test::scenario(yaml, {"training.parallelism.pp=4", "training.parallelism.dp=2", "training.parallelism.vpp=2"});
+  Scenario three = test::scenario(
+      yaml, {"training.parallelism.pp=4", "training.parallelism.dp=2", "training.parallelism.vpp=2", "sim.steps=3"});
+  Result a = evaluate(one), b = evaluate(three);
+  CHECK(b.step.time_s == Approx(a.step.time_s).epsilon(1e-9));
+  CHECK(b.step.compute_s == Approx(a.step.compute_s).epsilon(1e-9));
+  CHECK(b.step.exposed_comm_s == Approx(a.step.exposed_comm_s).epsilon(1e-9));
+  CHECK(b.power.gpu_w == Approx(a.power.gpu_w).epsilon(1e-6));
+  CHECK(std::none_of(a.warnings.begin(), a.warnings.end(),
+                     [](const std::string& w) { return w.find("seed") != std::string::npos; }));
+  Scenario seeded = test::scenario(yaml, {"sim.seed=7"});
+  CHECK(std::any_of(seeded.warnings.begin(), seeded.warnings.end(),
+                    [](const std::string& w) { return w.find("sim.seed changes nothing") != std::string::npos; }));
+}
