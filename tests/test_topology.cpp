@@ -107,6 +107,23 @@ TEST_CASE("paths: bottleneck and latency, and the closed-form model agrees on le
   CHECK(max_link_sharing(o, flows) >= 2);
 }
 
+TEST_CASE("rail-optimized with shared NICs: one Clos over the ports, and the model agrees") {
+  // Gaudi 3 nodes bring 12 ports for 8 chips: no rails to build, so the
+  // graph joins all ports in one Clos, and the network model must not
+  // assume rails (it did, counting 64 nodes under a leaf instead of 5).
+  ClusterSpec c = cluster("{system: gaudi3-8, gpus: 512}");
+  REQUIRE(c.topology == "rail-optimized");
+  ClusterGraph g = build_cluster(c);
+  Network net = make_network(c);
+  CHECK_FALSE(net.rails);
+  // 128-port RoCE leaves, 64 down: five whole nodes (60 ports) per leaf.
+  CHECK(net.gpus_per_leaf == 40);
+  CHECK(path(g, 0, 8 * 4).hops() == 4);  // chip - NIC - leaf - NIC - chip
+  CHECK(path(g, 0, 8 * 6).hops() > 4);   // node 6's ports hang from leaf 1
+  CHECK(group_shape(net, 5, 8).crosses_leaf == false);
+  CHECK(group_shape(net, 6, 8).crosses_leaf == true);
+}
+
 TEST_CASE("collectives: ring closed forms, hierarchy across nodes, latency-bound small messages") {
   ClusterSpec c = cluster("{system: dgx-h100, gpus: 1024}");
   Network net = make_network(c);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "topologies/builder.hpp"
 #include "topologies/clos.hpp"
@@ -59,6 +60,10 @@ void count_clos(int endpoints, const Fabric& f, double oversub, FabricCounts& ou
   out.links += static_cast<int>(plan.links);
 }
 
+int nics_per_node(const ClusterSpec& c) {
+  return std::max(1, static_cast<int>(std::lround(c.nics_per_gpu * c.system.accelerators_per_node)));
+}
+
 ScaleOutShape clos_shape(const ClusterSpec& c, bool per_rail) {
   const int gpn = c.system.accelerators_per_node;
   const double nics_per_node = std::max(1.0, c.nics_per_gpu * gpn);
@@ -71,6 +76,7 @@ ScaleOutShape clos_shape(const ClusterSpec& c, bool per_rail) {
   s.tiers = std::max(1, plan.tiers);
   // Worst path: up and down every tier (2 tiers: leaf, spine, leaf = 3 hops).
   s.worst_hops = 2 * s.tiers - 1;
+  s.rails = per_rail;
   return s;
 }
 

@@ -79,9 +79,9 @@ ClusterGraph build_cluster(const ClusterSpec& c) {
   // Scale-out: one port per NIC; GPUs share NICs when there are fewer.
   const ScaleOutTopology& topo = scale_out_topology(c.topology);
   const int gpn = sys.accelerators_per_node;
-  const int nics_per_node = std::max(1, static_cast<int>(std::lround(c.nics_per_gpu * gpn)));
+  const int nics_per_node = danlu::nics_per_node(c);
   FabricPorts fp;
-  fp.one_nic_per_gpu = nics_per_node == gpn;
+  fp.one_nic_per_gpu = one_nic_per_gpu(c);
   if (gpus <= domain && !topo.wires_a_lone_slice() && sys.scale_up == ScaleUpKind::Torus) return cg;
   fp.rails.resize(static_cast<size_t>(gpn));
   for (int node = 0; node * gpn < gpus; ++node) {
@@ -111,9 +111,9 @@ FabricCounts fabric_counts(const ClusterSpec& c) {
   const int domain = std::min(sys.scale_up_domain, gpus);
   const ScaleOutTopology& topo = scale_out_topology(c.topology);
   if (gpus <= domain && !topo.wires_a_lone_slice() && sys.scale_up == ScaleUpKind::Torus) return out;
-  const int nics_per_node = std::max(1, static_cast<int>(std::lround(c.nics_per_gpu * gpn)));
+  const int nics_per_node = danlu::nics_per_node(c);
   PortCounts pc;
-  pc.one_nic_per_gpu = nics_per_node == gpn;
+  pc.one_nic_per_gpu = one_nic_per_gpu(c);
   const int nodes = (gpus + gpn - 1) / gpn;
   // One port per NIC; with a NIC per GPU a partial last node has fewer, and
   // rail k has a port on every node that has a GPU k.

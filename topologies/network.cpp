@@ -43,6 +43,7 @@ Network make_network(const ClusterSpec& c) {
   n.scale_out = &scale_out_topology(c.topology);
   const ScaleOutShape shape = n.scale_out->shape(c);
   n.gpus_per_leaf = shape.gpus_per_leaf;
+  n.rails = shape.rails;
   n.tiers = shape.tiers;
   const int hops = shape.worst_hops;
   n.out_step_s = 2 * fab.nic_latency_s + hops * fab.switch_latency_s + kStepOverheadOut_s;

@@ -45,6 +45,7 @@ struct Network {
   double out_step_s = 0;        // one step across the fabric (worst path)
   double out_step_leaf_s = 0;   // one step that stays under one leaf switch
   int gpus_per_leaf = 0;        // the span of ranks one leaf switch reaches (per rail)
+  bool rails = false;           // one fabric per rail (GPU k of each node on rail k)
   double oversubscription = 1;
   int tiers = 1;                                // switch tiers of the scale-out fabric
   const ScaleOutTopology* scale_out = nullptr;  // what the fabric's wiring means for leaves

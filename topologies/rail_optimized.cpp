@@ -20,10 +20,12 @@ class RailOptimized : public ScaleOutTopology {
     for (int r : p.one_nic_per_gpu ? p.rails : std::vector<int>{p.ports})
       count_clos(r, c.fabric, c.oversubscription, out);
   }
-  ScaleOutShape shape(const ClusterSpec& c) const override { return clos_shape(c, true); }
+  // Rails only where build() makes them: with a NIC per GPU.
+  ScaleOutShape shape(const ClusterSpec& c) const override { return clos_shape(c, one_nic_per_gpu(c)); }
   // Leaf l of rail k: ranks of the same node sit on different rails.
   int leaf_of(int rank, const Network& net) const override {
     const int gpn = net.gpus_per_node;
+    if (!net.rails) return rank / net.gpus_per_leaf;
     return (rank / net.gpus_per_leaf) * gpn + rank % gpn;
   }
   bool wires_a_lone_slice() const override { return true; }

@@ -31,7 +31,12 @@ struct ScaleOutShape {
   int tiers = 1;          // switch tiers
   int worst_hops = 1;     // switches on the longest minimal path
   int gpus_per_leaf = 1;  // span of ranks one leaf reaches (per rail)
+  bool rails = false;     // one fabric per rail: GPU k of each node on rail k
 };
+
+// NIC ports per node (at least one), and whether each GPU has its own.
+int nics_per_node(const ClusterSpec& c);
+inline bool one_nic_per_gpu(const ClusterSpec& c) { return nics_per_node(c) == c.system.accelerators_per_node; }
 
 class ScaleOutTopology {
  public:
