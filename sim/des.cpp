@@ -46,12 +46,11 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <zlib.h>
 #include <nlohmann/json.hpp>
 #include <simgrid/s4u.hpp>
 
-#include "core/output_file.hpp"
 #include "models/power.hpp"
+#include "sim/des_observers.hpp"
 #include "sim/engine.hpp"
 #include "topologies/topology.hpp"
 
@@ -78,17 +77,6 @@ double host_speed(const Accelerator& acc, Precision p) {
   if (peak <= 0) p = Precision::bf16;
   return acc.peak(p) * acc.kernels.gemm(p);
 }
-
-enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kOptimizer, kCategories };
-const char* kCategoryNames[kCategories] = {"compute", "memory-bound", "comm tp", "comm cp",  "comm ep",
-                                           "comm pp", "comm dp",      "idle",    "optimizer"};
-Category comm_category(CommKind k) { return static_cast<Category>(kCommTp + static_cast<int>(k)); }
-
-struct Interval {
-  double start, end;
-  Category cat;
-  const char* name;
-};
 
 // Rank numbering: coordinates (tp, cp, dp, pp) <-> rank, per the rank order.
 struct Layout {
@@ -674,106 +662,16 @@ struct Sim {
     for (const auto& [op, p] : plans)
       algs.insert(std::string(to_string(op->kind)) + " " + std::string(to_string(op->op)) + ": " + p.algorithm);
     out.algorithms.assign(algs.begin(), algs.end());
-    out.gpu_power_profile_w = power_profile(replay_s);
+    out.gpu_power_profile_w = power_profile(acc, timelines(), replay_s);
     return out;
   }
 
-  // Each simulated rank's draw over the step (states mapped to power as the
-  // power model does), averaged over ranks, in 100 slices.
-  std::vector<double> power_profile(double step_s) const {
-    constexpr int kSlices = 100;
-    std::vector<double> w(kSlices, 0.0);
-    auto at = [&](GpuState g) { return gpu_state_w(acc, g); };
-    const double dt = step_s / kSlices;
-    for (const RankState& r : rank_state) {
-      const std::vector<Interval>& ivs = r.timeline;
-      std::vector<double> busy(kSlices, 0.0);  // seconds at each slice, by draw
-      std::vector<double> covered(kSlices, 0.0);
-      for (const Interval& iv : ivs) {
-        GpuState f = iv.cat == kMatmul                             ? GpuState::matmul
-                     : (iv.cat == kMemory || iv.cat == kOptimizer) ? GpuState::memory
-                     : iv.cat == kIdle                             ? GpuState::idle
-                                                                   : GpuState::comm;
-        for (int k = std::max(0, static_cast<int>(iv.start / dt)); k < kSlices && k * dt < iv.end; ++k) {
-          double overlap = std::min(iv.end, (k + 1) * dt) - std::max(iv.start, k * dt);
-          if (overlap <= 0) continue;
-          busy[static_cast<size_t>(k)] += overlap * at(f);
-          covered[static_cast<size_t>(k)] += overlap;
-        }
-      }
-      for (int k = 0; k < kSlices; ++k) {
-        // time no interval covers is waiting
-        double rest = std::max(0.0, dt - covered[static_cast<size_t>(k)]);
-        w[static_cast<size_t>(k)] += (busy[static_cast<size_t>(k)] + rest * at(GpuState::idle)) / dt;
-      }
-    }
-    for (double& x : w) x /= static_cast<double>(std::max<size_t>(1, rank_state.size()));
-    return w;
-  }
-
-  // Written event by event: a full-fidelity trace holds millions of events,
-  // far too many to build as one JSON document in memory first.
-  void write_trace(const EngineOptions& o) const {
-    const std::string& path = o.trace_path;
-    OutputFile out(path);  // in place only once whole: a failed write leaves no short file
-    // A full-fidelity trace runs to gigabytes: ".gz" compresses it as it goes.
-    const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-    z_stream zs{};
-    if (gz && deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-      throw std::runtime_error("DES: cannot start gzip compression");
-    auto deliver = [&](const char* data, size_t size, bool last) {
-      if (!gz) {
-        out.write(std::string(data, size));
-        return;
-      }
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
-      zs.avail_in = static_cast<uInt>(size);
-      char chunk[1 << 16];
-      int rc = Z_OK;
-      do {
-        zs.next_out = reinterpret_cast<Bytef*>(chunk);
-        zs.avail_out = sizeof chunk;
-        rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
-        if (rc == Z_STREAM_ERROR) throw std::runtime_error("DES: gzip compression failed");
-        out.write(std::string(chunk, sizeof chunk - zs.avail_out));
-      } while (zs.avail_out == 0 || (last && rc != Z_STREAM_END));
-    };
-    const bool all_ranks = o.trace_ranks.empty();
-    std::unordered_map<const char*, std::string> quoted;  // names are literals: escape each once
-    auto name = [&quoted](const char* text) -> const std::string& {
-      auto [it, fresh] = quoted.try_emplace(text);
-      if (fresh) it->second = Json(text).dump();
-      return it->second;
-    };
-    // Formatted into a buffer and handed over a megabyte at a time: the
-    // file's own write checks every byte (fmt::print would throw mid-way).
-    fmt::memory_buffer buf;
-    auto spill = [&](bool last) {
-      if (!last && buf.size() < (1u << 20)) return;
-      deliver(buf.data(), buf.size(), last);
-      buf.clear();
-    };
-    fmt::format_to(std::back_inserter(buf), "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
-    const char* sep = "";
-    for (const RankState& r : rank_state) {
-      if (!all_ranks && std::find(o.trace_ranks.begin(), o.trace_ranks.end(), r.rank) == o.trace_ranks.end()) continue;
-      fmt::format_to(std::back_inserter(buf),
-                     "{}{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"rank {} "
-                     "(stage {})\"}}}}",
-                     sep, r.rank, r.rank, layout.coord(r.rank, 3));
-      sep = ",";
-      for (const Interval& iv : r.timeline) {
-        if (iv.end <= o.trace_from_s || iv.start >= o.trace_to_s) continue;
-        fmt::format_to(std::back_inserter(buf),
-                       ",{{\"name\":{},\"cat\":\"{}\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{},\"dur\":{}}}",
-                       name(iv.name), kCategoryNames[iv.cat], r.rank, iv.start * 1e6, (iv.end - iv.start) * 1e6);
-        spill(false);
-      }
-    }
-    fmt::format_to(std::back_inserter(buf), "]}}\n");
-    spill(true);
-    if (gz) deflateEnd(&zs);
-    out.commit();
+  // The simulated ranks' timelines, for the observers (sim/des_observers.hpp).
+  std::vector<RankTimeline> timelines() const {
+    std::vector<RankTimeline> out;
+    out.reserve(rank_state.size());
+    for (const RankState& r : rank_state) out.push_back({r.rank, layout.coord(r.rank, 3), &r.timeline});
+    return out;
   }
 };
 
@@ -900,7 +798,7 @@ class DesEngine final : public Engine {
         }
         running = false;
         if (reporter.joinable()) reporter.join();
-        if (!options_.trace_path.empty()) sim.write_trace(options_);
+        if (!options_.trace_path.empty()) write_trace(options_, sim.timelines());
         out = to_json(r).dump();
       } catch (const InputError& e) {
         // Bad input (a trace path that cannot be written) stays bad input on
