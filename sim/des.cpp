@@ -38,6 +38,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -540,7 +541,9 @@ struct Sim {
       if (stage.order[i].pass == Pass::F && stage.order[i].microbatch == 0) gather_join = i;
     sg::ActorPtr gatherer;
     std::vector<Interval> gatherer_log;
-    double gather_planned = 0, first_forward_s = 0;
+    // The forward is slowed only while the gather still runs: a later stage
+    // often finishes it while waiting for its first activations.
+    double gather_planned = 0, overlapped_s = 0, gather_done_at = std::numeric_limits<double>::infinity();
     if (gather_overlap) {
       const Buckets& first = stage.dp_after.front();
       collective(me, first.bucket, rec);
@@ -550,11 +553,13 @@ struct Sim {
         if (n > 0) rest.emplace_back(&b.bucket, n), gather_planned += n * plan_time(net, plans.at(&b.bucket));
       }
       if (!rest.empty())
-        gatherer = sg::Actor::create(fmt::format("gatherer{}", rank), me.host, [this, &me, rest, &gatherer_log]() {
-          Recorder r{gatherer_log};
-          for (const auto& [op, n] : rest)
-            for (int k = 0; k < n; ++k) collective(me, *op, r);
-        });
+        gatherer = sg::Actor::create(fmt::format("gatherer{}", rank), me.host,
+                                     [this, &me, rest, &gatherer_log, &gather_done_at]() {
+                                       Recorder r{gatherer_log};
+                                       for (const auto& [op, n] : rest)
+                                         for (int k = 0; k < n; ++k) collective(me, *op, r);
+                                       gather_done_at = sg::Engine::get_clock();
+                                     });
     }
 
     for (size_t i = 0; i < stage.order.size(); ++i) {
@@ -566,10 +571,11 @@ struct Sim {
         if (!first_virtual) recv('f', slot.microbatch, slot.chunk);
         const double f0 = sg::Engine::get_clock();
         run_items(me, chunk.forward, rec, matmul_s);
-        if (slot.microbatch == 0) first_forward_s += sg::Engine::get_clock() - f0;
+        if (slot.microbatch == 0 && gatherer)
+          overlapped_s += std::max(0.0, std::min(sg::Engine::get_clock(), gather_done_at) - f0);
         if (gatherer && i == gather_join) {
           double t0 = sg::Engine::get_clock();
-          const double slowed = s.constants.overlap_slowdown * std::min(gather_planned, first_forward_s);
+          const double slowed = s.constants.overlap_slowdown * std::min(gather_planned, overlapped_s);
           if (slowed > 0) {
             sg::this_actor::execute(slowed * speed);
             rec.add(t0, kMatmul, "forward slowed by the parameter all-gather");
