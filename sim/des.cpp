@@ -479,6 +479,23 @@ struct Sim {
     }
   }
 
+  // Waits for a data-parallel collective that ran on its own actor beside
+  // `overlapped_s` of compute: that compute is stretched by overlap_slowdown,
+  // then whatever the collective still has left is exposed.
+  void join_overlapped(const sg::ActorPtr& actor, double overlapped_s, const char* slowed_name, const char* tail_name,
+                       Recorder& rec, double& matmul_s) {
+    double t0 = sg::Engine::get_clock();
+    const double slowed = s.constants.overlap_slowdown * overlapped_s;
+    if (slowed > 0) {
+      sg::this_actor::execute(slowed * speed);
+      rec.add(t0, kMatmul, slowed_name);
+      matmul_s += slowed;
+      t0 = sg::Engine::get_clock();
+    }
+    actor->join();
+    rec.add(t0, kCommDp, tail_name);
+  }
+
   // Replays sim.steps steps back to back: a step's parameter all-gather
   // and first forward may then overlap the previous step's tail on other
   // stages, as they do in a run.
@@ -574,17 +591,10 @@ struct Sim {
         if (slot.microbatch == 0 && gatherer)
           overlapped_s += std::max(0.0, std::min(sg::Engine::get_clock(), gather_done_at) - f0);
         if (gatherer && i == gather_join) {
-          double t0 = sg::Engine::get_clock();
-          const double slowed = s.constants.overlap_slowdown * std::min(gather_planned, overlapped_s);
-          if (slowed > 0) {
-            sg::this_actor::execute(slowed * speed);
-            rec.add(t0, kMatmul, "forward slowed by the parameter all-gather");
-            matmul_s += slowed;
-            t0 = sg::Engine::get_clock();
-          }
-          gatherer->join();
+          join_overlapped(gatherer, std::min(gather_planned, overlapped_s),
+                          "forward slowed by the parameter all-gather", "parameter all-gather (overlapped) tail", rec,
+                          matmul_s);
           gatherer = nullptr;
-          rec.add(t0, kCommDp, "parameter all-gather (overlapped) tail");
         }
         if (!last_virtual) {
           int to = st == pp - 1 ? layout.with(rank, 3, 0) : layout.with(rank, 3, st + 1);
@@ -606,24 +616,16 @@ struct Sim {
         run_items(me, chunk.weight_grad, rec, matmul_s);
       }
     }
-    double t0 = sg::Engine::get_clock();
     if (reducer) {
       // The reduction's kernels slowed the backward they ran under.
       double planned = 0;
       for (const Buckets& b : stage.dp_comm) planned += b.count * plan_time(net, plans.at(&b.bucket));
-      const double slowed = s.constants.overlap_slowdown * std::min(planned, last_backward_s);
-      if (slowed > 0) {
-        sg::this_actor::execute(slowed * speed);
-        rec.add(t0, kMatmul, "backward slowed by the gradient reduction");
-        matmul_s += slowed;
-        t0 = sg::Engine::get_clock();
-      }
-      reducer->join();
-      rec.add(t0, kCommDp, "gradient reduction (overlapped) tail");
+      join_overlapped(reducer, std::min(planned, last_backward_s), "backward slowed by the gradient reduction",
+                      "gradient reduction (overlapped) tail", rec, matmul_s);
     } else {
       reduce(&me.timeline);
     }
-    t0 = sg::Engine::get_clock();
+    const double t0 = sg::Engine::get_clock();
     sg::this_actor::execute(op_time(stage.optimizer, kc) * speed);
     rec.add(t0, kOptimizer, "optimizer");
     if (!gather_overlap)
