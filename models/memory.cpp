@@ -21,6 +21,13 @@ double optimizer_bytes(const TrainingSpec& t) {
 
 }  // namespace
 
+double optimizer_step_bytes(const TrainingSpec& t) {
+  const double w = weight_bytes(t.precision);
+  // Mixed precision reads the gradient and writes the low-precision copy;
+  // fp32 reads the gradient and updates the weights in place.
+  return 2.0 * optimizer_bytes(t) + (w < 4.0 ? 2.0 : 3.0) * w;
+}
+
 double saved_gemm_input_bytes(const TrainingSpec& t) {
   if (bytes_per_element(t.precision) >= 2.0) return 2.0;
   // The element plus its share of a block scale (1 byte per 32 for MX

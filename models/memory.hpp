@@ -38,6 +38,11 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
 // (with its block scales) in an fp8/fp4 recipe.
 double saved_gemm_input_bytes(const TrainingSpec& t);
 
+// Bytes the optimizer step moves per local parameter: every state (moments,
+// fp32 master) read and written, plus the gradient and the weights. Adam in
+// bf16: 2 x 12 + 2 + 2 = 28; SGD with momentum: 2 x 8 + 4 = 20.
+double optimizer_step_bytes(const TrainingSpec& t);
+
 // Parameters held by one GPU of `stage`, split by kind (before ZeRO).
 struct StageParams {
   double dense = 0;   // replicated across data parallelism (sharded by ZeRO over dp*cp)

@@ -672,12 +672,10 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
         buckets(params.expert, p.expert_data_parallel(), "expert gradient bucket", "expert parameter all-gather",
                 p.expert_data_stride());
     }
-    // Adam touches master weights, two moments, the gradient and the bf16 copy:
-    // 4+4+4 read and written, 2 read, 2 written = 28 bytes per local parameter.
     // Memory-bound: its few vector FLOPs are not counted.
     double local =
         params.dense / (t.zero >= 1 ? d : 1.0) + params.expert / (t.zero >= 1 ? p.expert_data_parallel() : 1.0);
-    stage.optimizer = memory_op("optimizer", 28.0 * local).compute;
+    stage.optimizer = memory_op("optimizer", optimizer_step_bytes(t) * local).compute;
     out.stages.push_back(std::move(stage));
   }
   per_microbatch_flops += pass_flops(out.head) + pass_flops(out.tail);

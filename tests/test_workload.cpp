@@ -343,3 +343,15 @@ TEST_CASE("HFU is at least MFU for odd shapes: short sequences, narrow heads, hu
     CHECK(r.hfu > r.mfu * 1.2);
   }
 }
+
+TEST_CASE("the optimizer step moves what its states hold: SGD 20 bytes a parameter, Adam 28") {
+  // bf16 with an fp32 master: Adam reads and writes the master and two
+  // moments (2 x 12) and touches the gradient and the bf16 copy (2 + 2);
+  // SGD with momentum has one moment (2 x 8 + 4). The step is memory-bound.
+  Scenario adam = test::scenario(test::kBase, {"training.zero=0"});
+  Scenario sgd = test::scenario(test::kBase, {"training.zero=0", "training.optimizer=sgd"});
+  CHECK(optimizer_step_bytes(adam.training) == 28.0);
+  CHECK(optimizer_step_bytes(sgd.training) == 20.0);
+  const double a = evaluate(adam, "analytic").step.optimizer_s, s = evaluate(sgd, "analytic").step.optimizer_s;
+  CHECK(s == Approx(a * 20.0 / 28.0).epsilon(0.02));
+}
