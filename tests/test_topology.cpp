@@ -124,6 +124,19 @@ TEST_CASE("rail-optimized with shared NICs: one Clos over the ports, and the mod
   CHECK(group_shape(net, 6, 8).crosses_leaf == true);
 }
 
+TEST_CASE("dragonfly: a router's endpoints are the leaf the model sees") {
+  // 64-port routers give 16 ports to endpoints: two DGX B200 nodes. The
+  // model took the span of a Clos leaf (32 ports, four nodes) before.
+  ClusterSpec c = cluster("{system: dgx-b200, gpus: 64, scale_out: {topology: dragonfly}}");
+  ClusterGraph g = build_cluster(c);
+  Network net = make_network(c);
+  CHECK(net.gpus_per_leaf == 16);
+  CHECK(path(g, 0, 8).hops() == 2);   // GPU - router - GPU, node 1 on router 0
+  CHECK(path(g, 0, 16).hops() >= 3);  // node 2 hangs from router 1
+  CHECK(group_shape(net, 2, 8).crosses_leaf == false);
+  CHECK(group_shape(net, 3, 8).crosses_leaf == true);
+}
+
 TEST_CASE("collectives: ring closed forms, hierarchy across nodes, latency-bound small messages") {
   ClusterSpec c = cluster("{system: dgx-h100, gpus: 1024}");
   Network net = make_network(c);

@@ -57,7 +57,11 @@ class Dragonfly : public ScaleOutTopology {
     }
   }
   ScaleOutShape shape(const ClusterSpec& c) const override {
-    ScaleOutShape s = clos_shape(c, false);
+    ScaleOutShape s;
+    // A router's radix/4 endpoint ports reach whole nodes' NICs.
+    const int gpn = c.system.accelerators_per_node;
+    const int endpoints = Shape(c.fabric.switch_radix, 1).p;
+    s.gpus_per_leaf = std::max(1, endpoints / nics_per_node(c)) * gpn;
     // Minimal routes are local, global, local: 3 hops over 2 levels.
     s.tiers = 2;
     s.worst_hops = 3;
