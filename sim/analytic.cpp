@@ -134,17 +134,15 @@ class AnalyticEngine final : public Engine {
     const double slowdown = s.constants.overlap_slowdown;
     StepResult r;
     PassCoster coster(s, net);
-    auto cost = [&](const std::vector<WorkItem>& items) { return coster.cost(items); };
-    auto comm_time = [&](const CommOp& op) { return coster.comm_time(op); };
 
     std::vector<std::array<PassCost, 3>> variant(sched.variants.size());
     PassCost head[3], tail[3];
     const Pass passes[3] = {Pass::F, Pass::B, Pass::W};
     for (int i = 0; i < 3; ++i) {
       for (size_t v = 0; v < sched.variants.size(); ++v)
-        variant[v][static_cast<size_t>(i)] = cost(sched.variants[v].work.work(passes[i]));
-      head[i] = cost(sched.head.work(passes[i]));
-      tail[i] = cost(sched.tail.work(passes[i]));
+        variant[v][static_cast<size_t>(i)] = coster.cost(sched.variants[v].work.work(passes[i]));
+      head[i] = coster.cost(sched.head.work(passes[i]));
+      tail[i] = coster.cost(sched.tail.work(passes[i]));
     }
 
     // Per stage, per microbatch (all chunks): forward, backward, weight-grad.
@@ -193,7 +191,7 @@ class AnalyticEngine final : public Engine {
       send.op = Collective::send_recv;
       send.bytes = sched.pp_send_bytes;
       send.group = 2;
-      double t_send = comm_time(send);
+      double t_send = coster.comm_time(send);
       pp_exposed = 2.0 * (pp - 1) * t_send + (s.training.overlap.pp_comm ? 0.0 : 2.0 * m * v * t_send);
     }
 
@@ -204,8 +202,8 @@ class AnalyticEngine final : public Engine {
       const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
       double t_dp = 0, t_after = 0;
       int buckets = 0;
-      for (const Buckets& c : stage.dp_comm) t_dp += c.count * comm_time(c.bucket), buckets += c.count;
-      for (const Buckets& c : stage.dp_after) t_after += c.count * comm_time(c.bucket);
+      for (const Buckets& c : stage.dp_comm) t_dp += c.count * coster.comm_time(c.bucket), buckets += c.count;
+      for (const Buckets& c : stage.dp_after) t_after += c.count * coster.comm_time(c.bucket);
       buckets = std::max(1, buckets);
       double exposed = t_dp + t_after;
       if (s.training.overlap.dp_comm) {

@@ -9,10 +9,13 @@ namespace danlu {
 
 namespace {
 
+// Endpoint ports per router.
+int router_endpoints(int radix) { return std::max(1, radix / 4); }
+
 struct Shape {
   int p, a, h, routers, groups;
   Shape(int radix, int ports)
-      : p(std::max(1, radix / 4)),
+      : p(router_endpoints(radix)),
         a(std::max(2, radix / 2)),
         h(std::max(1, radix / 4)),
         routers((ports + p - 1) / p),
@@ -60,8 +63,7 @@ class Dragonfly : public ScaleOutTopology {
     ScaleOutShape s;
     // A router's radix/4 endpoint ports reach whole nodes' NICs.
     const int gpn = c.system.accelerators_per_node;
-    const int endpoints = Shape(c.fabric.switch_radix, 1).p;
-    s.gpus_per_leaf = std::max(1, endpoints / nics_per_node(c)) * gpn;
+    s.gpus_per_leaf = std::max(1, router_endpoints(c.fabric.switch_radix) / nics_per_node(c)) * gpn;
     // Minimal routes are local, global, local: 3 hops over 2 levels.
     s.tiers = 2;
     s.worst_hops = 3;
