@@ -36,12 +36,17 @@ void add_search_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_calibrate_command(CLI::App& app, Context& ctx);
 void add_import_command(CLI::App& app, Context& ctx);
+void add_schema_command(CLI::App& app, Context& ctx);
 
 struct ValidationRow;
 struct Table;
 // Errors against measured runs by group (all, dense/MoE, system, precision):
 // what validate and calibrate print.
 Table error_summary_table(const std::vector<ValidationRow>& rows);
+// The scenario fields at `prefix` and under it (all for ""): what `danlu
+// schema` prints and docs/scenario.md's field reference holds (markdown: names
+// as code, danlu's additions marked +).
+Table schema_table(const std::string& prefix, bool for_markdown);
 
 // --max-memory GB and --max-seconds S, for the commands that may run the DES.
 // --max-seconds is the whole command's: each evaluation gets what is left.

@@ -90,6 +90,7 @@ int main(int argc, char** argv) try {
   add_report_command(app, ctx);
   add_calibrate_command(app, ctx);
   add_import_command(app, ctx);
+  add_schema_command(app, ctx);
 
   try {
     app.parse(argc, argv);

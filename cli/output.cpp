@@ -85,7 +85,8 @@ std::string Table::markdown() const {
     return out + "\n";
   };
   std::string out = line(header) + "|";
-  for (size_t c = 0; c < header.size(); ++c) out += c ? " ---: |" : " --- |";
+  // Numbers line up on the right; text (a key/value view) reads from the left.
+  for (size_t c = 0; c < header.size(); ++c) out += c && align_numbers ? " ---: |" : " --- |";
   out += "\n";
   for (const auto& r : rows) out += line(r);
   return out;

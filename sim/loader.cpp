@@ -11,6 +11,7 @@
 #include "models/hf_config.hpp"
 #include "models/layout.hpp"
 #include "sim/engine_names.hpp"
+#include "sim/schema.hpp"
 #include "topologies/registry.hpp"
 
 namespace danlu {
@@ -117,19 +118,14 @@ Node load_tree_text(const std::string& text, const std::string& name, const std:
 
 namespace {
 
-ModelSpec read_model(Fields f) {
+ModelSpec read_model(DeclaredFields f) {
   ModelSpec m;
-  m.preset = f.text("preset", "");
-  f.text("hf_config", "");  // read into the fields below by build_scenario
-  // No trained transformer has come near 10,000 layers; the bound keeps the
-  // schedules every engine expands finite.
-  m.layers = static_cast<int>(f.integer("layers", std::nullopt, 1, 10000));
-  // The widest trained models are ~25,000 wide; a million keeps every
-  // product of the schedule finite and its counts inside an int.
-  m.hidden = f.integer("hidden", std::nullopt, 1, 1'000'000);
-  m.heads = static_cast<int>(f.integer("heads", std::nullopt));
+  if (f.has("preset")) m.preset = f.text("preset");
+  if (f.has("hf_config")) f.text("hf_config");  // read into the fields below by build_scenario
+  m.layers = static_cast<int>(f.integer("layers"));
+  m.hidden = f.integer("hidden");
+  m.heads = static_cast<int>(f.integer("heads"));
   m.kv_heads = static_cast<int>(f.integer("kv_heads", m.heads));
-  f.note_default("kv_heads", "heads (multi-head attention)");
   if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
     throw InputError(f.loc_of("kv_heads"), f.path_of("kv_heads"),
                      fmt::format("expected a divisor of heads ({}), found {}", m.heads, m.kv_heads))
@@ -139,54 +135,45 @@ ModelSpec read_model(Fields f) {
                      fmt::format("hidden {} is not divisible by heads {}; give head_dim", m.hidden, m.heads))
         .as_constraint();
   m.head_dim = static_cast<int>(f.integer("head_dim", m.hidden / m.heads));
-  f.note_default("head_dim", "hidden / heads");
-  m.ffn_hidden = f.integer("ffn_hidden", std::nullopt);
-  m.vocab = f.integer("vocab", std::nullopt);
-  m.seq_len = f.integer("seq_len", std::nullopt);
-  m.activation =
-      f.choice("activation", "swiglu", {"swiglu", "gelu"}) == "swiglu" ? Activation::swiglu : Activation::gelu;
-  m.tied_embeddings = f.boolean("tied_embeddings", false);
-  m.learned_positions = f.choice("position_embeddings", "rope", {"rope", "learned"}) == "learned";
-  m.dropout = f.boolean("dropout", false);
+  m.ffn_hidden = f.integer("ffn_hidden");
+  m.vocab = f.integer("vocab");
+  m.seq_len = f.integer("seq_len");
+  m.activation = f.choice("activation") == "swiglu" ? Activation::swiglu : Activation::gelu;
+  m.tied_embeddings = f.flag("tied_embeddings");
+  m.learned_positions = f.choice("position_embeddings") == "learned";
+  m.dropout = f.flag("dropout");
   if (f.has("moe")) {
-    Fields e = f.sub("moe");
+    DeclaredFields e = f.sub("moe");
     MoeSpec moe;
-    moe.experts = static_cast<int>(e.integer("experts", std::nullopt, 2));
-    moe.top_k = static_cast<int>(e.integer("top_k", std::nullopt, 1, moe.experts));
-    moe.shared_experts = static_cast<int>(e.integer("shared_experts", 0, 0));
+    moe.experts = static_cast<int>(e.integer("experts"));
+    moe.top_k = static_cast<int>(e.integer("top_k", std::nullopt, moe.experts));
+    moe.shared_experts = static_cast<int>(e.integer("shared_experts"));
     moe.expert_ffn_hidden = e.integer("expert_ffn_hidden", m.ffn_hidden);
-    e.note_default("expert_ffn_hidden", "ffn_hidden");
-    moe.dense_layers = static_cast<int>(e.integer("dense_layers", 0, 0, m.layers - 1));
-    moe.capacity_factor = e.quantity("capacity_factor", Quantity::Real, 1.0, Range::AtLeastOne, 16.0);
-    moe.token_drop = e.boolean("token_drop", false);
-    // An expert cannot take more than all the tokens routed to its GPU's
-    // experts: experts / top_k times an even share bounds it.
-    moe.load_imbalance = e.quantity("load_imbalance", Quantity::Real, 1.0, Range::AtLeastOne,
-                                    static_cast<double>(moe.experts) / moe.top_k);
-    e.note_default("load_imbalance", "1: the load forced to balance, as in published benchmarks");
+    moe.dense_layers = static_cast<int>(e.integer("dense_layers", std::nullopt, m.layers - 1));
+    moe.capacity_factor = e.quantity("capacity_factor");
+    moe.token_drop = e.flag("token_drop");
+    moe.load_imbalance = e.quantity("load_imbalance", std::nullopt, static_cast<double>(moe.experts) / moe.top_k);
     e.finish();
     m.moe = moe;
   } else {
     f.raw("moe");
   }
   if (f.has("mla")) {
-    Fields a = f.sub("mla");
+    DeclaredFields a = f.sub("mla");
     MlaSpec mla;
-    mla.q_lora_rank = static_cast<int>(a.integer("q_lora_rank", 0, 0));
-    a.note_default("q_lora_rank", "0 = queries projected directly");
-    mla.kv_lora_rank = static_cast<int>(a.integer("kv_lora_rank", std::nullopt));
-    mla.qk_nope_head_dim = static_cast<int>(a.integer("qk_nope_head_dim", std::nullopt));
-    mla.qk_rope_head_dim = static_cast<int>(a.integer("qk_rope_head_dim", std::nullopt));
-    mla.v_head_dim = static_cast<int>(a.integer("v_head_dim", std::nullopt));
+    mla.q_lora_rank = static_cast<int>(a.integer("q_lora_rank"));
+    mla.kv_lora_rank = static_cast<int>(a.integer("kv_lora_rank"));
+    mla.qk_nope_head_dim = static_cast<int>(a.integer("qk_nope_head_dim"));
+    mla.qk_rope_head_dim = static_cast<int>(a.integer("qk_rope_head_dim"));
+    mla.v_head_dim = static_cast<int>(a.integer("v_head_dim"));
     a.finish();
     m.mla = mla;
   } else {
     f.raw("mla");
   }
-  m.mtp_layers = static_cast<int>(f.integer("mtp_layers", 0, 0, 8));
-  m.sliding_window = f.integer("sliding_window", 0, 0);
-  f.note_default("sliding_window", "0 = full attention in every layer");
-  m.global_every = static_cast<int>(f.integer("global_every", m.sliding_window > 0 ? 2 : 1, 1, m.layers));
+  m.mtp_layers = static_cast<int>(f.integer("mtp_layers"));
+  m.sliding_window = f.integer("sliding_window");
+  m.global_every = static_cast<int>(f.integer("global_every", m.sliding_window > 0 ? 2 : 1, m.layers));
   f.finish();
   return m;
 }
@@ -221,12 +208,11 @@ void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s) {
   }
 }
 
-void read_cluster(Fields& root, Scenario& s, const Catalog& catalog) {
-  Fields c = root.sub("cluster");
-  std::string system = c.text("system", std::nullopt);
+void read_cluster(DeclaredFields& root, Scenario& s, const Catalog& catalog) {
+  DeclaredFields c = root.sub("cluster");
+  std::string system = c.text("system");
   s.cluster.system = catalog.system(system, c.loc_of("system"), c.path_of("system"));
   std::string accel = c.text("accelerator", s.cluster.system.accelerator);
-  c.note_default("accelerator", "the system's");
   s.cluster.accelerator = catalog.accelerator(accel, c.loc_of("accelerator"), c.path_of("accelerator"));
   s.uncertainty = catalog.uncertainty(s.cluster.accelerator.vendor, s.model.moe.has_value());
   const System& sys = s.cluster.system;
@@ -234,23 +220,18 @@ void read_cluster(Fields& root, Scenario& s, const Catalog& catalog) {
   if (given != 1)
     throw InputError(c.loc(), c.path(), fmt::format("expected exactly one of gpus, nodes or racks, found {}", given))
         .as_constraint();
-  // The largest clusters planned hold about a million accelerators; ten
-  // million keeps every count (and its products) far inside 32 bits.
-  constexpr std::int64_t kMaxGpus = 10'000'000;
+  const std::int64_t max_gpus = find_field("cluster.gpus")->max;
   const std::int64_t per_rack = static_cast<std::int64_t>(sys.accelerators_per_node) * sys.nodes_per_rack;
   if (c.has("gpus")) {
-    s.cluster.gpus = static_cast<int>(c.integer("gpus", std::nullopt, 1, kMaxGpus));
+    s.cluster.gpus = static_cast<int>(c.integer("gpus"));
   } else if (c.has("nodes")) {
-    s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt, 1, kMaxGpus / sys.accelerators_per_node) *
+    s.cluster.gpus = static_cast<int>(c.integer("nodes", std::nullopt, max_gpus / sys.accelerators_per_node) *
                                       sys.accelerators_per_node);
   } else {
-    s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt, 1, kMaxGpus / per_rack) * per_rack);
+    s.cluster.gpus = static_cast<int>(c.integer("racks", std::nullopt, max_gpus / per_rack) * per_rack);
   }
-  // A smaller domain than the system's: TPU slices joined over the
-  // data-centre network, or an NVL72 rack partitioned.
-  s.cluster.system.scale_up_domain = static_cast<int>(
-      c.integer("scale_up_domain", s.cluster.system.scale_up_domain, 1, s.cluster.system.scale_up_domain));
-  c.note_default("scale_up_domain", "the system's");
+  const int domain = s.cluster.system.scale_up_domain;
+  s.cluster.system.scale_up_domain = static_cast<int>(c.integer("scale_up_domain", domain, domain));
   s.cluster.nodes = (s.cluster.gpus + sys.accelerators_per_node - 1) / sys.accelerators_per_node;
   s.cluster.racks = (s.cluster.nodes + sys.nodes_per_rack - 1) / sys.nodes_per_rack;
   // A rack-scale system (NVL72) is bought and cooled by the rack.
@@ -260,15 +241,13 @@ void read_cluster(Fields& root, Scenario& s, const Catalog& catalog) {
                                            s.cluster.gpus, in_last, sys.nodes_per_rack)
                              : fmt::format("{} GPUs fill {} racks of {} trays; the last holds {}, and is bought whole",
                                            s.cluster.gpus, s.cluster.racks, sys.nodes_per_rack, in_last));
-  Fields so = c.sub("scale_out");
+  DeclaredFields so = c.sub("scale_out");
   std::string fabric = so.text("fabric", sys.default_fabric);
-  so.note_default("fabric", "the system's");
   s.cluster.fabric = catalog.fabric(fabric, so.loc_of("fabric"), so.path_of("fabric"));
-  std::string topo_default = sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized";
-  s.cluster.topology = so.choice("topology", topo_default, scale_out_topology_names());
-  s.cluster.oversubscription = so.quantity("oversubscription", Quantity::Real, 1.0, Range::AtLeastOne, 64.0);
-  s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", Quantity::Real, sys.nics_per_accelerator, Range::Positive, 16.0);
-  so.note_default("nics_per_gpu", "the system's");
+  s.cluster.topology =
+      so.choice("topology", std::string(sys.scale_up == ScaleUpKind::Torus ? "torus-3d" : "rail-optimized"));
+  s.cluster.oversubscription = so.quantity("oversubscription");
+  s.cluster.nics_per_gpu = so.quantity("nics_per_gpu", sys.nics_per_accelerator);
   so.finish();
   c.finish();
   // What the catalog gives the run, each way: vendors quote NVLink with both
@@ -286,12 +265,12 @@ void read_cluster(Fields& root, Scenario& s, const Catalog& catalog) {
 
 // The layout: tp, pp, cp, dp, ep, etp and vpp, the rank order, and the rules
 // between them and the model (heads, experts, sequence, layers).
-void read_parallelism(Fields& t, Scenario& s) {
-  Fields par = t.sub("parallelism");
+void read_parallelism(DeclaredFields& t, Scenario& s) {
+  DeclaredFields par = t.sub("parallelism");
   Parallelism& p = s.training.par;
-  p.tp = static_cast<int>(par.integer("tp", 1));
-  p.pp = static_cast<int>(par.integer("pp", 1));
-  p.cp = static_cast<int>(par.integer("cp", 1));
+  p.tp = static_cast<int>(par.integer("tp"));
+  p.pp = static_cast<int>(par.integer("pp"));
+  p.cp = static_cast<int>(par.integer("cp"));
   std::int64_t rest = static_cast<std::int64_t>(p.tp) * p.pp * p.cp;
   if (!par.has("dp") && s.cluster.gpus % rest != 0)
     throw InputError(par.loc(), par.path(),
@@ -299,12 +278,10 @@ void read_parallelism(Fields& t, Scenario& s) {
                                  s.cluster.gpus))
         .as_constraint();
   p.dp = static_cast<int>(par.integer("dp", s.cluster.gpus / rest));
-  par.note_default("dp", "gpus / (tp*pp*cp)");
-  p.ep = static_cast<int>(par.integer("ep", 1));
+  p.ep = static_cast<int>(par.integer("ep"));
   p.etp = static_cast<int>(par.integer("etp", p.tp));
-  par.note_default("etp", "tp (Megatron-Core's default)");
-  p.vpp = static_cast<int>(par.integer("vpp", 1));
-  p.rank_order = par.text("rank_order", "tp-cp-dp-pp");
+  p.vpp = static_cast<int>(par.integer("vpp"));
+  p.rank_order = par.text("rank_order");
   {
     std::vector<std::string> sorted = split(p.rank_order, '-');
     std::sort(sorted.begin(), sorted.end());
@@ -315,9 +292,9 @@ void read_parallelism(Fields& t, Scenario& s) {
   }
   par.finish();
   {
-    Fields split = t.sub("pipeline_split");
-    s.training.split_embedding = split.boolean("embedding", false);
-    s.training.split_loss = split.boolean("loss", false);
+    DeclaredFields split = t.sub("pipeline_split");
+    s.training.split_embedding = split.flag("embedding");
+    s.training.split_loss = split.flag("loss");
     split.finish();
   }
   if (const auto problem = layout_problem(s.model, s.training, s.cluster.gpus)) {
@@ -339,15 +316,15 @@ void read_parallelism(Fields& t, Scenario& s) {
 }
 
 // Micro-batch and global batch (in sequences or tokens).
-void read_batch(Fields& t, Scenario& s) {
+void read_batch(DeclaredFields& t, Scenario& s) {
   const Parallelism& p = s.training.par;
-  s.training.micro_batch = static_cast<int>(t.integer("micro_batch", 1));
+  s.training.micro_batch = static_cast<int>(t.integer("micro_batch"));
   if (t.has("global_batch") && t.has("global_batch_tokens"))
     throw InputError(t.loc_of("global_batch_tokens"), t.path(),
                      "give global_batch (sequences) or global_batch_tokens, not both")
         .as_constraint();
   if (t.has("global_batch_tokens")) {
-    double tokens = t.quantity("global_batch_tokens", Quantity::Count, std::nullopt, Range::Positive, 1e12);
+    double tokens = t.quantity("global_batch_tokens");
     const double sequences = tokens / static_cast<double>(s.model.seq_len);
     s.training.global_batch = std::llround(sequences);
     if (s.training.global_batch < 1)
@@ -370,7 +347,6 @@ void read_batch(Fields& t, Scenario& s) {
       if (!written || !written->is_scalar() || written->scalar.find("token") == std::string::npos) throw;
       throw InputError(e.location(), e.path(), e.detail() + "; a batch in tokens is global_batch_tokens: 16M");
     }
-    t.note_default("global_batch", "micro_batch * dp * pp");
   }
   std::int64_t per_step = static_cast<std::int64_t>(s.training.micro_batch) * p.dp;
   if (s.training.global_batch % per_step != 0)
@@ -384,21 +360,18 @@ void read_batch(Fields& t, Scenario& s) {
 
 // Memory and speed knobs: recomputation, ZeRO, the schedule, overlap,
 // precision recipes, CUDA graphs, offload; and the run's tokens.
-void read_training_knobs(Fields& t, Scenario& s, const ParamCounts& params) {
+void read_training_knobs(DeclaredFields& t, Scenario& s, const ParamCounts& params) {
   const Parallelism& p = s.training.par;
-  s.training.sequence_parallel = t.boolean("sequence_parallel", p.tp > 1);
-  t.note_default("sequence_parallel", "tp > 1");
-  s.training.zero = static_cast<int>(t.integer("zero", 1, 0, 3));
-  s.training.recompute = from_name<Recompute>(t.choice("recompute", "selective", names_of<Recompute>()));
-  s.training.flash_attention = t.boolean("flash_attention", true);
+  s.training.sequence_parallel = t.flag("sequence_parallel", p.tp > 1);
+  s.training.zero = static_cast<int>(t.integer("zero"));
+  s.training.recompute = from_name<Recompute>(t.choice("recompute"));
+  s.training.flash_attention = t.flag("flash_attention");
   if (t.has("recompute_layers") && s.training.recompute != Recompute::full)
     throw InputError(t.loc_of("recompute_layers"), t.path_of("recompute_layers"),
                      "limits full recomputation; set recompute: full")
         .as_constraint();
-  s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1, 0));
-  t.note_default("recompute_layers", "every layer (-1)");
-  std::string sched = t.choice("pipeline_schedule", p.vpp > 1 ? "interleaved" : "1f1b", pipeline_schedule_names());
-  t.note_default("pipeline_schedule", "interleaved when vpp > 1, else 1f1b");
+  s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1));
+  std::string sched = t.choice("pipeline_schedule", std::string(p.vpp > 1 ? "interleaved" : "1f1b"));
   s.training.schedule = &pipeline_schedule(sched);
   if (p.vpp > 1 && !s.training.schedule->runs_virtual_stages())
     throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"),
@@ -406,24 +379,23 @@ void read_training_knobs(Fields& t, Scenario& s, const ParamCounts& params) {
         .as_constraint();
   if (std::string why = s.training.schedule->layout_problem(p.pp, s.training.microbatches()); !why.empty())
     throw InputError(t.loc_of("pipeline_schedule"), t.path_of("pipeline_schedule"), why).as_constraint();
-  Fields ov = t.sub("overlap");
-  s.training.overlap.dp_comm = ov.boolean("dp_comm", true);
-  s.training.overlap.tp_comm = ov.boolean("tp_comm", false);
-  s.training.overlap.pp_comm = ov.boolean("pp_comm", true);
-  s.training.overlap.ep_comm = ov.boolean("ep_comm", false);
+  DeclaredFields ov = t.sub("overlap");
+  s.training.overlap.dp_comm = ov.flag("dp_comm");
+  s.training.overlap.tp_comm = ov.flag("tp_comm");
+  s.training.overlap.pp_comm = ov.flag("pp_comm");
+  s.training.overlap.ep_comm = ov.flag("ep_comm");
   ov.finish();
-  s.training.tokens = t.quantity("tokens", Quantity::Count, std::round(20.0 * params.total), Range::Positive, 1e16);
-  t.note_default("tokens", "20 tokens per parameter (Chinchilla)");
-  s.training.optimizer = from_name<Optimizer>(t.choice("optimizer", "adam", names_of<Optimizer>()));
-  s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe", "tensorwise", names_of<Fp8Recipe>()));
-  s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe", "nvfp4", names_of<Fp4Recipe>()));
-  s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs", "none", names_of<CudaGraphs>()));
-  s.training.ep_dispatch = from_name<EpDispatch>(t.choice("ep_dispatch", "alltoall", names_of<EpDispatch>()));
-  s.training.offload_activation_layers = static_cast<int>(t.integer("offload_activations", 0, 0));
+  s.training.tokens = t.quantity("tokens", std::round(20.0 * params.total));
+  s.training.optimizer = from_name<Optimizer>(t.choice("optimizer"));
+  s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe"));
+  s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe"));
+  s.training.cuda_graphs = from_name<CudaGraphs>(t.choice("cuda_graphs"));
+  s.training.ep_dispatch = from_name<EpDispatch>(t.choice("ep_dispatch"));
+  s.training.offload_activation_layers = static_cast<int>(t.integer("offload_activations"));
 }
 
 // Layers per pipeline stage: given, or as even as possible.
-void read_stage_layers(Fields& t, Scenario& s) {
+void read_stage_layers(DeclaredFields& t, Scenario& s) {
   const Parallelism& p = s.training.par;
   if (const Node* sl = t.raw("stage_layers")) {
     if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
@@ -465,13 +437,14 @@ void read_stage_layers(Fields& t, Scenario& s) {
     s.training.stage_layers = default_stage_layers(s.model.layers, s.training);
     std::string v;
     for (int l : s.training.stage_layers) v += (v.empty() ? "" : ", ") + std::to_string(l);
-    s.explain.push_back({"training.stage_layers", "[" + v + "]", "default: as even as possible"});
+    s.explain.push_back(
+        {"training.stage_layers", "[" + v + "]", "default: " + std::string(find_field("training.stage_layers")->note)});
   }
 }
 
-void read_training(Fields& root, Scenario& s, const ParamCounts& params) {
-  Fields t = root.sub("training");
-  std::string prec = t.choice("precision", "bf16", precision_names());
+void read_training(DeclaredFields& root, Scenario& s, const ParamCounts& params) {
+  DeclaredFields t = root.sub("training");
+  std::string prec = t.choice("precision");
   s.training.precision = precision_from(prec);
   const Accelerator& acc = s.cluster.accelerator;
   if (acc.peak(s.training.precision) <= 0) {
@@ -489,101 +462,78 @@ void read_training(Fields& root, Scenario& s, const ParamCounts& params) {
   t.finish();
 }
 
-void read_facility(Fields& root, Scenario& s) {
-  Fields f = root.sub("facility");
-  s.facility.cooling = from_name<Cooling>(
-      f.choice("cooling", std::string(to_name(s.cluster.system.default_cooling)), names_of<Cooling>()));
-  f.note_default("cooling", "the system's");
+void read_facility(DeclaredFields& root, Scenario& s) {
+  DeclaredFields f = root.sub("facility");
+  s.facility.cooling = from_name<Cooling>(f.choice("cooling", std::string(to_name(s.cluster.system.default_cooling))));
   CoolingDefaults cd = cooling_defaults(s.facility.cooling);
-  s.facility.pue = f.quantity("pue", Quantity::Real, cd.pue, Range::AtLeastOne, 3.0);
-  f.note_default("pue", "from cooling");
-  s.facility.electricity_usd_per_kwh =
-      f.quantity("electricity", Quantity::EnergyPrice, 0.0862, Range::NonNegative, 10.0);
-  f.note_default("electricity", "US industrial average 2025 (EIA)");
-  double rack_kw = f.quantity("max_rack_kw", Quantity::Real, cd.max_rack_w / 1e3, Range::Positive, 2000.0);
-  f.note_default("max_rack_kw", "limit of the cooling type");
+  s.facility.pue = f.quantity("pue", cd.pue);
+  s.facility.electricity_usd_per_kwh = f.quantity("electricity");
+  double rack_kw = f.quantity("max_rack_kw", cd.max_rack_w / 1e3);
   s.facility.max_rack_w = rack_kw * 1e3;
   f.finish();
 }
 
-void read_cost(Fields& root, Scenario& s) {
-  Fields c = root.sub("cost");
-  Fields rent = c.sub("rent");
-  s.cost.rent_usd_per_gpu_hour =
-      rent.quantity("gpu_hour", Quantity::Money, s.cluster.accelerator.rent_usd_per_hour, Range::Positive, 1000.0);
-  rent.note_default("gpu_hour", fmt::format("catalog price of the accelerator: {}", kRentBasis));
+void read_cost(DeclaredFields& root, Scenario& s) {
+  DeclaredFields c = root.sub("cost");
+  DeclaredFields rent = c.sub("rent");
+  s.cost.rent_usd_per_gpu_hour = rent.quantity("gpu_hour", s.cluster.accelerator.rent_usd_per_hour);
   s.cost.rent_basis = rent.has("gpu_hour") ? "given in the scenario" : kRentBasis;
-  // A 100% discount would make renting free: reserved capacity is discounted
-  // 30-50% (GPU clouds' 1-3 year terms, 2025-26 price lists), 95% is
-  // already far out.
-  s.cost.reserved_discount = rent.quantity("reserved_discount", Quantity::Fraction, 0.0, Range::NonNegative, 0.95);
+  s.cost.reserved_discount = rent.quantity("reserved_discount");
   rent.finish();
-  Fields buy = c.sub("buy");
+  DeclaredFields buy = c.sub("buy");
   BuySpec& b = s.cost.buy;
   // A system that is not sold has no price to default to: owning it is
   // n/a unless the scenario says what a unit would cost.
   b.possible = s.cluster.system.for_sale || buy.has("gpu_server");
   if (b.possible) {
-    b.server_usd = buy.quantity("gpu_server", Quantity::Money, s.cluster.system.list_price_usd, Range::Positive, 1e9);
-    buy.note_default("gpu_server", fmt::format("catalog list price per {}", to_name(s.cluster.system.unit)));
+    b.server_usd = buy.quantity("gpu_server", s.cluster.system.list_price_usd);
   } else {
     s.explain.push_back(
         {"cost.buy.gpu_server", "n/a", fmt::format("default: {} is not sold; owning is n/a", s.cluster.system.name)});
   }
-  b.network_usd_per_gpu = buy.quantity("network_per_gpu", Quantity::Money,
-                                       s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu, Range::NonNegative, 1e6);
-  buy.note_default("network_per_gpu", "fabric usd_per_port * nics_per_gpu");
-  b.facility_usd_per_mw = buy.quantity("facility_per_mw", Quantity::Money, 11.7e6, Range::Positive, 1e9);
-  buy.note_default("facility_per_mw", "US average build-out 2025 (Cushman & Wakefield)");
-  b.depreciation_s =
-      buy.quantity("depreciation", Quantity::Duration, 4 * 365 * 86400.0, Range::Positive, 30 * 365 * 86400.0);
-  b.maintenance_per_year = buy.quantity("maintenance", Quantity::Fraction, 0.05, Range::UnitInterval);
-  b.cost_of_capital_per_year = buy.quantity("cost_of_capital", Quantity::Fraction, 0.08, Range::UnitInterval);
+  b.network_usd_per_gpu = buy.quantity("network_per_gpu", s.cluster.fabric.usd_per_port * s.cluster.nics_per_gpu);
+  b.facility_usd_per_mw = buy.quantity("facility_per_mw");
+  b.depreciation_s = buy.quantity("depreciation");
+  b.maintenance_per_year = buy.quantity("maintenance");
+  b.cost_of_capital_per_year = buy.quantity("cost_of_capital");
   buy.finish();
-  s.cost.utilization = c.quantity("utilization", Quantity::Fraction, 0.9, Range::UnitInterval);
+  s.cost.utilization = c.quantity("utilization");
   if (s.cost.utilization <= 0)
     throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
-  s.cost.horizon_s = c.quantity("horizon", Quantity::Duration, b.depreciation_s, Range::Positive, 30 * 365 * 86400.0);
-  c.note_default("horizon", "buy.depreciation");
+  s.cost.horizon_s = c.quantity("horizon", b.depreciation_s);
   c.finish();
 }
 
-void read_reliability(Fields& root, Scenario& s) {
+void read_reliability(DeclaredFields& root, Scenario& s) {
   s.reliability.given = root.has("reliability");
-  Fields r = root.sub("reliability");
-  // 419 unexpected interruptions in 54 days on 16,384 GPUs (Llama 3 paper)
-  // is ~50,000 GPU-hours between failures.
-  s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf", Quantity::Duration, 50000 * 3600.0, Range::Positive, 1e7 * 3600.0);
-  s.reliability.checkpoint_interval_s =
-      r.quantity("checkpoint_interval", Quantity::Duration, 0.0, Range::NonNegative, 30 * 86400.0);
-  r.note_default("checkpoint_interval", "0 = the Young/Daly optimum");
-  s.reliability.checkpoint_write_s =
-      r.quantity("checkpoint_write", Quantity::Duration, 60.0, Range::NonNegative, 86400.0);
-  s.reliability.restart_s = r.quantity("restart", Quantity::Duration, 600.0, Range::NonNegative, 7 * 86400.0);
+  DeclaredFields r = root.sub("reliability");
+  s.reliability.gpu_mtbf_s = r.quantity("gpu_mtbf");
+  s.reliability.checkpoint_interval_s = r.quantity("checkpoint_interval");
+  s.reliability.checkpoint_write_s = r.quantity("checkpoint_write");
+  s.reliability.restart_s = r.quantity("restart");
   r.finish();
 }
 
-void read_sim(Fields& root, Scenario& s) {
-  Fields m = root.sub("sim");
-  s.sim.engine = m.choice("engine", "analytic", engine_names());
-  s.sim.fidelity = from_name<Fidelity>(m.choice("fidelity", "folded", names_of<Fidelity>()));
-  s.sim.steps = static_cast<int>(m.integer("steps", 1, 1, 1000));
-  s.sim.seed = m.integer("seed", 1, 0);
+void read_sim(DeclaredFields& root, Scenario& s) {
+  DeclaredFields m = root.sub("sim");
+  s.sim.engine = m.choice("engine");
+  s.sim.fidelity = from_name<Fidelity>(m.choice("fidelity"));
+  s.sim.steps = static_cast<int>(m.integer("steps"));
+  s.sim.seed = m.integer("seed");
   if (m.has("seed"))
     s.warnings.push_back("sim.seed changes nothing: no model in danlu draws random numbers (docs/scenario.md)");
   m.finish();
 }
 
 // What a published run measured (for `danlu validate`).
-void read_measured(Fields& root, Scenario& s) {
+void read_measured(DeclaredFields& root, Scenario& s) {
   if (root.has("measured")) {
-    Fields m = root.sub("measured");
+    DeclaredFields m = root.sub("measured");
     Measured meas;
-    if (m.has("step_s")) meas.step_s = m.quantity("step_s", Quantity::Time, std::nullopt);
-    if (m.has("mfu")) meas.mfu = m.quantity("mfu", Quantity::Fraction, std::nullopt, Range::UnitInterval);
-    if (m.has("tokens_per_s_per_gpu"))
-      meas.tokens_per_s_per_gpu = m.quantity("tokens_per_s_per_gpu", Quantity::Real, std::nullopt);
-    meas.source = m.text("source", std::nullopt);
+    if (m.has("step_s")) meas.step_s = m.quantity("step_s");
+    if (m.has("mfu")) meas.mfu = m.quantity("mfu");
+    if (m.has("tokens_per_s_per_gpu")) meas.tokens_per_s_per_gpu = m.quantity("tokens_per_s_per_gpu");
+    meas.source = m.text("source");
     m.finish();
     if (!meas.step_s && !meas.mfu && !meas.tokens_per_s_per_gpu)
       throw InputError(m.loc(), "measured", "expected step_s, mfu or tokens_per_s_per_gpu");
@@ -595,7 +545,7 @@ void read_measured(Fields& root, Scenario& s) {
 
 // Each sweep axis must name a real field, and every value must be valid on
 // its own (checked by re-building with that one value applied).
-void read_sweep(Fields& root, const Node& tree, const Catalog& catalog, Scenario& s) {
+void read_sweep(DeclaredFields& root, const Node& tree, const Catalog& catalog, Scenario& s) {
   if (const Node* sw = root.raw("sweep")) {
     if (!sw->is_map())
       throw InputError(sw->loc, "sweep",
@@ -638,12 +588,12 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   Node tree = input;
   merge_model_sources(tree, catalog, s);
 
-  Fields root(&tree, "", &s.explain);
-  s.name = root.text("name", std::nullopt);
+  DeclaredFields root(Fields(&tree, "", &s.explain));
+  s.name = root.text("name");
   if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
     throw InputError(root.loc_of("name"), "name",
                      fmt::format("expected lower-case letters, digits, '.', '_' or '-', found \"{}\"", s.name));
-  s.description = root.text("description", "");
+  s.description = root.text("description");
   root.raw("extends");
 
   s.model = read_model(root.sub("model"));
