@@ -1,19 +1,13 @@
 // The discrete-event engine: one training step replayed on SimGrid.
 //
-// Platform (built from the same network description the analytic engine
-// uses, topologies/network.hpp): every simulated GPU is a host with its
-// scale-up port and its NIC as split-duplex links; GPUs under one leaf switch
-// share that leaf's uplink bundle; the core is non-blocking. All of it lives
-// in one zone with an explicit route per pair of hosts that talk, not a zone
-// per scale-up domain: domains and leaf switches cut across each other (the
-// rails of a node go to different leaves; an NVL72 rack spans 32-GPU leaves),
-// and SimGrid routes between zones through gateways chosen per pair of zones,
-// which would lose which leaf, and so which uplink, each GPU uses. Actors replay
-// their stage's slots: compute ops as executions (timed by the same roofline
-// as the analytic engine), each collective phase as one flow, pipeline sends
-// through mailboxes, the gradient reduction in a helper actor that overlaps
-// the last backward. Contention, overlap and bubbles come out of the
-// simulation instead of formulas.
+// The platform (sim/des_platform.hpp) is built from the same network
+// description the analytic engine uses. Actors replay their stage's slots:
+// compute ops as executions (timed by the same compute model as the analytic
+// engine), each collective phase as one flow, pipeline sends through
+// mailboxes, the gradient reduction in a helper actor that overlaps the last
+// backward. Contention, overlap and bubbles come out of the simulation
+// instead of formulas. Observers (sim/des_observers.hpp) turn the ranks'
+// timelines into the power profile and the trace.
 //
 // Folded mode simulates one rank per pipeline stage (of data-parallel replica
 // 0, tensor and context peer 0): the folded peers do the same at the same
@@ -52,6 +46,7 @@
 
 #include "models/power.hpp"
 #include "sim/des_observers.hpp"
+#include "sim/des_platform.hpp"
 #include "sim/engine.hpp"
 #include "topologies/topology.hpp"
 
@@ -79,20 +74,6 @@ double host_speed(const Accelerator& acc, Precision p) {
   return acc.peak(p) * acc.kernels.gemm(p);
 }
 
-// Rank numbering: coordinates (tp, cp, dp, pp) <-> rank, per the rank order.
-struct Layout {
-  std::array<int, 4> size{};  // tp, cp, dp, pp
-  std::array<int, 4> stride{};
-  explicit Layout(const Parallelism& p) {
-    size = {p.tp, p.cp, p.dp, p.pp};
-    stride = {p.stride("tp"), p.stride("cp"), p.stride("dp"), p.stride("pp")};
-  }
-  int coord(int rank, int d) const { return (rank / stride[static_cast<size_t>(d)]) % size[static_cast<size_t>(d)]; }
-  int with(int rank, int d, int value) const {
-    return rank + (value - coord(rank, d)) * stride[static_cast<size_t>(d)];
-  }
-};
-
 struct Sim {
   const Scenario& s;
   const StepSchedule& sched;
@@ -101,17 +82,10 @@ struct Sim {
   const Accelerator& acc;
   const KernelContext kc;
   const double speed;  // FLOP/s of every GPU host
-  const Layout layout;
+  const RankLayout layout;
   PerKind<int> kind_stride;
-  std::vector<int> ranks;  // simulated ranks; ranks[i] is the rank of actor i
-
-  // platform
-  std::map<int, sg::Host*> host;
-  std::map<int, sg::Link*> up, nic;
-  std::map<int, sg::Link*> uplink;                  // by leaf id (full) or by rank (folded)
-  std::map<int, std::array<sg::Host*, 3>> standin;  // folded: peers at each level
-  sg::NetZone* zone = nullptr;
-  std::set<std::pair<int, int>> routed;
+  std::vector<int> ranks;                 // simulated ranks; ranks[i] is the rank of actor i
+  std::unique_ptr<DesPlatform> platform;  // built when the run starts
 
   // What a rank needs about each of its groups, computed once. Folded: the
   // stand-in peer host at each level (up, leaf, far). Full: per level
@@ -152,128 +126,19 @@ struct Sim {
         acc(sc.cluster.accelerator),
         kc(kernel_context(sc)),
         speed(host_speed(acc, sc.training.precision)),
-        layout(sc.training.par) {
+        layout(sc.training.par, n.domain) {
     const Parallelism& p = s.training.par;
     kind_stride = comm_strides(p);
     if (full) {
       for (int r = 0; r < s.cluster.gpus; ++r) ranks.push_back(r);
     } else {
-      for (int st_i = 0; st_i < p.pp; ++st_i) ranks.push_back(layout.with(0, 3, st_i));
+      for (int st_i = 0; st_i < p.pp; ++st_i) ranks.push_back(layout.with(0, RankLayout::pp, st_i));
     }
     rank_state.resize(ranks.size());
     for (size_t i = 0; i < ranks.size(); ++i) {
       rank_state[i].rank = ranks[i];
       actor_of[ranks[i]] = static_cast<int>(i);
     }
-  }
-
-  int leaf_of(int rank) const { return net.scale_out->leaf_of(rank, net); }
-  bool same_domain(int a, int b) const { return a / net.domain == b / net.domain; }
-
-  void build_platform() {
-    zone = sg::create_full_zone("danlu");
-    const double up_bw = net.up_bytes_per_s * kScaleUpEfficiency;
-    const double out_bw = net.out_bytes_per_s * kScaleOutEfficiency;
-    std::map<int, int> leaf_members;
-    for (int r : ranks) leaf_members[leaf_of(r)] += 1;
-    for (int r : ranks) {
-      host[r] = zone->create_host(fmt::format("gpu{}", r), speed);
-      up[r] = zone->create_split_duplex_link(fmt::format("up{}", r), up_bw)->set_latency(0)->seal();
-      nic[r] = zone->create_split_duplex_link(fmt::format("nic{}", r), out_bw)->set_latency(0)->seal();
-      if (full) {
-        int leaf = leaf_of(r);
-        if (!uplink.count(leaf))
-          uplink[leaf] = zone->create_split_duplex_link(fmt::format("leaf{}", leaf),
-                                                        leaf_members[leaf] * out_bw / net.oversubscription)
-                             ->set_latency(0)
-                             ->seal();
-      } else {
-        uplink[r] = zone->create_split_duplex_link(fmt::format("leaf-share{}", r), out_bw / net.oversubscription)
-                        ->set_latency(0)
-                        ->seal();
-        std::array<sg::Host*, 3> peers{};
-        for (int l = 0; l < 3; ++l)
-          peers[static_cast<size_t>(l)] = zone->create_host(fmt::format("peer{}-{}", r, l), speed);
-        standin[r] = peers;
-        using D = sg::LinkInRoute::Direction;
-        zone->add_route(host[r]->get_netpoint(), peers[0]->get_netpoint(), nullptr, nullptr,
-                        {sg::LinkInRoute(up[r], D::UP)}, false);
-        zone->add_route(host[r]->get_netpoint(), peers[1]->get_netpoint(), nullptr, nullptr,
-                        {sg::LinkInRoute(nic[r], D::UP)}, false);
-        zone->add_route(host[r]->get_netpoint(), peers[2]->get_netpoint(), nullptr, nullptr,
-                        {sg::LinkInRoute(nic[r], D::UP), sg::LinkInRoute(uplink[r], D::UP)}, false);
-      }
-    }
-    // Routes between simulated ranks that talk: pipeline neighbours, and in
-    // full mode every ring neighbour of every group.
-    for (int r : ranks) {
-      int st = layout.coord(r, 3);
-      for (int d : {-1, 1}) {
-        int other = (st + d + s.training.par.pp) % s.training.par.pp;
-        if (other != st) route(r, layout.with(r, 3, other));
-      }
-      if (full)
-        for (int kind : {0, 1, 2, 4})
-          for (Level l : {Level::up, Level::leaf})
-            if (int peer = ring_peer(r, static_cast<CommKind>(kind), l); peer != r) route(r, peer);
-    }
-    zone->seal();
-  }
-
-  void route(int a, int b) {
-    if (!routed.insert({a, b}).second) return;
-    using D = sg::LinkInRoute::Direction;
-    std::vector<sg::LinkInRoute> links;
-    if (same_domain(a, b)) {
-      links = {sg::LinkInRoute(up[a], D::UP), sg::LinkInRoute(up[b], D::DOWN)};
-    } else if (leaf_of(a) == leaf_of(b)) {
-      links = {sg::LinkInRoute(nic[a], D::UP), sg::LinkInRoute(nic[b], D::DOWN)};
-    } else {
-      sg::Link* ua = full ? uplink[leaf_of(a)] : uplink[a];
-      sg::Link* ub = full ? uplink[leaf_of(b)] : uplink[b];
-      links = {sg::LinkInRoute(nic[a], D::UP), sg::LinkInRoute(ua, D::UP), sg::LinkInRoute(ub, D::DOWN),
-               sg::LinkInRoute(nic[b], D::DOWN)};
-    }
-    zone->add_route(host[a]->get_netpoint(), host[b]->get_netpoint(), nullptr, nullptr, links, false);
-  }
-
-  // The dimensions a collective of `kind` varies (tp, cp, dp x cp for dp, a
-  // block of ep data-parallel ranks for ep).
-  std::vector<int> members(int rank, CommKind kind) const {
-    std::vector<int> out;
-    switch (kind) {
-      case CommKind::tp:
-      case CommKind::cp: {
-        int d = kind == CommKind::tp ? 0 : 1;
-        for (int i = 0; i < layout.size[static_cast<size_t>(d)]; ++i) out.push_back(layout.with(rank, d, i));
-        break;
-      }
-      case CommKind::ep: out = s.training.par.expert_group(rank); break;
-      default:
-        for (int c = 0; c < layout.size[1]; ++c)
-          for (int d = 0; d < layout.size[2]; ++d) out.push_back(layout.with(layout.with(rank, 1, c), 2, d));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  // The next member on the ring at this level: inside the domain, or the
-  // member at the same position in the next domain.
-  int ring_peer(int rank, CommKind kind, Level level) const {
-    std::vector<int> m = members(rank, kind);
-    std::vector<int> mine, across;
-    for (int r : m) (same_domain(r, rank) ? mine : across).push_back(r);
-    if (level == Level::up) {
-      auto it = std::find(mine.begin(), mine.end(), rank);
-      return mine[static_cast<size_t>((it - mine.begin() + 1) % static_cast<long>(mine.size()))];
-    }
-    if (across.empty()) return rank;
-    int pos = static_cast<int>(std::find(mine.begin(), mine.end(), rank) - mine.begin());
-    for (int r : across)
-      if (r > rank &&
-          static_cast<int>(std::count_if(m.begin(), m.end(), [&](int x) { return same_domain(x, r) && x < r; })) == pos)
-        return r;
-    return across[static_cast<size_t>(pos) % across.size()];
   }
 
   // ---------------------------------------------------------------- actors
@@ -292,13 +157,13 @@ struct Sim {
   // barrier for the groups that can drift apart.
   void make_group(RankState& me, CommKind kind) {
     GroupInfo& g = me.group[static_cast<size_t>(kind)];
-    std::vector<int> m = members(me.rank, kind);
+    std::vector<int> m = layout.members(me.rank, kind);
     g.size = static_cast<int>(m.size());
     if (!full)
-      for (int l = 0; l < 3; ++l) g.peer[l] = standin[me.rank][static_cast<size_t>(l)];
+      for (int l = 0; l < 3; ++l) g.peer[l] = platform->standins(me.rank)[static_cast<size_t>(l)];
     else
       for (int k = 0; k < 2; ++k) {
-        int peer = ring_peer(me.rank, kind, k == 0 ? Level::up : Level::leaf);
+        int peer = layout.ring_peer(me.rank, kind, k == 0 ? Level::up : Level::leaf);
         g.in[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", me.rank, static_cast<int>(kind), k));
         g.out[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", peer, static_cast<int>(kind), k));
         state(peer).group[static_cast<size_t>(kind)].in_count[k] += 1;
@@ -453,9 +318,9 @@ struct Sim {
   void prepare(const std::vector<sg::ActorPtr>& actors) {
     for (size_t i = 0; i < ranks.size(); ++i) {
       RankState& me = rank_state[i];
-      me.host = host.at(me.rank);
+      me.host = platform->host(me.rank);
       for (CommKind k : {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::dp}) make_group(me, k);
-      const StageSchedule& stage = sched.stages[static_cast<size_t>(layout.coord(me.rank, 3))];
+      const StageSchedule& stage = sched.stages[static_cast<size_t>(layout.coord(me.rank, RankLayout::pp))];
       for (const Slot& slot : stage.order) {
         if (slot.pass == Pass::W) continue;
         char dir = slot.pass == Pass::F ? 'f' : 'b';
@@ -510,7 +375,7 @@ struct Sim {
   void replay_step(RankState& me, Recorder& rec, double& matmul_s) {
     const int rank = me.rank;
     const int pp = s.training.par.pp, v = s.training.par.vpp;
-    const int st = layout.coord(rank, 3);
+    const int st = layout.coord(rank, RankLayout::pp);
     const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
     static int token = 0;
     const bool block_sends = !s.training.overlap.pp_comm;
@@ -597,7 +462,7 @@ struct Sim {
           gatherer = nullptr;
         }
         if (!last_virtual) {
-          int to = st == pp - 1 ? layout.with(rank, 3, 0) : layout.with(rank, 3, st + 1);
+          int to = st == pp - 1 ? layout.with(rank, RankLayout::pp, 0) : layout.with(rank, RankLayout::pp, st + 1);
           send('f', to, slot.microbatch, st == pp - 1 ? slot.chunk + 1 : slot.chunk);
         }
       } else if (slot.pass == Pass::B) {
@@ -609,7 +474,7 @@ struct Sim {
         run_items(me, chunk.backward, rec, matmul_s);
         if (i == last_b) last_backward_s = sg::Engine::get_clock() - b0;
         if (!first_virtual) {
-          int to = st == 0 ? layout.with(rank, 3, pp - 1) : layout.with(rank, 3, st - 1);
+          int to = st == 0 ? layout.with(rank, RankLayout::pp, pp - 1) : layout.with(rank, RankLayout::pp, st - 1);
           send('b', to, slot.microbatch, st == 0 ? slot.chunk - 1 : slot.chunk);
         }
       } else {
@@ -634,11 +499,11 @@ struct Sim {
   }
 
   StepResult run() {
-    build_platform();
+    platform = std::make_unique<DesPlatform>(net, layout, ranks, full, speed);
     std::vector<sg::ActorPtr> actors;
     for (RankState& me : rank_state)
-      actors.push_back(
-          sg::Actor::create(fmt::format("rank{}", me.rank), host.at(me.rank), [this, &me]() { stage_actor(me); }));
+      actors.push_back(sg::Actor::create(fmt::format("rank{}", me.rank), platform->host(me.rank),
+                                         [this, &me]() { stage_actor(me); }));
     prepare(actors);
     sg::Engine::get_instance()->run();
     // SimGrid stops when every actor waits forever: that is a deadlock of the
@@ -678,7 +543,7 @@ struct Sim {
   std::vector<RankTimeline> timelines() const {
     std::vector<RankTimeline> out;
     out.reserve(rank_state.size());
-    for (const RankState& r : rank_state) out.push_back({r.rank, layout.coord(r.rank, 3), &r.timeline});
+    for (const RankState& r : rank_state) out.push_back({r.rank, layout.coord(r.rank, RankLayout::pp), &r.timeline});
     return out;
   }
 };
