@@ -126,7 +126,7 @@ struct Sim {
         acc(sc.cluster.accelerator),
         kc(kernel_context(sc)),
         speed(host_speed(acc, sc.training.precision)),
-        layout(sc.training.par, n.domain) {
+        layout(sc.training.par, n.domain()) {
     const Parallelism& p = s.training.par;
     kind_stride = comm_strides(p);
     if (full) {
@@ -163,7 +163,7 @@ struct Sim {
       for (int l = 0; l < 3; ++l) g.peer[l] = platform->standins(me.rank)[static_cast<size_t>(l)];
     else
       for (int k = 0; k < 2; ++k) {
-        int peer = layout.ring_peer(me.rank, kind, k == 0 ? Level::up : Level::leaf);
+        int peer = layout.ring_peer(me.rank, kind, k == 0);
         g.in[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", me.rank, static_cast<int>(kind), k));
         g.out[k] = sg::Mailbox::by_name(fmt::format("c{}-{}-{}", peer, static_cast<int>(kind), k));
         state(peer).group[static_cast<size_t>(kind)].in_count[k] += 1;
@@ -194,12 +194,12 @@ struct Sim {
       sg::CommPtr c = sg::Comm::sendto_init();
       c->set_rate(ph.rate);
       c->set_source(me.host);
-      c->set_destination(g.peer[static_cast<int>(ph.level)]);
+      c->set_destination(g.peer[DesPlatform::link_class(net, ph.dim)]);
       c->set_payload_size(bytes);
       out.push_back(c->start());
       return;
     }
-    const int k = ph.level == Level::up ? 0 : 1;
+    const int k = DesPlatform::link_class(net, ph.dim) == 0 ? 0 : 1;
     sg::CommPtr c = g.out[k]->put_init(&payload, bytes);
     c->set_rate(ph.rate);
     out.push_back(c->start());

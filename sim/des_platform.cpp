@@ -34,11 +34,11 @@ std::vector<int> RankLayout::members(int rank, CommKind kind) const {
   return out;
 }
 
-int RankLayout::ring_peer(int rank, CommKind kind, Level level) const {
+int RankLayout::ring_peer(int rank, CommKind kind, bool inside_domain) const {
   std::vector<int> m = members(rank, kind);
   std::vector<int> mine, across;
   for (int r : m) (same_domain(r, rank) ? mine : across).push_back(r);
-  if (level == Level::up) {
+  if (inside_domain) {
     auto it = std::find(mine.begin(), mine.end(), rank);
     return mine[static_cast<size_t>((it - mine.begin() + 1) % static_cast<long>(mine.size()))];
   }
@@ -68,8 +68,8 @@ DesPlatform::DesPlatform(const Network& net, const RankLayout& layout, const std
     }
     if (full_)
       for (CommKind kind : {CommKind::tp, CommKind::cp, CommKind::ep, CommKind::dp})
-        for (Level l : {Level::up, Level::leaf})
-          if (int peer = layout_.ring_peer(r, kind, l); peer != r) route(r, peer);
+        for (bool inside : {true, false})
+          if (int peer = layout_.ring_peer(r, kind, inside); peer != r) route(r, peer);
   }
   zone_->seal();
 }
@@ -77,22 +77,24 @@ DesPlatform::DesPlatform(const Network& net, const RankLayout& layout, const std
 int DesPlatform::leaf_of(int rank) const { return net_.scale_out->leaf_of(rank, net_); }
 
 void DesPlatform::add_rank(int r, double speed, const std::map<int, int>& leaf_members) {
-  const double up_bw = net_.up_bytes_per_s * kScaleUpEfficiency;
-  const double out_bw = net_.out_bytes_per_s * kScaleOutEfficiency;
+  const double up_bw = net_.up_bytes_per_s() * kScaleUpEfficiency;
+  const double out_bw = net_.leaf().bytes_per_s * kScaleOutEfficiency;
+  // A leaf's uplinks are shared by the flows that leave it (the fabric's reach).
+  const double oversubscription = net_.dims.back().oversubscription;
   host_[r] = zone_->create_host(fmt::format("gpu{}", r), speed);
   up_[r] = zone_->create_split_duplex_link(fmt::format("up{}", r), up_bw)->set_latency(0)->seal();
   nic_[r] = zone_->create_split_duplex_link(fmt::format("nic{}", r), out_bw)->set_latency(0)->seal();
   if (full_) {
     const int leaf = leaf_of(r);
     if (!uplink_.count(leaf))
-      uplink_[leaf] = zone_
-                          ->create_split_duplex_link(fmt::format("leaf{}", leaf),
-                                                     leaf_members.at(leaf) * out_bw / net_.oversubscription)
-                          ->set_latency(0)
-                          ->seal();
+      uplink_[leaf] =
+          zone_
+              ->create_split_duplex_link(fmt::format("leaf{}", leaf), leaf_members.at(leaf) * out_bw / oversubscription)
+              ->set_latency(0)
+              ->seal();
     return;
   }
-  uplink_[r] = zone_->create_split_duplex_link(fmt::format("leaf-share{}", r), out_bw / net_.oversubscription)
+  uplink_[r] = zone_->create_split_duplex_link(fmt::format("leaf-share{}", r), out_bw / oversubscription)
                    ->set_latency(0)
                    ->seal();
   std::array<sg::Host*, 3> peers{};

@@ -47,9 +47,9 @@ class RankLayout {
   // The members of `rank`'s group of `kind`, in rank order: the tp or cp
   // ranks, a block of ep data-parallel ranks, dp x cp for dp.
   std::vector<int> members(int rank, CommKind kind) const;
-  // The next member on the ring at this level: inside the domain, or the
-  // member at the same position in the next domain (`rank` itself if none).
-  int ring_peer(int rank, CommKind kind, Level level) const;
+  // The next member on the ring inside the domain, or else the member at the
+  // same position in the next domain (`rank` itself if none).
+  int ring_peer(int rank, CommKind kind, bool inside_domain) const;
 
  private:
   const Parallelism& par_;
@@ -65,7 +65,10 @@ class DesPlatform {
   DesPlatform(const Network& net, const RankLayout& layout, const std::vector<int>& ranks, bool full, double speed);
 
   simgrid::s4u::Host* host(int rank) const { return host_.at(rank); }
-  // Folded only: the stand-in peer of `rank` at each level.
+  // What a phase over `dim` crosses: the scale-up port (0), the NIC to a
+  // peer under the same leaf (1), or the NIC and the leaf's uplinks (2).
+  static int link_class(const Network& net, int dim) { return dim < net.up_dims ? 0 : dim == net.up_dims ? 1 : 2; }
+  // Folded only: the stand-in peer of `rank` for each link class.
   const std::array<simgrid::s4u::Host*, 3>& standins(int rank) const { return standin_.at(rank); }
 
  private:

@@ -52,11 +52,54 @@ TEST_CASE("24,000 H100 at 2:1: the model, the count and the graph see the same t
   CHECK(g.switches() == counts.switches);
   CHECK(g.count(LinkKind::scale_out) == counts.links);
   // A leaf's 42 nodes hold 42 GPUs of each rail: 336 ranks per leaf span.
-  CHECK(make_network(c).gpus_per_leaf == 42 * 8);
+  CHECK(make_network(c).gpus_per_leaf() == 42 * 8);
   // At 1:1 the same cluster needs three tiers too (94 leaves of 32 down).
   c.oversubscription = 1;
   CHECK(make_network(c).tiers == 3);
   CHECK(fabric_counts(c).switches == 8 * (94 + 3 * 32 + 32 * 2));
+}
+
+TEST_CASE("network: a list of dimensions, innermost first") {
+  // DGX H100: one NVSwitch dimension of 8, then a leaf's reach and the whole
+  // fabric, where a 2:1 oversubscription applies.
+  ClusterSpec h = cluster("{system: dgx-h100, gpus: 1024, scale_out: {oversubscription: 2}}");
+  Network net = make_network(h);
+  REQUIRE(net.dims.size() == 3);
+  CHECK(net.up_dims == 1);
+  CHECK(net.dims[0].kind == DimKind::switched);
+  CHECK(net.domain() == 8);
+  CHECK(net.up_bytes_per_s() == Approx(450e9));
+  CHECK(net.dims[1].kind == DimKind::fabric);
+  CHECK(net.dims[1].oversubscription == 1);
+  CHECK(net.dims[2].size == 1024);
+  CHECK(net.dims[2].oversubscription == 2);
+  // Beyond one leaf a step crosses three switches (leaf, spine, leaf), under it one.
+  CHECK(net.dims[2].step_s - net.dims[1].step_s == Approx(2 * h.fabric.switch_latency_s));
+
+  // MI355X: the scale-up dimension is a full mesh.
+  CHECK(make_network(cluster("{system: mi355x-8, gpus: 64}")).dims[0].kind == DimKind::fully_connected);
+
+  // A 4,096-chip TPU v5p slice: three torus axes (16 x 16 x 16) sharing the
+  // chip's links, then the data-centre network.
+  ClusterSpec t = cluster("{system: tpu-v5p-pod, gpus: 4096}");
+  Network tn = make_network(t);
+  REQUIRE(tn.up_dims == 3);
+  CHECK(tn.torus());
+  for (int d = 0; d < 3; ++d) {
+    CHECK(tn.dims[static_cast<size_t>(d)].kind == DimKind::torus_axis);
+    CHECK(tn.dims[static_cast<size_t>(d)].size == 16);
+    CHECK(tn.dims[static_cast<size_t>(d)].bytes_per_s == Approx(t.accelerator.scale_up_bytes_per_s / 3));
+  }
+  CHECK(tn.domain() == 4096);
+  CHECK(tn.up_bytes_per_s() == Approx(t.accelerator.scale_up_bytes_per_s));
+  // A group of 256 consecutive chips spans two axes: its ring gets two
+  // thirds of the links, and 15 + 15 steps.
+  CommOp op{"x", -1, CommKind::dp, Collective::all_gather, 1e9, 256, false};
+  CollectivePlan plan = collective_plan(tn, op, 1);
+  CHECK(std::string(plan.algorithm) == "torus");
+  REQUIRE(plan.phases.n == 1);
+  CHECK(plan.phases.items[0].rate == Approx(kScaleUpEfficiency * t.accelerator.scale_up_bytes_per_s * 2 / 3));
+  CHECK(plan.phases.items[0].latency_s == Approx(30 * tn.dims[0].step_s));
 }
 
 TEST_CASE("a 4x4x4 torus has 192 links, six per chip") {
@@ -89,14 +132,14 @@ TEST_CASE("paths: bottleneck and latency, and the closed-form model agrees on le
   CHECK(inside.bottleneck_bytes_per_s == Approx(450e9));
   CHECK(inside.latency_s == Approx(2 * 300e-9));
   // Same rail, same leaf: GPU - leaf - GPU.
-  CHECK(net.gpus_per_leaf == 32 * 8);
+  CHECK(net.gpus_per_leaf() == 32 * 8);
   PathInfo leaf = path(g, 0, 8 * 31);
   CHECK(leaf.hops() == 2);
   CHECK(leaf.bottleneck_bytes_per_s == Approx(50e9));
   // The next node is under another leaf: up through a spine.
   CHECK(path(g, 0, 8 * 32).hops() == 4);
-  CHECK(group_shape(net, 32, 8).crosses_leaf == false);
-  CHECK(group_shape(net, 33, 8).crosses_leaf == true);
+  CHECK(group_shape(net, 32, 8).out_dim == net.up_dims);
+  CHECK(group_shape(net, 33, 8).out_dim == net.up_dims + 1);
   CHECK(net.tiers == 2);
   // With 2:1 oversubscription the 42 endpoints of a leaf share 21 uplinks.
   c.oversubscription = 2;
@@ -117,11 +160,11 @@ TEST_CASE("rail-optimized with shared NICs: one Clos over the ports, and the mod
   Network net = make_network(c);
   CHECK_FALSE(net.rails);
   // 128-port RoCE leaves, 64 down: five whole nodes (60 ports) per leaf.
-  CHECK(net.gpus_per_leaf == 40);
+  CHECK(net.gpus_per_leaf() == 40);
   CHECK(path(g, 0, 8 * 4).hops() == 4);  // chip - NIC - leaf - NIC - chip
   CHECK(path(g, 0, 8 * 6).hops() > 4);   // node 6's ports hang from leaf 1
-  CHECK(group_shape(net, 5, 8).crosses_leaf == false);
-  CHECK(group_shape(net, 6, 8).crosses_leaf == true);
+  CHECK(group_shape(net, 5, 8).out_dim == net.up_dims);
+  CHECK(group_shape(net, 6, 8).out_dim == net.up_dims + 1);
 }
 
 TEST_CASE("dragonfly: a router's endpoints are the leaf the model sees") {
@@ -130,11 +173,11 @@ TEST_CASE("dragonfly: a router's endpoints are the leaf the model sees") {
   ClusterSpec c = cluster("{system: dgx-b200, gpus: 64, scale_out: {topology: dragonfly}}");
   ClusterGraph g = build_cluster(c);
   Network net = make_network(c);
-  CHECK(net.gpus_per_leaf == 16);
+  CHECK(net.gpus_per_leaf() == 16);
   CHECK(path(g, 0, 8).hops() == 2);   // GPU - router - GPU, node 1 on router 0
   CHECK(path(g, 0, 16).hops() >= 3);  // node 2 hangs from router 1
-  CHECK(group_shape(net, 2, 8).crosses_leaf == false);
-  CHECK(group_shape(net, 3, 8).crosses_leaf == true);
+  CHECK(group_shape(net, 2, 8).out_dim == net.up_dims);
+  CHECK(group_shape(net, 3, 8).out_dim == net.up_dims + 1);
 }
 
 TEST_CASE("collectives: ring closed forms, hierarchy across nodes, latency-bound small messages") {
@@ -143,7 +186,8 @@ TEST_CASE("collectives: ring closed forms, hierarchy across nodes, latency-bound
   CommOp op{"x", -1, CommKind::tp, Collective::all_gather, 1e9, 8, false};
   CollectiveCost ring = collective_cost(net, op, 1);
   CHECK(std::string(ring.algorithm) == "ring");
-  CHECK(ring.time_s == Approx(7.0 / 8 * 1e9 / (kScaleUpEfficiency * 450e9) + 7 * net.up_step_s + kCollectiveLaunch_s));
+  CHECK(ring.time_s ==
+        Approx(7.0 / 8 * 1e9 / (kScaleUpEfficiency * 450e9) + 7 * net.dims.front().step_s + kCollectiveLaunch_s));
   op.op = Collective::all_reduce;
   CHECK(collective_cost(net, op, 1).time_s == Approx(2 * (ring.time_s - kCollectiveLaunch_s) + kCollectiveLaunch_s));
 
@@ -151,7 +195,7 @@ TEST_CASE("collectives: ring closed forms, hierarchy across nodes, latency-bound
   op = {"x", -1, CommKind::dp, Collective::all_reduce, 1e9, 64, true};
   CollectiveCost big = collective_cost(net, op, 1);
   CHECK(std::string(big.algorithm).rfind("hierarchical", 0) == 0);
-  const double flat = 2 * 63.0 / 64 * 1e9 / (kScaleOutEfficiency * 50e9) + 2 * 63 * net.out_step_leaf_s;
+  const double flat = 2 * 63.0 / 64 * 1e9 / (kScaleOutEfficiency * 50e9) + 2 * 63 * net.leaf().step_s;
   CHECK(big.time_s < 0.5 * flat);
   // The inner reduce-scatter leaves 1/8 of the buffer for the network.
   const double across = 2 * 7.0 / 8 * (1e9 / 8) / (kScaleOutEfficiency * 50e9);

@@ -80,6 +80,6 @@ ScaleOutShape clos_shape(const ClusterSpec& c, bool per_rail) {
   return s;
 }
 
-int ScaleOutTopology::leaf_of(int rank, const Network& net) const { return rank / net.gpus_per_leaf; }
+int ScaleOutTopology::leaf_of(int rank, const Network& net) const { return rank / net.gpus_per_leaf(); }
 
 }  // namespace danlu

@@ -33,41 +33,70 @@ Network make_network(const ClusterSpec& c) {
   Network n;
   n.gpus = c.gpus;
   n.gpus_per_node = sys.accelerators_per_node;
-  n.domain = std::min(sys.scale_up_domain, c.gpus);
-  n.up_kind = sys.scale_up;
-  if (sys.scale_up == ScaleUpKind::Torus) n.torus_dims = torus_slice(sys.torus_dims, n.domain);
-  n.up_bytes_per_s = acc.scale_up_bytes_per_s;
-  n.up_step_s = sys.scale_up_latency_s + kStepOverheadUp_s;
-  n.out_bytes_per_s = fab.port_bytes_per_s * c.nics_per_gpu;
-  n.oversubscription = c.oversubscription;
+  const int domain = std::min(sys.scale_up_domain, c.gpus);
+  const double up_step = sys.scale_up_latency_s + kStepOverheadUp_s;
+  if (sys.scale_up == ScaleUpKind::Torus) {
+    // The chip's links are split evenly over the axes of the slice.
+    const std::vector<int> axes = torus_slice(sys.torus_dims, domain);
+    for (int size : axes)
+      n.dims.push_back({"torus axis", DimKind::torus_axis, size,
+                        acc.scale_up_bytes_per_s / static_cast<double>(axes.size()), up_step});
+  } else {
+    n.dims.push_back({"scale-up",
+                      sys.scale_up == ScaleUpKind::FullyConnected ? DimKind::fully_connected : DimKind::switched,
+                      domain, acc.scale_up_bytes_per_s, up_step});
+  }
+  n.up_dims = static_cast<int>(n.dims.size());
   n.scale_out = &scale_out_topology(c.topology);
   const ScaleOutShape shape = n.scale_out->shape(c);
-  n.gpus_per_leaf = shape.gpus_per_leaf;
   n.rails = shape.rails;
   n.tiers = shape.tiers;
-  const int hops = shape.worst_hops;
-  n.out_step_s = 2 * fab.nic_latency_s + hops * fab.switch_latency_s + kStepOverheadOut_s;
-  n.out_step_leaf_s = 2 * fab.nic_latency_s + fab.switch_latency_s + kStepOverheadOut_s;
+  const double out = fab.port_bytes_per_s * c.nics_per_gpu;
+  // Under one leaf a step crosses one switch; beyond it, the worst path's.
+  n.dims.push_back({"leaf", DimKind::fabric, shape.gpus_per_leaf, out,
+                    2 * fab.nic_latency_s + fab.switch_latency_s + kStepOverheadOut_s});
+  n.dims.push_back({"fabric", DimKind::fabric, c.gpus, out,
+                    2 * fab.nic_latency_s + shape.worst_hops * fab.switch_latency_s + kStepOverheadOut_s,
+                    c.oversubscription});
+  if (n.dims.size() > kMaxNetDims)
+    throw std::logic_error("the network has more dimensions than the collective planner holds");
   return n;
+}
+
+int Network::domain() const {
+  int d = 1;
+  for (int i = 0; i < up_dims; ++i) d *= dims[static_cast<size_t>(i)].size;
+  return d;
+}
+
+double Network::up_bytes_per_s() const {
+  double bw = 0;
+  for (int i = 0; i < up_dims; ++i) bw += dims[static_cast<size_t>(i)].bytes_per_s;
+  return bw;
 }
 
 GroupShape group_shape(const Network& net, int n, int stride) {
   GroupShape g;
+  const int domain = net.domain();
   const long span = static_cast<long>(n) * stride;  // ranks from the first member to past the last
-  if (stride >= net.domain) {
+  if (stride >= domain) {
     g.inner = 1;
   } else {
-    g.inner = static_cast<int>(std::min<long>(n, std::max<long>(1, net.domain / stride)));
+    g.inner = static_cast<int>(std::min<long>(n, std::max<long>(1, domain / stride)));
   }
   g.outer = std::max(1, n / g.inner);
-  g.crosses_leaf = g.outer > 1 && span > net.gpus_per_leaf;
-  if (net.up_kind == ScaleUpKind::Torus && g.inner > 1) {
+  // The outer part crosses the first reach of the fabric that covers it.
+  g.out_dim = net.up_dims;
+  if (g.outer > 1)
+    while (g.out_dim + 1 < static_cast<int>(net.dims.size()) && span > net.dims[static_cast<size_t>(g.out_dim)].size)
+      ++g.out_dim;
+  if (net.torus() && g.inner > 1) {
     // Ranks fill the torus dimension 0 first: count the dimensions the inner
     // group reaches.
     long reach = static_cast<long>(g.inner) * stride, prod = 1;
-    for (int d : net.torus_dims) {
+    for (int d = 0; d < net.up_dims; ++d) {
       if (reach > prod) ++g.torus_dims_used;
-      prod *= d;
+      prod *= net.dims[static_cast<size_t>(d)].size;
     }
     g.torus_dims_used = std::max(1, g.torus_dims_used);
   }
@@ -75,7 +104,7 @@ GroupShape group_shape(const Network& net, int n, int stride) {
 }
 
 double phase_time(const Network& net, const Phase& p) {
-  double rate = p.level == Level::far ? p.rate / net.oversubscription : p.rate;
+  const double rate = p.rate / net.dims[static_cast<size_t>(p.dim)].oversubscription;
   return p.latency_s + (p.bytes > 0 ? p.bytes / rate : 0.0);
 }
 
@@ -89,19 +118,19 @@ namespace {
 
 // The achievable per-GPU rate inside the domain for this group.
 double inner_rate(const Network& net, const GroupShape& g) {
-  double bw = net.up_bytes_per_s * kScaleUpEfficiency;
-  if (net.up_kind == ScaleUpKind::FullyConnected && net.domain > 1) {
+  const NetDim& up = net.dims.front();
+  if (up.kind == DimKind::fully_connected && up.size > 1)
     // Only the links to other members carry the group's traffic.
-    bw *= static_cast<double>(g.inner - 1) / (net.domain - 1);
-  } else if (net.up_kind == ScaleUpKind::Torus && !net.torus_dims.empty()) {
-    bw *= static_cast<double>(g.torus_dims_used) / static_cast<double>(net.torus_dims.size());
-  }
-  return bw;
+    return up.bytes_per_s * kScaleUpEfficiency * static_cast<double>(g.inner - 1) / (up.size - 1);
+  if (up.kind == DimKind::torus_axis)
+    // The axes the group spans, each with its share of the chip's links.
+    return net.up_bytes_per_s() * kScaleUpEfficiency * static_cast<double>(g.torus_dims_used) / net.up_dims;
+  return up.bytes_per_s * kScaleUpEfficiency;
 }
 
-// A ring over the given level: `frac` of the buffer per rank in `steps` steps.
-Phase ring(Level level, double bytes, double frac, double steps, double rate, double step_s) {
-  return {level, frac * bytes, rate, steps * step_s};
+// A ring over dimension `dim`: `frac` of the buffer per rank in `steps` steps.
+Phase ring(int dim, double bytes, double frac, double steps, double rate, double step_s) {
+  return {dim, frac * bytes, rate, steps * step_s};
 }
 
 }  // namespace
@@ -113,25 +142,28 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
   if (op.op == Collective::send_recv) {
     // Stage neighbours are `stride` ranks apart: same domain or across the fabric.
     best.algorithm = "p2p";
-    if (stride > 0 && stride < net.domain) {
-      double rate = net.up_bytes_per_s * kScaleUpEfficiency;
-      if (net.up_kind == ScaleUpKind::FullyConnected) rate /= (net.domain - 1);
-      best.phases.push_back({Level::up, B, rate, net.up_step_s});
+    const NetDim& up = net.dims.front();
+    if (stride > 0 && stride < net.domain()) {
+      double rate = net.up_bytes_per_s() * kScaleUpEfficiency;
+      if (up.kind == DimKind::fully_connected) rate /= (up.size - 1);
+      best.phases.push_back({0, B, rate, up.step_s});
     } else {
-      GroupShape g = group_shape(net, 2, stride);
-      best.phases.push_back({g.crosses_leaf ? Level::far : Level::leaf, B, net.out_bytes_per_s * kScaleOutEfficiency,
-                             g.crosses_leaf ? net.out_step_s : net.out_step_leaf_s});
+      const int dim = group_shape(net, 2, stride).out_dim;
+      const NetDim& out = net.dims[static_cast<size_t>(dim)];
+      best.phases.push_back({dim, B, out.bytes_per_s * kScaleOutEfficiency, out.step_s});
     }
     return best;
   }
   if (n <= 1 || B <= 0) return best;
   GroupShape g = group_shape(net, n, stride);
+  const NetDim& up = net.dims.front();
+  const NetDim& out = net.dims[static_cast<size_t>(g.out_dim)];
   const double in_rate = inner_rate(net, g);
-  const double out_rate = net.out_bytes_per_s * kScaleOutEfficiency;
-  const Level out_level = g.crosses_leaf ? Level::far : Level::leaf;
-  const double out_step = g.crosses_leaf ? net.out_step_s : net.out_step_leaf_s;
+  const double out_rate = out.bytes_per_s * kScaleOutEfficiency;
+  const int out_dim = g.out_dim;
+  const double up_step = up.step_s, out_step = out.step_s;
   const int ni = g.inner, no = g.outer;
-  const bool torus = net.up_kind == ScaleUpKind::Torus;
+  const bool torus = net.torus();
   // An all-reduce is a reduce-scatter then an all-gather: every phase twice.
   const int passes = op.op == Collective::all_reduce ? 2 : 1;
   double best_t = 1e300;
@@ -160,8 +192,8 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
     // log of the domains (the tiers between the farthest pairs). Both are
     // modelling assumptions: at the message sizes of MoE dispatch (MBs a
     // peer) they are a few percent of the phase.
-    Phase in{Level::up, (ni - 1.0) / n * B, in_rate, net.up_step_s + (ni - 1) * net.up_step_s / 4};
-    Phase out{out_level, (n - ni) / static_cast<double>(n) * B, out_rate, no > 1 ? out_step * std::log2(no) : 0.0};
+    Phase in{0, (ni - 1.0) / n * B, in_rate, up_step + (ni - 1) * up_step / 4};
+    Phase across{out_dim, (n - ni) / static_cast<double>(n) * B, out_rate, no > 1 ? out_step * std::log2(no) : 0.0};
     if (op.hierarchical && op.fanout > 1 && no > 1) {
       // DeepEP-style dispatch: a token goes once to each remote domain that
       // holds one of its `fanout` experts, and is forwarded to them there
@@ -171,13 +203,13 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
       const double k = op.fanout, d = no;
       const double domains = (d - 1) * (1 - std::pow(1 - 1 / d, k));
       plan.algorithm = "hierarchical all-to-all";
-      out.bytes = B / k * domains;
+      across.bytes = B / k * domains;
       // Inside: the copies for peers of this domain, and the forwarding of
       // what arrives from other domains to the right local GPU.
       in.bytes += (n - ni) / static_cast<double>(n) * B * (ni - 1.0) / ni;
     }
-    if (no > 1 && phase_time(net, out) >= phase_time(net, in))
-      out.latency_s += in.latency_s, plan.phases.push_back(out);
+    if (no > 1 && phase_time(net, across) >= phase_time(net, in))
+      across.latency_s += in.latency_s, plan.phases.push_back(across);
     else
       plan.phases.push_back(in);
     return plan;
@@ -188,25 +220,24 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
       // Dimension by dimension: the steps add up along each dimension's ring.
       double steps = 0;
       long left = ni;
-      for (int d : net.torus_dims) {
+      for (int d = 0; d < net.up_dims; ++d) {
         if (left <= 1) break;
-        long ext = std::min<long>(d, left);
+        long ext = std::min<long>(net.dims[static_cast<size_t>(d)].size, left);
         steps += static_cast<double>(ext - 1);
         left /= ext;
       }
-      consider("torus", one(ring(Level::up, B, (ni - 1.0) / ni, steps, in_rate, net.up_step_s)));
+      consider("torus", one(ring(0, B, (ni - 1.0) / ni, steps, in_rate, up_step)));
     } else {
-      consider(torus ? "torus ring" : "ring", one(ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s)));
+      consider(torus ? "torus ring" : "ring", one(ring(0, B, (ni - 1.0) / ni, ni - 1, in_rate, up_step)));
     }
-    if (net.up_kind == ScaleUpKind::FullyConnected)
-      consider("direct", one(ring(Level::up, B, (ni - 1.0) / ni, 1, in_rate, net.up_step_s)));
+    if (up.kind == DimKind::fully_connected) consider("direct", one(ring(0, B, (ni - 1.0) / ni, 1, in_rate, up_step)));
   } else {
     // Flat ring across domains: every GPU's traffic crosses at the slower level.
-    consider("ring", one(ring(out_level, B, (n - 1.0) / n, n - 1, std::min(in_rate, out_rate), out_step)));
+    consider("ring", one(ring(out_dim, B, (n - 1.0) / n, n - 1, std::min(in_rate, out_rate), out_step)));
     // Hierarchical: reduce-scatter inside, the shard across, gather inside.
     Phases hier;
-    if (ni > 1) hier.push_back(ring(Level::up, B, (ni - 1.0) / ni, ni - 1, in_rate, net.up_step_s));
-    hier.push_back(ring(out_level, B / ni, (no - 1.0) / no, no - 1, out_rate, out_step));
+    if (ni > 1) hier.push_back(ring(0, B, (ni - 1.0) / ni, ni - 1, in_rate, up_step));
+    hier.push_back(ring(out_dim, B / ni, (no - 1.0) / no, no - 1, out_rate, out_step));
     consider("hierarchical ring", hier);
     if (op.op == Collective::all_reduce) {
       // Double binary tree across domains: log steps, the same bandwidth term.

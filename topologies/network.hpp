@@ -1,13 +1,17 @@
-// The cluster as a collective sees it, in closed form: per-GPU bandwidth and
-// per-step latency inside the scale-up domain and across the scale-out fabric,
-// and how a group of ranks falls across the two. The analytic engine costs
-// every collective with this (it must stay microseconds per scenario), and the
-// DES builds its SimGrid platform from it (a port per GPU inside the domain, a
-// NIC per GPU, a shared uplink bundle per leaf). The graph builders
-// (topologies/graph.hpp) build the same cluster link by link for counting
-// parts, and tests hold the two against each other.
+// The cluster as a collective sees it, in closed form: a list of network
+// dimensions, innermost first, as ASTRA-sim describes a network. The scale-up
+// domain is one dimension (an NVLink switch, a fully connected xGMI or RoCE
+// mesh) or one per torus axis (ICI); the scale-out fabric adds a dimension per
+// reach (the ranks under one leaf switch, then the whole fabric). Each has
+// its per-GPU rate, its per-step latency and the oversubscription a flow
+// crossing into it shares. The analytic engine costs every collective with
+// this (it must stay microseconds per scenario), and the DES builds its
+// SimGrid platform from it. The graph builders (topologies/graph.hpp) build
+// the same cluster link by link for counting parts, and tests hold the two
+// against each other.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -33,22 +37,48 @@ inline constexpr double kCollectiveLaunch_s = 8e-6;
 inline constexpr double kStepOverheadUp_s = 0.7e-6;
 inline constexpr double kStepOverheadOut_s = 1.5e-6;
 
+enum class DimKind {
+  switched,         // a scale-up switch (NVSwitch): any member at the port's full rate
+  fully_connected,  // a direct link to each peer (xGMI, Gaudi's RoCE mesh): a group uses its members' links
+  torus_axis,       // one axis of a torus (ICI): a ring with wraparound, a share of the chip's links
+  fabric,           // a reach of the scale-out fabric, over the NICs
+};
+
+struct NetDim {
+  const char* name = "";
+  DimKind kind = DimKind::switched;
+  // Scale-up: accelerators along the dimension. Fabric: the span of ranks it
+  // reaches (per rail), e.g. one leaf switch's.
+  int size = 1;
+  double bytes_per_s = 0;  // per GPU, per direction, over this dimension's links
+  double step_s = 0;       // one algorithm step across it
+  // What a flow crossing into this dimension shares its rate with (a leaf's
+  // uplinks over its downlinks).
+  double oversubscription = 1;
+  bool scale_up() const { return kind != DimKind::fabric; }
+};
+
+// Room for three torus axes, a leaf, the fabric beyond it and one more reach
+// (a data-centre network): the collective planner keeps its phases inline.
+inline constexpr std::size_t kMaxNetDims = 6;
+
 struct Network {
   int gpus = 0;
   int gpus_per_node = 0;
-  int domain = 0;  // accelerators per scale-up domain (node, rack or torus slice)
-  ScaleUpKind up_kind = ScaleUpKind::Switched;
-  std::vector<int> torus_dims;  // torus: the slice shape
-  double up_bytes_per_s = 0;    // per GPU, per direction, all scale-up links
-  double up_step_s = 0;         // one algorithm step inside the domain
-  double out_bytes_per_s = 0;   // per GPU, per direction, all its NICs
-  double out_step_s = 0;        // one step across the fabric (worst path)
-  double out_step_leaf_s = 0;   // one step that stays under one leaf switch
-  int gpus_per_leaf = 0;        // the span of ranks one leaf switch reaches (per rail)
-  bool rails = false;           // one fabric per rail (GPU k of each node on rail k)
-  double oversubscription = 1;
+  std::vector<NetDim> dims;                     // innermost first: the scale-up dimensions, then the fabric's by reach
+  int up_dims = 0;                              // how many of `dims` lie inside the scale-up domain
+  bool rails = false;                           // one fabric per rail (GPU k of each node on rail k)
   int tiers = 1;                                // switch tiers of the scale-out fabric
   const ScaleOutTopology* scale_out = nullptr;  // what the fabric's wiring means for leaves
+
+  // Accelerators per scale-up domain (node, rack or torus slice): the
+  // product of the scale-up dimensions.
+  int domain() const;
+  // Per GPU, per direction, over all its scale-up links.
+  double up_bytes_per_s() const;
+  const NetDim& leaf() const { return dims[static_cast<size_t>(up_dims)]; }  // the fabric's first reach
+  int gpus_per_leaf() const { return leaf().size; }
+  bool torus() const { return dims.front().kind == DimKind::torus_axis; }
 };
 
 Network make_network(const ClusterSpec& c);
@@ -59,40 +89,46 @@ Network make_network(const ClusterSpec& c);
 std::vector<int> torus_slice(const std::vector<int>& pod_dims, int chips);
 
 // A group of `n` ranks, `stride` apart in rank order: how many share a domain
-// (inner), how many domains it spans (outer), and whether it leaves one leaf.
+// (inner), how many domains it spans (outer), and which fabric dimension the
+// outer part crosses (the first whose reach covers the group).
 struct GroupShape {
   int inner = 1;
   int outer = 1;
-  bool crosses_leaf = false;
-  int torus_dims_used = 0;  // torus only: dimensions the inner group spans
+  int out_dim = 0;          // an index into Network::dims
+  int torus_dims_used = 0;  // torus only: scale-up dimensions the inner group spans
 };
 GroupShape group_shape(const Network& net, int n, int stride);
 
-// Where a phase's traffic goes: over the scale-up port, over the NIC to a
-// peer under the same leaf switch, or over the NIC and up through the leaf's
-// uplinks (where oversubscription bites).
-enum class Level { up, leaf, far };
-
-// One phase of a collective algorithm as one rank sees it: `bytes` sent over
-// `level` at up to `rate` bytes/s, after `latency_s` of per-step latency. The
-// analytic engine adds the phases' times; the DES makes each a flow, so that
+// One phase of a collective algorithm as one rank sees it: `bytes` sent
+// over dimension `dim` at up to `rate` bytes/s, after `latency_s` of per-step
+// latency. A phase over several torus axes names the first. The analytic
+// engine adds the phases' times; the DES makes each a flow, so that
 // concurrent flows share links.
 struct Phase {
-  Level level = Level::up;
+  int dim = 0;
   double bytes = 0;
   double rate = 0;  // achievable bytes/s alone on the path (oversubscription not applied)
   double latency_s = 0;
 };
 
-// At most four phases (a hierarchical all-reduce: inside, across, twice), kept
-// inline: the analytic engine plans collectives in its hot loop.
+// An all-reduce is two passes over every dimension a plan uses, kept inline:
+// the analytic engine plans collectives in its hot loop.
 struct Phases {
-  std::array<Phase, 4> items{};
+  std::array<Phase, 2 * kMaxNetDims> items{};
   int n = 0;
+  Phases() = default;
+  // Plans are copied as the planner compares them: only the phases in use.
+  Phases(const Phases& o) : n(o.n) { std::copy_n(o.items.begin(), n, items.begin()); }
+  Phases& operator=(const Phases& o) {
+    n = o.n;
+    std::copy_n(o.items.begin(), n, items.begin());
+    return *this;
+  }
   void push_back(const Phase& p) {
     // A plan with more phases than this holds is a bug in the planner, not
     // bad input: fail loudly rather than write past the array.
-    if (n == static_cast<int>(items.size())) throw std::logic_error("a collective plan has more than four phases");
+    if (n == static_cast<int>(items.size()))
+      throw std::logic_error("a collective plan has more phases than dimensions");
     items[static_cast<size_t>(n++)] = p;
   }
   const Phase* begin() const { return items.data(); }
@@ -112,8 +148,8 @@ struct CollectivePlan {
 // picks one.
 CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride);
 
-// The time of a phase or a plan without contention (oversubscription applied
-// to far phases when the group leaves its leaf).
+// The time of a phase or a plan without contention (the oversubscription of
+// the phase's dimension applied).
 double phase_time(const Network& net, const Phase& p);
 double plan_time(const Network& net, const CollectivePlan& plan);
 

@@ -25,8 +25,8 @@ class RailOptimized : public ScaleOutTopology {
   // Leaf l of rail k: ranks of the same node sit on different rails.
   int leaf_of(int rank, const Network& net) const override {
     const int gpn = net.gpus_per_node;
-    if (!net.rails) return rank / net.gpus_per_leaf;
-    return (rank / net.gpus_per_leaf) * gpn + rank % gpn;
+    if (!net.rails) return rank / net.gpus_per_leaf();
+    return (rank / net.gpus_per_leaf()) * gpn + rank % gpn;
   }
   bool wires_a_lone_slice() const override { return true; }
 };
