@@ -121,10 +121,11 @@ double inner_rate(const Network& net, const GroupShape& g) {
   const NetDim& up = net.dims.front();
   if (up.kind == DimKind::fully_connected && up.size > 1)
     // Only the links to other members carry the group's traffic.
-    return up.bytes_per_s * kScaleUpEfficiency * static_cast<double>(g.inner - 1) / (up.size - 1);
+    return up.bytes_per_s * kScaleUpEfficiency * (static_cast<double>(g.inner - 1) / (up.size - 1));
   if (up.kind == DimKind::torus_axis)
     // The axes the group spans, each with its share of the chip's links.
-    return net.up_bytes_per_s() * kScaleUpEfficiency * static_cast<double>(g.torus_dims_used) / net.up_dims;
+    return net.up_bytes_per_s() * kScaleUpEfficiency *
+           (static_cast<double>(g.torus_dims_used) / static_cast<double>(net.up_dims));
   return up.bytes_per_s * kScaleUpEfficiency;
 }
 
