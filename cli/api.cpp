@@ -45,28 +45,11 @@ Json sweep_row(const Node& tree, const SweepPoint& point, const Catalog& cat, co
 }
 
 void fix_overridden_layout(Scenario& s, const std::vector<std::string>& sets) {
-  SearchLimits& lim = s.search;
-  const TrainingSpec& given = s.training;
   for (const auto& set : sets) {
     const std::string path = set.substr(0, set.find('='));
-    if (path == "training.parallelism.tp")
-      lim.tp = {given.par.tp};
-    else if (path == "training.parallelism.pp")
-      lim.pp = {given.par.pp};
-    else if (path == "training.parallelism.dp")
-      lim.dp = {given.par.dp};
-    else if (path == "training.parallelism.cp")
-      lim.cp = {given.par.cp};
-    else if (path == "training.parallelism.ep")
-      lim.ep = {given.par.ep};
-    else if (path == "training.parallelism.vpp")
-      lim.vpp = {given.par.vpp};
-    else if (path == "training.micro_batch")
-      lim.micro_batch = {given.micro_batch};
-    else if (path == "training.zero")
-      lim.zero = {given.zero};
-    else if (path == "training.recompute")
-      lim.recompute = {given.recompute};
+    if (path == kSearchRecomputePath) s.search.recompute = {s.training.recompute};
+    for (const SearchDim& d : search_dims())
+      if (path == d.path) s.search.*d.values = {d.given(s.training)};
   }
 }
 

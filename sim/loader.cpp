@@ -611,24 +611,29 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
   return s;
 }
 
+const std::vector<SearchDim>& search_dims() {
+  static const std::vector<SearchDim> dims = {
+      {"training.parallelism.tp", &SearchLimits::tp, 1, [](const TrainingSpec& t) { return t.par.tp; }},
+      {"training.parallelism.pp", &SearchLimits::pp, 1, [](const TrainingSpec& t) { return t.par.pp; }},
+      {"training.parallelism.dp", &SearchLimits::dp, 1, [](const TrainingSpec& t) { return t.par.dp; }},
+      {"training.parallelism.cp", &SearchLimits::cp, 1, [](const TrainingSpec& t) { return t.par.cp; }},
+      {"training.parallelism.ep", &SearchLimits::ep, 1, [](const TrainingSpec& t) { return t.par.ep; }},
+      {"training.parallelism.vpp", &SearchLimits::vpp, 1, [](const TrainingSpec& t) { return t.par.vpp; }},
+      {"training.micro_batch", &SearchLimits::micro_batch, 1, [](const TrainingSpec& t) { return t.micro_batch; }},
+      {"training.zero", &SearchLimits::zero, 0, [](const TrainingSpec& t) { return t.zero; }},
+  };
+  return dims;
+}
+
 SearchLimits read_search_limits(const Node* block) {
   SearchLimits out;
   if (!block || block->is_null()) return out;
   if (!block->is_map())
     throw InputError(block->loc, "search",
                      fmt::format("expected a mapping of layout path: [values], found {}", block->describe()));
-  struct Dim {
-    const char* path;
-    std::vector<int>* values;
-    int min;
-  };
-  const Dim dims[] = {{"training.parallelism.tp", &out.tp, 1},       {"training.parallelism.pp", &out.pp, 1},
-                      {"training.parallelism.dp", &out.dp, 1},       {"training.parallelism.cp", &out.cp, 1},
-                      {"training.parallelism.ep", &out.ep, 1},       {"training.parallelism.vpp", &out.vpp, 1},
-                      {"training.micro_batch", &out.micro_batch, 1}, {"training.zero", &out.zero, 0}};
   std::vector<std::string> valid;
-  for (const Dim& d : dims) valid.emplace_back(d.path);
-  valid.emplace_back("training.recompute");
+  for (const SearchDim& d : search_dims()) valid.emplace_back(d.path);
+  valid.emplace_back(kSearchRecomputePath);
   for (size_t i = 0; i < block->map.size(); ++i) {
     const auto& [path, value] = block->map[i];
     // One value fixes the dimension; a list limits it.
@@ -640,7 +645,7 @@ SearchLimits read_search_limits(const Node* block) {
     if (items.empty() || !std::all_of(items.begin(), items.end(), [](const Node* n) { return n->is_scalar(); }))
       throw InputError(value.loc, "search." + path,
                        fmt::format("expected a value or a non-empty list of values, found {}", value.describe()));
-    if (path == "training.recompute") {
+    if (path == kSearchRecomputePath) {
       for (const Node* n : items) {
         const auto known = names_of<Recompute>();
         if (std::find(known.begin(), known.end(), n->scalar) == known.end())
@@ -650,8 +655,8 @@ SearchLimits read_search_limits(const Node* block) {
       }
       continue;
     }
-    const Dim* dim = nullptr;
-    for (const Dim& d : dims)
+    const SearchDim* dim = nullptr;
+    for (const SearchDim& d : search_dims())
       if (path == d.path) dim = &d;
     if (!dim)
       throw InputError(block->key_locs[i], "search." + path,
@@ -667,7 +672,7 @@ SearchLimits read_search_limits(const Node* block) {
         throw InputError(n->loc, "search." + path,
                          fmt::format("expected {}, found {}",
                                      dim->min == 0 ? "an integer 0 or more" : "a positive integer", n->describe()));
-      dim->values->push_back(static_cast<int>(v));
+      (out.*dim->values).push_back(static_cast<int>(v));
     }
   }
   return out;

@@ -34,6 +34,18 @@ inline Scenario load_scenario(const std::string& file, const Catalog& catalog,
   return build_scenario(load_tree(file, sets), catalog);
 }
 
+// The integer dimensions `danlu search` varies: the layout path, the
+// limit's list, the lowest value allowed, and the scenario's own value.
+// Recomputation is the one dimension beside them (kSearchRecomputePath).
+struct SearchDim {
+  const char* path;
+  std::vector<int> SearchLimits::*values;
+  int min;
+  int (*given)(const TrainingSpec&);
+};
+const std::vector<SearchDim>& search_dims();
+inline constexpr const char* kSearchRecomputePath = "training.recompute";
+
 // The `search:` block (null: no limits). Throws InputError.
 SearchLimits read_search_limits(const Node* block);
 

@@ -39,11 +39,10 @@ Network make_network(const ClusterSpec& c) {
     // The chip's links are split evenly over the axes of the slice.
     const std::vector<int> axes = torus_slice(sys.torus_dims, domain);
     for (int size : axes)
-      n.dims.push_back({"torus axis", DimKind::torus_axis, size,
-                        acc.scale_up_bytes_per_s / static_cast<double>(axes.size()), up_step});
+      n.dims.push_back(
+          {DimKind::torus_axis, size, acc.scale_up_bytes_per_s / static_cast<double>(axes.size()), up_step});
   } else {
-    n.dims.push_back({"scale-up",
-                      sys.scale_up == ScaleUpKind::FullyConnected ? DimKind::fully_connected : DimKind::switched,
+    n.dims.push_back({sys.scale_up == ScaleUpKind::FullyConnected ? DimKind::fully_connected : DimKind::switched,
                       domain, acc.scale_up_bytes_per_s, up_step});
   }
   n.up_dims = static_cast<int>(n.dims.size());
@@ -53,9 +52,9 @@ Network make_network(const ClusterSpec& c) {
   n.tiers = shape.tiers;
   const double out = fab.port_bytes_per_s * c.nics_per_gpu;
   // Under one leaf a step crosses one switch; beyond it, the worst path's.
-  n.dims.push_back({"leaf", DimKind::fabric, shape.gpus_per_leaf, out,
-                    2 * fab.nic_latency_s + fab.switch_latency_s + kStepOverheadOut_s});
-  n.dims.push_back({"fabric", DimKind::fabric, c.gpus, out,
+  n.dims.push_back(
+      {DimKind::fabric, shape.gpus_per_leaf, out, 2 * fab.nic_latency_s + fab.switch_latency_s + kStepOverheadOut_s});
+  n.dims.push_back({DimKind::fabric, c.gpus, out,
                     2 * fab.nic_latency_s + shape.worst_hops * fab.switch_latency_s + kStepOverheadOut_s,
                     c.oversubscription});
   if (n.dims.size() > kMaxNetDims)

@@ -45,7 +45,6 @@ enum class DimKind {
 };
 
 struct NetDim {
-  const char* name = "";
   DimKind kind = DimKind::switched;
   // Scale-up: accelerators along the dimension. Fabric: the span of ranks it
   // reaches (per rail), e.g. one leaf switch's.
