@@ -10,6 +10,10 @@
 // `--calibration none` runs on the microbenchmark figures alone.
 #pragma once
 
+#include <cmath>
+
+#include <algorithm>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +30,12 @@ struct ParamInfo {
   double lo = 0, hi = 1;  // plausible range
   const char* unit = "";  // "" = a plain number or fraction, "s" = seconds
   const char* meaning = "";
+  // Within the range; a value written on a bound in other units ("5us")
+  // may parse one ulp outside it.
+  bool contains(double v) const {
+    const double ulps = 1e-12 * std::max(std::fabs(lo), std::fabs(hi));
+    return v >= lo - ulps && v <= hi + ulps;
+  }
 };
 const std::vector<ParamInfo>& constant_params();
 // Per-accelerator parameters; "gemm.<precision>" stands for each precision.

@@ -56,7 +56,6 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       const double in = bytes_per_element(p);
       const double bytes = op.count * ((op.m * op.k + op.k * op.n) * in + op.m * op.n * 2.0) + op.bytes;
       t = std::max(flops / rate, bytes / bw);
-      if (op.grouped && a.kernels.launch_s > 0) t += op.count * c.grouped_gemm_group_s;
       break;
     }
     case OpKind::attention_forward:
@@ -77,6 +76,12 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       return a.kernels.launch_s > 0 ? c.host_sync_s : 0.0;
   }
   return t + op.kernels * c.kernel_gap_s;
+}
+
+double op_host_time(const ComputeOp& op, const KernelContext& ctx) {
+  double t = op.kernels * ctx.launch_s;
+  if (op.grouped && ctx.acc->kernels.launch_s > 0) t += op.count * ctx.constants->grouped_gemm_group_s;
+  return t;
 }
 
 KernelContext make_kernel_context(const Accelerator& acc, const TrainingSpec& t, const ComputeConstants& c,

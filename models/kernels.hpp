@@ -91,11 +91,13 @@ struct ComputeConstants {
   // scheduling, uneven groups (DeepGEMM contiguous: ~0.93 of dense on H800;
   // torchao MXFP8 on B200: ~0.6; cuBLAS grouped on GB200: ~0.74).
   double grouped_gemm = 0.8;
-  // Fixed GPU time per expert of a grouped GEMM where the framework runs it
-  // as one GEMM per expert (Transformer Engine's GroupedLinear: a cuBLAS call
-  // per expert on several streams, each split quantised on its own): launch
-  // latency, prologue and tail of each, which small per-expert GEMMs cannot
-  // hide. A compiled grouped kernel (XLA's ragged dot) has none.
+  // Host time per expert of a grouped GEMM where the framework runs it as
+  // one GEMM per expert (Transformer Engine's GroupedLinear: per expert, a
+  // split of the input, its quantisation in fp8 and a cuBLAS call, each a
+  // Python-level dispatch). It is host time, not GPU time: the host issues
+  // it while the GPU runs earlier kernels, so large per-expert GEMMs hide it
+  // and many small ones wait for it (launch_bound). A compiled grouped
+  // kernel (XLA's ragged dot) has none.
   double grouped_gemm_group_s = 10e-6;
   // A host sync's round trip: the GPU finishes its queue, the host reads the
   // result and launches again (cudaStreamSynchronize and a launch, ~20-50 us).
@@ -146,5 +148,9 @@ inline double launch_bound(double gpu_s, double host_s) {
 // Time of one compute op, the gap after it included; a host transfer's time
 // is the copy's own (engines overlap it with the pass's compute).
 double op_time(const ComputeOp& op, const KernelContext& ctx);
+
+// Host time to issue one compute op: each kernel's launch (after CUDA
+// graphs), and a grouped GEMM's per-expert dispatch.
+double op_host_time(const ComputeOp& op, const KernelContext& ctx);
 
 }  // namespace danlu

@@ -78,7 +78,7 @@ class PassCoster {
       } else {
         double t = op_time(w.compute, kc_);
         seg_gpu += t;
-        seg_host += w.compute.kernels * kc_.launch_s;
+        seg_host += op_host_time(w.compute, kc_);
         if (w.compute.on_matrix_units()) pc.matmul += t;
       }
     }

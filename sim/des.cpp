@@ -277,7 +277,7 @@ struct Sim {
       if (!w.is_comm) {
         double t = op_time(w.compute, kc);
         compute_t += t;
-        host_t += w.compute.kernels * kc.launch_s;
+        host_t += op_host_time(w.compute, kc);
         if (w.compute.on_matrix_units()) mm_t += t;
         continue;
       }

@@ -22,8 +22,7 @@ TEST_CASE("the built-in profile's constants lie inside their documented ranges")
     CAPTURE(name);
     const ParamInfo* info = find_constant_param(name);
     REQUIRE(info);
-    CHECK(v >= info->lo);
-    CHECK(v <= info->hi);
+    CHECK(info->contains(v));
   }
   int figures = 0;
   for (const auto& [acc_key, values] : p.accelerators)
@@ -33,8 +32,7 @@ TEST_CASE("the built-in profile's constants lie inside their documented ranges")
       CAPTURE(name);
       const ParamInfo* info = find_accelerator_param(name);
       REQUIRE(info);
-      CHECK(v >= info->lo);
-      CHECK(v <= info->hi);
+      CHECK(info->contains(v));
       ++figures;
     }
   // Few constants: a handful per measured accelerator, not one per run.
@@ -46,12 +44,12 @@ TEST_CASE("a profile round-trips through its YAML, and bad values are refused wi
   Profile p;
   p.constants["overlap_slowdown"] = 0.2;
   p.accelerators["h100-sxm"]["gemm.fp8"] = 0.6;
-  p.accelerators["h100-sxm"]["launch"] = 4e-6;
+  p.accelerators["h100-sxm"]["launch"] = 6e-6;
   p.uncertainty["nvidia"] = 0.1;
   Profile q = parse_profile(render_profile(p), "p.yaml");
   CHECK(q.constants.at("overlap_slowdown") == Approx(0.2));
   CHECK(q.accelerators.at("h100-sxm").at("gemm.fp8") == Approx(0.6));
-  CHECK(q.accelerators.at("h100-sxm").at("launch") == Approx(4e-6));
+  CHECK(q.accelerators.at("h100-sxm").at("launch") == Approx(6e-6));
   CHECK(q.uncertainty.at("nvidia") == Approx(0.1));
 
   try {
@@ -149,10 +147,16 @@ TEST_CASE("accuracy on published runs with the built-in profile") {
     CAPTURE(system);
     CHECK(g.mape <= 0.15);
   }
-  // Issue targets not met yet (MoE 15%, all 10%): these bounds hold what the
-  // model reaches today, so that a regression shows.
-  CHECK(m.mape <= 0.235);
-  CHECK(all.mape <= 0.12);
+  // Issue targets not met yet (all 10%, MoE 15%; H100, whose MoE rows
+  // contradict each other, 15%): these bounds hold what the model reaches
+  // today, so that a regression shows.
+  CHECK(all.mape <= 0.11);
+  CHECK(m.mape <= 0.21);
+  for (const auto& [key, g] : summarize_by(modern, "system")) {
+    const std::string& system = key;
+    CAPTURE(system);
+    CHECK(g.mape <= (system == "dgx-h100" ? 0.175 : 0.15));
+  }
 }
 
 TEST_CASE("leave-one-system-out stays within 15%") {
