@@ -208,6 +208,10 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
       // what arrives from other domains to the right local GPU.
       in.bytes += (n - ni) / static_cast<double>(n) * B * (ni - 1.0) / ni;
     }
+    // Its lower efficiency holds the links for longer, as if the payload
+    // were larger: the DES then shares the links as for any collective.
+    in.bytes /= kAllToAllEfficiency;
+    across.bytes /= kAllToAllEfficiency;
     if (no > 1 && phase_time(net, across) >= phase_time(net, in))
       across.latency_s += in.latency_s, plan.phases.push_back(across);
     else

@@ -29,6 +29,15 @@ class ScaleOutTopology;
 // (H100: ~360 of 450 GB/s) and ~92% of an InfiniBand/RoCE port (nccl-tests).
 inline constexpr double kScaleUpEfficiency = 0.80;
 inline constexpr double kScaleOutEfficiency = 0.92;
+// An all-to-all (MoE dispatch and combine) moves its data at this fraction of
+// the rates above: a message per peer, incast at the receivers, and the few
+// SMs a communication kernel gets. Measured dispatch and combine rates over
+// what these link efficiencies give (shared/reference/kernel-and-collective-
+// facts.md, S20, S21): Hybrid-EP, which the Megatron-Bridge recipes use,
+// 0.58-0.59 on H100 over InfiniBand at EP 16 and 0.78-0.89 at EP 64, 0.61-0.65
+// on GB200 NVL72 at EP 36, 0.65 on B200 at EP 8 (median 0.65); DeepEP on B200
+// and H800 0.78-0.98. 0.75 lies between the two libraries; the range is 0.6-1.
+inline constexpr double kAllToAllEfficiency = 0.75;
 // Each collective pays a launch and synchronisation cost (kernel launch, proxy
 // thread hand-off): ~8 us in nccl-tests' small-message latencies.
 inline constexpr double kCollectiveLaunch_s = 8e-6;
