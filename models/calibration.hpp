@@ -10,10 +10,8 @@
 // `--calibration none` runs on the microbenchmark figures alone.
 #pragma once
 
-#include <cmath>
-
 #include <algorithm>
-
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>

@@ -60,9 +60,14 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   // the 16-bit tensor.
   const double gemm_in = saved_gemm_input_bytes(t);
 
+  // Selective recomputation keeps only the inputs of the modules it repeats.
+  auto again = [&](RecomputeModule mod) { return recomputes(t, recompute, mod); };
+
   // Outside the TP region: the inputs of both norms (16-bit) and their
-  // outputs, which are the QKV and FC1 GEMMs' inputs; dropout masks.
-  double outside = ((4.0 + 2.0 * gemm_in) * sb * h + (m.dropout ? 2.0 * sb * h : 0.0)) / rep;
+  // outputs, which are the QKV and FC1 GEMMs' inputs (recomputed with
+  // layernorm); dropout masks.
+  const double norm_outputs = again(RecomputeModule::layernorm) ? 0.0 : 2.0 * gemm_in;
+  double outside = ((4.0 + norm_outputs) * sb * h + (m.dropout ? 2.0 * sb * h : 0.0)) / rep;
 
   // Attention inside the TP region: Q, K, V and the attention output (kept
   // in 16 bits by the fused kernel, and quantised again as the output
@@ -75,14 +80,14 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
     // MLA: the latent queries and keys/values (norm input and the up-
     // projections' inputs), the shared rotary key, then per head Q and K at
     // the query-key width, V and O at the value width.
+    // With mla_up_proj recomputed, Q, K and V come again from the latents.
     const MlaSpec& a = *m.mla;
     const double heads = m.heads / tp;
-    attention =
-        sb *
-        ((2.0 + gemm_in) * (a.q_lora_rank + a.kv_lora_rank) + 2.0 * a.qk_rope_head_dim +
-         heads * (4.0 * a.qk_head_dim() + 2.0 * a.v_head_dim + (2.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) * a.v_head_dim));
+    const double qkv = again(RecomputeModule::mla_up_proj) ? 0.0 : 4.0 * a.qk_head_dim() + 2.0 * a.v_head_dim;
+    attention = sb * ((2.0 + gemm_in) * (a.q_lora_rank + a.kv_lora_rank) + 2.0 * a.qk_rope_head_dim +
+                      heads * (qkv + (2.0 + (gemm_in < 2.0 ? gemm_in : 0.0)) * a.v_head_dim));
   }
-  if (recompute == Recompute::none && !t.flash_attention) {
+  if (!again(RecomputeModule::core_attn) && !t.flash_attention) {
     // softmax output (2 bytes), plus dropout mask (1) and output (2) when used
     double per_score = m.dropout ? 5.0 : 2.0;
     attention += per_score * (m.heads / tp) * s * s * b;
@@ -93,6 +98,8 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
   // 2 bytes each), and fc2 its input (2 bytes, or its quantised copy).
   const double fc1_out = 2.0 * ffn_input_matrices(m);
   auto ffn = [&](double f) { return (fc1_out + gemm_in) * sb * f / tp; };
+  // moe_act recomputes the experts' activation output (fc2's input).
+  const double act_out = again(RecomputeModule::moe_act) ? 0.0 : gemm_in;
   double mlp;
   if (m.is_moe_layer(layer)) {
     // The routed copies this GPU's experts process: its tokens' top_k
@@ -102,10 +109,11 @@ double layer_activation_bytes(const ModelSpec& m, const TrainingSpec& t, int lay
     const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
     const double etp = t.par.etp;
     const double rows = sb / rep * m.moe->top_k * m.moe->expert_load() * etp;
-    const double per_row = gemm_in * h + (fc1_out + gemm_in) * fe / etp;
+    const double per_row = gemm_in * h + (fc1_out + act_out) * fe / etp;
     mlp = rows * per_row + m.moe->shared_experts * ffn(fe);
   } else {
-    mlp = ffn(static_cast<double>(m.ffn_hidden));
+    // A recomputed dense MLP keeps only its input (a norm output, above).
+    mlp = again(RecomputeModule::mlp) ? 0.0 : ffn(static_cast<double>(m.ffn_hidden));
   }
   return outside + attention + mlp;
 }

@@ -20,6 +20,17 @@ struct NameTable<Recompute> {
   static constexpr std::array<std::string_view, 3> names{"none", "selective", "full"};
 };
 
+// Selective recomputation module by module (Megatron-Core's
+// recompute_modules): the attention core (its default), the norms, MLA's
+// up-projections (and the rotary embedding after them), a dense layer's MLP,
+// the experts' activation function. Each repeats its forward in the backward
+// and keeps only its input.
+enum class RecomputeModule { core_attn, layernorm, mla_up_proj, mlp, moe_act };
+template <>
+struct NameTable<RecomputeModule> {
+  static constexpr std::array<std::string_view, 5> names{"core_attn", "layernorm", "mla_up_proj", "mlp", "moe_act"};
+};
+
 // How an fp8 recipe scales its tensors (Transformer Engine's recipes):
 // tensorwise = one scale per tensor from its current amax (an extra read of
 // every tensor before its cast); delayed = per-tensor scale from the amax
@@ -117,6 +128,9 @@ struct TrainingSpec {
   // recomputed (Megatron's recompute_method block + recompute_num_layers);
   // the rest keep their activations. -1 = every layer.
   int recompute_layers = -1;
+  // With selective recomputation, the modules recomputed (a bit per
+  // RecomputeModule).
+  unsigned recompute_modules = 1U << static_cast<unsigned>(RecomputeModule::core_attn);
   // A fused attention kernel (FlashAttention) never stores the s x s score
   // matrix; without it the scores are written and read several times per pass
   // and kept for the backward unless recomputed (Megatron before 2023).
@@ -185,6 +199,11 @@ double chunks_in_flight(const TrainingSpec& t, int stage);
 // The recomputation a layer runs: the scenario's, except that under full
 // recomputation limited to `recompute_layers` per chunk the later layers of
 // each chunk recompute nothing.
+// Whether a layer that recomputes `rc` repeats module `m` in its backward.
+inline bool recomputes(const TrainingSpec& t, Recompute rc, RecomputeModule m) {
+  return rc == Recompute::selective && ((t.recompute_modules >> static_cast<unsigned>(m)) & 1U) != 0;
+}
+
 inline Recompute layer_recompute(const TrainingSpec& t, int index_in_chunk) {
   if (t.recompute == Recompute::full && t.recompute_layers >= 0 && index_in_chunk >= t.recompute_layers)
     return Recompute::none;

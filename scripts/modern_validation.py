@@ -151,6 +151,10 @@ def scenario(row, shape):
         recompute = "selective"
     training["recompute"] = recompute
     recipe_block = row.get("recipe") or {}
+    # The recipe's own recompute_modules replace Megatron's default
+    # (core_attn).
+    if recompute == "selective" and recipe_block.get("recompute_modules"):
+        training["recompute_modules"] = list(recipe_block["recompute_modules"])
     if recompute == "full" and recipe_block.get("recompute_num_layers"):
         training["recompute_layers"] = int(recipe_block["recompute_num_layers"])
     overlap = {}

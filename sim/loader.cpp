@@ -358,6 +358,39 @@ void read_batch(DeclaredFields& t, Scenario& s) {
         .as_constraint();
 }
 
+// Megatron's recompute_modules: a list of module names, with selective
+// recomputation only.
+void read_recompute_modules(DeclaredFields& t, Scenario& s) {
+  const Node* list = t.raw("recompute_modules");
+  if (!list) {
+    if (s.training.recompute == Recompute::selective)
+      s.explain.push_back({"training.recompute_modules", "[core_attn]",
+                           "default: " + std::string(find_field("training.recompute_modules")->note)});
+    return;
+  }
+  if (s.training.recompute != Recompute::selective)
+    throw InputError(t.loc_of("recompute_modules"), t.path_of("recompute_modules"),
+                     "names what selective recomputation repeats; set recompute: selective")
+        .as_constraint();
+  if (!list->is_seq())
+    throw InputError(
+        list->loc, t.path_of("recompute_modules"),
+        fmt::format("expected a list of module names, e.g. [core_attn, moe_act], found {}", list->describe()));
+  const std::vector<std::string> known = names_of<RecomputeModule>();
+  unsigned modules = 0;
+  std::string written;
+  for (const Node& item : list->items) {
+    if (!item.is_scalar() || std::find(known.begin(), known.end(), item.scalar) == known.end())
+      throw InputError(item.loc, t.path_of("recompute_modules"),
+                       fmt::format("expected a module danlu models, found {}", item.describe()) +
+                           suggestion(item.is_scalar() ? item.scalar : std::string(), known));
+    modules |= 1U << static_cast<unsigned>(from_name<RecomputeModule>(item.scalar));
+    written += (written.empty() ? "" : ", ") + item.scalar;
+  }
+  s.training.recompute_modules = modules;
+  s.explain.push_back({"training.recompute_modules", "[" + written + "]", list->loc.str()});
+}
+
 // Memory and speed knobs: recomputation, ZeRO, the schedule, overlap,
 // precision recipes, CUDA graphs, offload; and the run's tokens.
 void read_training_knobs(DeclaredFields& t, Scenario& s, const ParamCounts& params) {
@@ -371,6 +404,7 @@ void read_training_knobs(DeclaredFields& t, Scenario& s, const ParamCounts& para
                      "limits full recomputation; set recompute: full")
         .as_constraint();
   s.training.recompute_layers = static_cast<int>(t.integer("recompute_layers", -1));
+  read_recompute_modules(t, s);
   std::string sched = t.choice("pipeline_schedule", std::string(p.vpp > 1 ? "interleaved" : "1f1b"));
   s.training.schedule = &pipeline_schedule(sched);
   if (p.vpp > 1 && !s.training.schedule->runs_virtual_stages())

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -113,6 +114,8 @@ struct Builder {
         windowed(window) {}
 
   double act() const { return tokens * h * kActBytes; }  // one full activation tensor
+  // Whether this layer's backward repeats module `mod` (selective recompute).
+  bool again(RecomputeModule mod) const { return recomputes(t, recompute, mod); }
   bool tp_on() const { return tp > 1; }
   int dp_group() const { return t.par.dp * t.par.cp; }
 
@@ -381,6 +384,9 @@ struct Builder {
     expert_tp(w, true);
     w.push_back(memory_op("unsort backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     linear_backward(p, expert_fc2());
+    if (again(RecomputeModule::moe_act))
+      w.push_back(
+          memory_op("recompute expert activation", activation_bytes(expert_rows() * local_experts(), fe / etp())));
     w.push_back(
         memory_op("expert activation backward", 2.0 * activation_bytes(expert_rows() * local_experts(), fe / etp())));
     linear_backward(p, expert_fc1());
@@ -431,7 +437,7 @@ struct Builder {
   // One layer's backward: the forward's communication mirrored, each linear
   // layer's input and weight gradients (the weight half in the W pass under
   // zero-bubble). Full recomputation first repeats the layer's forward,
-  // selective only the attention core.
+  // selective the modules it names, each before its own backward.
   PassWork layer(bool moe) const {
     PassWork p;
     p.forward = forward(moe, false);
@@ -454,10 +460,16 @@ struct Builder {
     if (t.zero == 3)
       w.push_back(comm("zero-3 weight all-gather", CommKind::dp, Collective::all_gather,
                        layer_params(moe) / tp * kActBytes, dp_group(), t.overlap.dp_comm));
+    // Recomputed norms: both of the layer's, from their kept inputs.
+    if (again(RecomputeModule::layernorm)) w.push_back(memory_op("recompute norms", outside(8.0), 2));
     w.push_back(memory_op("residual add backward", outside(6.0)));
     if (moe) {
       moe_backward(p);
     } else {
+      if (again(RecomputeModule::mlp)) {
+        tp_enter(w, false);
+        mlp_forward(w, static_cast<double>(m.ffn_hidden));
+      }
       tp_exit(w, true);
       mlp_backward(p, static_cast<double>(m.ffn_hidden));
       tp_enter(w, true);
@@ -465,12 +477,20 @@ struct Builder {
     w.push_back(memory_op("norm backward + residual", outside(12.0 + (m.dropout ? 4.0 : 0.0)), 2));
     tp_exit(w, true);
     linear_backward(p, out_proj());
+    if (m.mla && again(RecomputeModule::mla_up_proj)) {
+      for (const Linear& l : attention_inputs())
+        if (std::string_view(l.fwd).find("up-projection") != std::string_view::npos) {
+          w.push_back(gemm(l.fwd, l.m, l.n, l.k, l.count, l.low_precision, l.m * l.k * l.count));
+          w.back().compute.name = "recompute up-projection";
+        }
+      w.push_back(memory_op("recompute rotary embedding", rope_bytes()));
+    }
     if (t.flash_attention) {
-      if (recompute == Recompute::selective) w.push_back(attention("recompute attention", true, f.attn_core / split));
+      if (again(RecomputeModule::core_attn)) w.push_back(attention("recompute attention", true, f.attn_core / split));
       // The score matmuls have no weights: their backward is all input gradients.
       w.push_back(attention("attention backward", false, 2.0 * f.attn_core / split));
     } else {
-      if (recompute == Recompute::selective)
+      if (again(RecomputeModule::core_attn))
         unfused_attention_forward(w, "recompute attention scores", "recompute attention context");
       unfused_attention_backward(w);
     }

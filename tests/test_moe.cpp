@@ -2,6 +2,8 @@
 // windows and the presets' parameter counts, each against a hand count.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "sim/evaluate.hpp"
 #include "tests/util.hpp"
 
@@ -300,4 +302,47 @@ training: {global_batch: 256, precision: fp8, parallelism: {tp: 1, ep: 16}})";
   CHECK(dispatch(skewed) == Approx(1.5 * dispatch(even)));
   CHECK(expert_fc1(dropping).m == Approx(expert_fc1(even).m));  // capped at capacity 1.0
   CHECK(evaluate(skewed, "analytic").step.time_s > evaluate(even, "analytic").step.time_s);
+}
+
+TEST_CASE("selective recomputation repeats the modules the recipe names and keeps only their inputs") {
+  // GPT-OSS-120B in bf16 on one GPU's worth of tokens (tp 1, micro-batch 1,
+  // 4,096 tokens): Megatron-Bridge's recipes recompute the norms and the
+  // experts' activation, not the attention core.
+  const std::string gpt =
+      "name: t\nmodel: {preset: gpt-oss-120b, seq_len: 4096}\n"
+      "cluster: {system: gb200-nvl72, gpus: 64}\n"
+      "training: {global_batch: 64, parallelism: {tp: 1, ep: 64}, recompute: selective";
+  const Scenario core = test::scenario(gpt + "}\n");
+  const Scenario mods = test::scenario(gpt + ", recompute_modules: [layernorm, moe_act]}\n");
+  auto names = [](const Scenario& s) {
+    std::multiset<std::string> out;
+    for (const auto& w : build_schedule(s, false).layer(true).backward)
+      if (!w.is_comm) out.insert(w.compute.name);
+    return out;
+  };
+  const auto by_default = names(core), named = names(mods);
+  CHECK(by_default.count("recompute attention") == 1);
+  CHECK(by_default.count("recompute norms") == 0);
+  CHECK(named.count("recompute attention") == 0);
+  CHECK(named.count("recompute norms") == 1);
+  CHECK(named.count("recompute expert activation") == 1);
+  // Memory per layer, by hand: the two norm outputs (2 x 4096 x 2880 x 2 B)
+  // and the experts' activation outputs (4096 tokens x top-4 x 2880 x 2 B)
+  // are no longer kept.
+  const double saved =
+      layer_activation_bytes(core.model, core.training, 0) - layer_activation_bytes(mods.model, mods.training, 0);
+  CHECK(saved == Approx(2.0 * 4096 * 2880 * 2 + 4096.0 * 4 * 2880 * 2));
+
+  // DeepSeek-V3's mla_up_proj: Q and K at 192 dims and V at 128 per head,
+  // 128 heads, come again from the latents (4096 x 128 x (2 x 192 + 128) x 2 B).
+  const std::string ds =
+      "name: t\nmodel: {preset: deepseek-v3, seq_len: 4096, mtp_layers: 0}\n"
+      "cluster: {system: gb200-nvl72, gpus: 256}\n"
+      "training: {global_batch: 256, parallelism: {tp: 1, pp: 4, ep: 64}, recompute: selective";
+  const Scenario ds_core = test::scenario(ds + "}\n");
+  const Scenario ds_up = test::scenario(ds + ", recompute_modules: [core_attn, mla_up_proj]}\n");
+  CHECK(layer_activation_bytes(ds_core.model, ds_core.training, 5) -
+            layer_activation_bytes(ds_up.model, ds_up.training, 5) ==
+        Approx(4096.0 * 128 * (2 * 192 + 128) * 2));
+  CHECK(names(ds_up).count("recompute up-projection") == 2);  // the query's and the key/value's
 }
