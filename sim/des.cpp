@@ -241,26 +241,39 @@ struct Sim {
       if (ph.bytes > 0) start_phase(me, g, ph, pending);
   }
 
-  // The items of one pass: consecutive compute merges into one execution,
-  // as long as the host can launch its kernels (else the launches set the
-  // pace). Overlapped collectives slow the compute they run under: at the
-  // wait, the compute done since the first of them started is stretched by
-  // overlap_slowdown over the part their planned time covers.
+  // The items of one pass: consecutive compute merges into one execution.
+  // The host launches ahead of the GPU, across collectives, until a host
+  // sync drains its queue; where its launches since the last sync take
+  // longer than the GPU's kernels, the GPU waits for the difference there
+  // (as the analytic engine's segments). Overlapped collectives slow the
+  // compute they run under: at the wait, the compute done since the first of
+  // them started is stretched by overlap_slowdown over the part their
+  // planned time covers.
   void run_items(const RankState& me, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
     std::vector<sg::CommPtr> pending;
     Category pending_cat = kCommTp;  // the kind of the first overlapped collective
     double compute_t = 0, mm_t = 0, host_t = 0, copies_t = 0, pass_compute_t = 0;
     double overlapped_comm_t = 0, compute_under_comm = 0;
-    auto flush = [&]() {
-      if (compute_t <= 0) return;
-      const double t = launch_bound(compute_t, host_t);
+    double seg_gpu = 0, seg_host = 0;  // since the last host sync
+    auto run = [&](double t, Category cat, const char* what) {
       double t0 = sg::Engine::get_clock();
       sg::this_actor::execute(t * speed);
-      rec.add(t0, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
-      matmul_s += mm_t;
+      rec.add(t0, cat, what);
       if (!pending.empty()) compute_under_comm += t;
       pass_compute_t += t;
+    };
+    auto flush = [&]() {
+      if (compute_t <= 0) return;
+      run(compute_t, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
+      matmul_s += mm_t;
+      seg_gpu += compute_t;
+      seg_host += host_t;
       compute_t = mm_t = host_t = 0;
+    };
+    auto wait_for_launches = [&]() {
+      const double extra = launch_bound(seg_gpu, seg_host) - seg_gpu;
+      seg_gpu = seg_host = 0;
+      if (extra > 0) run(extra, kIdle, "waiting for kernel launches");
     };
     for (const WorkItem& w : items) {
       if (!w.is_comm && w.compute.kind == OpKind::host_transfer) {
@@ -269,6 +282,7 @@ struct Sim {
       }
       if (!w.is_comm && w.compute.kind == OpKind::host_sync) {
         flush();
+        wait_for_launches();
         double t0 = sg::Engine::get_clock();
         sg::this_actor::execute(op_time(w.compute, kc) * speed);
         rec.add(t0, kIdle, "host sync");
@@ -292,6 +306,7 @@ struct Sim {
       }
     }
     flush();
+    wait_for_launches();
     // Host copies run on copy engines beside the pass's compute; the GPU
     // waits for what the compute did not cover.
     if (copies_t > pass_compute_t) {
