@@ -219,8 +219,8 @@ cluster: {system: dgx-b200, gpus: 8}
 training: {global_batch: 512, precision: fp8, parallelism: {tp: 1, ep: 8}})";
   auto syncs = [](const Scenario& s) {
     int n = 0;
-    for (const auto& w : build_schedule(s, false).layer(true).forward)
-      n += !w.is_comm && w.compute.kind == OpKind::host_sync;
+    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    for (const auto& w : sched.layer(true).forward) n += !w.is_comm && w.compute.kind == OpKind::host_sync;
     return n;
   };
   const Scenario dropless = test::scenario(qwen);
@@ -283,12 +283,14 @@ model: {preset: qwen3-30b-a3b, seq_len: 4096}
 cluster: {system: dgx-h100, gpus: 16}
 training: {global_batch: 256, precision: fp8, parallelism: {tp: 1, ep: 16}})";
   auto expert_fc1 = [](const Scenario& s) {
-    for (const auto& w : build_schedule(s, false).layer(true).forward)
+    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    for (const auto& w : sched.layer(true).forward)
       if (!w.is_comm && std::string(w.compute.name) == "expert fc1") return w.compute;
     return ComputeOp{};
   };
   auto dispatch = [](const Scenario& s) {
-    for (const auto& w : build_schedule(s, false).layer(true).forward)
+    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    for (const auto& w : sched.layer(true).forward)
       if (w.is_comm && std::string(w.comm.name) == "ep dispatch") return w.comm.bytes;
     return 0.0;
   };
@@ -316,7 +318,8 @@ TEST_CASE("selective recomputation repeats the modules the recipe names and keep
   const Scenario mods = test::scenario(gpt + ", recompute_modules: [layernorm, moe_act]}\n");
   auto names = [](const Scenario& s) {
     std::multiset<std::string> out;
-    for (const auto& w : build_schedule(s, false).layer(true).backward)
+    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    for (const auto& w : sched.layer(true).backward)
       if (!w.is_comm) out.insert(w.compute.name);
     return out;
   };
