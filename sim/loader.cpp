@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/reader.hpp"
 #include "models/hf_config.hpp"
@@ -381,9 +382,10 @@ void read_recompute_modules(DeclaredFields& t, Scenario& s) {
   std::string written;
   for (const Node& item : list->items) {
     if (!item.is_scalar() || std::find(known.begin(), known.end(), item.scalar) == known.end())
-      throw InputError(item.loc, t.path_of("recompute_modules"),
-                       fmt::format("expected a module danlu models, found {}", item.describe()) +
-                           suggestion(item.is_scalar() ? item.scalar : std::string(), known));
+      throw InputError(
+          item.loc, t.path_of("recompute_modules"),
+          fmt::format("expected a module danlu models, found {}", item.describe()) +
+              (item.is_scalar() ? suggestion(item.scalar, known) : fmt::format("; valid: {}", fmt::join(known, ", "))));
     modules |= 1U << static_cast<unsigned>(from_name<RecomputeModule>(item.scalar));
     written += (written.empty() ? "" : ", ") + item.scalar;
   }
