@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "models/hardware.hpp"
 #include "models/pipeline.hpp"
@@ -349,7 +350,8 @@ constexpr FieldDecl kSchema[] = {
      .type = T::list,
      .kind = D::derived,
      .note = "[core_attn] (Megatron-Core's default)",
-     .bound_rule = "names from core_attn, layernorm, mla_up_proj, mlp, moe_act; only with recompute: selective",
+     .bound_rule = "only with recompute: selective",
+     .choices = enum_names<RecomputeModule>,
      .meaning = "what selective recomputation repeats in the backward (Megatron's recompute_modules)",
      .addition = true},
     {.path = "training.flash_attention",
@@ -670,14 +672,10 @@ std::string type_text(const FieldDecl& d) {
         default: return expected_text(d.unit);
       }
     case T::flag: return "true or false";
-    case T::choice: {
-      std::string out;
-      for (const auto& c : d.choices()) out += (out.empty() ? "" : ", ") + c;
-      return "one of " + out;
-    }
+    case T::choice: return "one of " + fmt::format("{}", fmt::join(d.choices(), ", "));
     case T::text: return "text";
     case T::block: return "mapping";
-    case T::list: return "list";
+    case T::list: return d.choices ? "list of " + fmt::format("{}", fmt::join(d.choices(), ", ")) : "list";
   }
   return "";
 }
