@@ -333,6 +333,15 @@ struct Builder {
                      false));
     w.back().comm.stride = 1;
   }
+  // DeepEP-class dispatchers (Megatron's flex dispatcher with DeepEP or
+  // Hybrid-EP) fuse the global permute into the dispatch kernel and the
+  // probability-weighted unpermute into the combine: no copy of the tokens
+  // top_k times around the all-to-all (Megatron-LM's DeepSeek-V3 on GB200
+  // notes). The sort into expert order after it remains.
+  bool fused_permute() const { return ep > 1 && t.ep_dispatch == EpDispatch::hierarchical; }
+  void permute_op(std::vector<WorkItem>& w, const char* name, int kernels) const {
+    if (!fused_permute()) w.push_back(memory_op(name, 2.0 * dispatch_bytes(), kernels));
+  }
   WorkItem host_sync(const char* name) const {
     WorkItem w = memory_op(name, 0, 0);
     w.compute.kind = OpKind::host_sync;
@@ -354,7 +363,7 @@ struct Builder {
     // Dropless routing sizes the grouped GEMMs from the token counts, which
     // the host must read first; token dropping pads to a known capacity.
     if (!m.moe->token_drop) w.push_back(host_sync("token counts to the host"));
-    w.push_back(memory_op("permute", 2.0 * dispatch_bytes(), kPermuteKernels));
+    permute_op(w, "permute", kPermuteKernels);
     if (ep > 1) w.push_back(ep_all_to_all("ep dispatch"));
     expert_tp(w, true);
     w.push_back(memory_op("sort by expert", 2.0 * dispatch_bytes() * etp(), kSortKernels));
@@ -364,7 +373,7 @@ struct Builder {
     w.push_back(memory_op("unsort", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     expert_tp(w, false);
     if (ep > 1) w.push_back(ep_all_to_all("ep combine"));
-    w.push_back(memory_op("unpermute", 2.0 * dispatch_bytes(), kUnpermuteKernels));
+    permute_op(w, "unpermute", kUnpermuteKernels);
     if (m.moe->shared_experts > 0) {
       tp_enter(w, false);
       mlp_forward(w, fe * m.moe->shared_experts);
@@ -379,7 +388,7 @@ struct Builder {
       mlp_backward(p, fe * m.moe->shared_experts);
       tp_enter(w, true);
     }
-    w.push_back(memory_op("unpermute backward", 2.0 * dispatch_bytes(), kUnpermuteKernels));
+    permute_op(w, "unpermute backward", kUnpermuteKernels);
     if (ep > 1) w.push_back(ep_all_to_all("ep combine backward"));
     expert_tp(w, true);
     w.push_back(memory_op("unsort backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
@@ -393,7 +402,7 @@ struct Builder {
     w.push_back(memory_op("sort by expert backward", 2.0 * dispatch_bytes() * etp(), kSortKernels));
     expert_tp(w, false);
     if (ep > 1) w.push_back(ep_all_to_all("ep dispatch backward"));
-    w.push_back(memory_op("permute backward", 2.0 * dispatch_bytes(), kPermuteKernels));
+    permute_op(w, "permute backward", kPermuteKernels);
     // The router's gradient (bf16), through the top-k and scores.
     w.push_back(memory_op("router scores backward", moe_tokens() * m.moe->experts * 4.0 * 3, kRouterKernels));
     p.backward.push_back(gemm("router dgrad", moe_tokens(), h, m.moe->experts, 1, false, 0));

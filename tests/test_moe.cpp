@@ -349,3 +349,30 @@ TEST_CASE("selective recomputation repeats the modules the recipe names and keep
         Approx(4096.0 * 128 * (2 * 192 + 128) * 2));
   CHECK(names(ds_up).count("recompute up-projection") == 2);  // the query's and the key/value's
 }
+
+TEST_CASE("a DeepEP-class dispatcher fuses the permutes into the all-to-alls") {
+  // With the NCCL all-to-all, each token is copied top_k times before the
+  // dispatch (2 x its routed bytes through HBM) and summed back after the
+  // combine; DeepEP and Hybrid-EP do both inside their kernels. The sort
+  // into expert order after the dispatch stays either way.
+  const std::string base =
+      "name: t\nmodel: {preset: deepseek-v3, seq_len: 4096, mtp_layers: 0}\n"
+      "cluster: {system: dgx-b200, gpus: 256}\n"
+      "training: {global_batch: 256, parallelism: {tp: 1, pp: 16, ep: 8}";
+  auto ops = [](const Scenario& s) {
+    const StepSchedule sched = build_schedule(s, false);
+    std::multiset<std::string> out;
+    for (const auto* pass : {&sched.layer(true).forward, &sched.layer(true).backward})
+      for (const auto& w : *pass)
+        if (!w.is_comm) out.insert(w.compute.name);
+    return out;
+  };
+  const auto nccl = ops(test::scenario(base + "}\n"));
+  const auto deepep = ops(test::scenario(base + ", ep_dispatch: hierarchical}\n"));
+  for (const char* name : {"permute", "unpermute", "permute backward", "unpermute backward"}) {
+    CAPTURE(name);
+    CHECK(nccl.count(name) == 1);
+    CHECK(deepep.count(name) == 0);
+  }
+  CHECK(deepep.count("sort by expert") == 1);
+}
