@@ -155,7 +155,7 @@ TEST_CASE("accuracy on published runs with the built-in profile") {
   CHECK(all.mape <= 0.10);
   // The MoE target (15%) is not met yet: this bound holds what the model
   // reaches today, so that a regression shows.
-  CHECK(m.mape <= 0.185);
+  CHECK(m.mape <= 0.18);
 }
 
 TEST_CASE("leave-one-system-out stays within 15%") {
