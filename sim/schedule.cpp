@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string_view>
 
 #include <fmt/format.h>
 
@@ -72,8 +71,9 @@ struct Linear {
   const char* dgrad;
   const char* wgrad;
   double m, n, k, count = 1;
-  bool low_precision = true;  // in the recipe's fp8/fp4 (the output layer and router are not)
-  bool grouped = false;       // the experts' grouped GEMM
+  bool low_precision = true;   // in the recipe's fp8/fp4 (the output layer and router are not)
+  bool grouped = false;        // the experts' grouped GEMM
+  bool up_projection = false;  // MLA's, from a latent (recompute_modules: mla_up_proj)
 };
 
 // Everything about one scenario that the per-layer builders need.
@@ -192,6 +192,7 @@ struct Builder {
                      static_cast<double>(a.q_lora_rank), h});
       out.push_back({"q up-projection", "q up-projection dgrad", "q up-projection wgrad", tokens,
                      heads * a.qk_head_dim(), static_cast<double>(a.q_lora_rank)});
+      out.back().up_projection = true;
     } else {
       out.push_back({"q projection", "q projection dgrad", "q projection wgrad", tokens, heads * a.qk_head_dim(), h});
     }
@@ -199,6 +200,7 @@ struct Builder {
                    static_cast<double>(a.kv_lora_rank + a.qk_rope_head_dim), h});
     out.push_back({"kv up-projection", "kv up-projection dgrad", "kv up-projection wgrad", tokens,
                    heads * (a.qk_nope_head_dim + a.v_head_dim), static_cast<double>(a.kv_lora_rank)});
+    out.back().up_projection = true;
     return out;
   }
   // Per-head widths on this GPU: what attention reads and writes per token.
@@ -488,8 +490,8 @@ struct Builder {
     linear_backward(p, out_proj());
     if (m.mla && again(RecomputeModule::mla_up_proj)) {
       for (const Linear& l : attention_inputs())
-        if (std::string_view(l.fwd).find("up-projection") != std::string_view::npos) {
-          w.push_back(gemm(l.fwd, l.m, l.n, l.k, l.count, l.low_precision, l.m * l.k * l.count));
+        if (l.up_projection) {
+          linear_forward(w, l);
           w.back().compute.name = "recompute up-projection";
         }
       w.push_back(memory_op("recompute rotary embedding", rope_bytes()));

@@ -11,6 +11,16 @@ using namespace danlu;
 using doctest::Approx;
 
 namespace {
+// The names of an MoE layer's compute ops, forward and backward.
+std::multiset<std::string> moe_op_names(const Scenario& s) {
+  const StepSchedule sched = build_schedule(s, false);
+  std::multiset<std::string> out;
+  for (const auto* pass : {&sched.layer(true).forward, &sched.layer(true).backward})
+    for (const auto& w : *pass)
+      if (!w.is_comm) out.insert(w.compute.name);
+  return out;
+}
+
 ParamCounts preset(const std::string& name) {
   Scenario s = test::scenario("name: t\nmodel: {preset: " + name + "}\ncluster: {system: dgx-h100, gpus: 8}\n");
   return count_params(s.model);
@@ -316,14 +326,7 @@ TEST_CASE("selective recomputation repeats the modules the recipe names and keep
       "training: {global_batch: 64, parallelism: {tp: 1, ep: 64}, recompute: selective";
   const Scenario core = test::scenario(gpt + "}\n");
   const Scenario mods = test::scenario(gpt + ", recompute_modules: [layernorm, moe_act]}\n");
-  auto names = [](const Scenario& s) {
-    std::multiset<std::string> out;
-    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
-    for (const auto& w : sched.layer(true).backward)
-      if (!w.is_comm) out.insert(w.compute.name);
-    return out;
-  };
-  const auto by_default = names(core), named = names(mods);
+  const auto by_default = moe_op_names(core), named = moe_op_names(mods);
   CHECK(by_default.count("recompute attention") == 1);
   CHECK(by_default.count("recompute norms") == 0);
   CHECK(named.count("recompute attention") == 0);
@@ -347,7 +350,7 @@ TEST_CASE("selective recomputation repeats the modules the recipe names and keep
   CHECK(layer_activation_bytes(ds_core.model, ds_core.training, 5) -
             layer_activation_bytes(ds_up.model, ds_up.training, 5) ==
         Approx(4096.0 * 128 * (2 * 192 + 128) * 2));
-  CHECK(names(ds_up).count("recompute up-projection") == 2);  // the query's and the key/value's
+  CHECK(moe_op_names(ds_up).count("recompute up-projection") == 2);  // the query's and the key/value's
 }
 
 TEST_CASE("a DeepEP-class dispatcher fuses the permutes into the all-to-alls") {
@@ -359,16 +362,8 @@ TEST_CASE("a DeepEP-class dispatcher fuses the permutes into the all-to-alls") {
       "name: t\nmodel: {preset: deepseek-v3, seq_len: 4096, mtp_layers: 0}\n"
       "cluster: {system: dgx-b200, gpus: 256}\n"
       "training: {global_batch: 256, parallelism: {tp: 1, pp: 16, ep: 8}";
-  auto ops = [](const Scenario& s) {
-    const StepSchedule sched = build_schedule(s, false);
-    std::multiset<std::string> out;
-    for (const auto* pass : {&sched.layer(true).forward, &sched.layer(true).backward})
-      for (const auto& w : *pass)
-        if (!w.is_comm) out.insert(w.compute.name);
-    return out;
-  };
-  const auto nccl = ops(test::scenario(base + "}\n"));
-  const auto deepep = ops(test::scenario(base + ", ep_dispatch: hierarchical}\n"));
+  const auto nccl = moe_op_names(test::scenario(base + "}\n"));
+  const auto deepep = moe_op_names(test::scenario(base + ", ep_dispatch: hierarchical}\n"));
   for (const char* name : {"permute", "unpermute", "permute backward", "unpermute backward"}) {
     CAPTURE(name);
     CHECK(nccl.count(name) == 1);
