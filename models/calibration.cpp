@@ -24,7 +24,9 @@ const std::vector<ParamInfo>& constant_params() {
       {"kernel_gap_s", 0.5e-6, 3e-6, "s",
        "GPU-side gap between dependent kernels (launch latency, drain, tail; ~0.9 us inside a CUDA graph)"},
       {"grouped_gemm", 0.4, 1.0, "",
-       "fraction of a dense GEMM's rate that a grouped GEMM over experts reaches at the same shape"},
+       "fraction of a dense GEMM's rate that an eager framework's grouped GEMM (one GEMM per expert) reaches"},
+      {"grouped_gemm_rows_half", 16, 2048, "",
+       "tokens per expert at which a grouped GEMM loses half its rate to per-expert fixed costs (tails, prologue)"},
       {"grouped_gemm_group_s", 0, 100e-6, "s",
        "host time per expert of a grouped GEMM run as one GEMM per expert (split, quantise, cuBLAS call)"},
       {"host_sync_s", 5e-6, 300e-6, "s",
@@ -80,6 +82,7 @@ double* field(ComputeConstants& c, const std::string& name) {
   if (name == "overlap_slowdown") return &c.overlap_slowdown;
   if (name == "host_sync_s") return &c.host_sync_s;
   if (name == "grouped_gemm") return &c.grouped_gemm;
+  if (name == "grouped_gemm_rows_half") return &c.grouped_gemm_rows_half;
   if (name == "grouped_gemm_group_s") return &c.grouped_gemm_group_s;
   throw std::logic_error("unknown constant " + name);
 }

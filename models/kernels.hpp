@@ -17,6 +17,7 @@
 //   CUDA graphs (or an XLA program) replay it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -50,8 +51,9 @@ struct ComputeOp {
   // gemm: runs in the recipe's low precision (fp8/fp4) when training in one;
   // otherwise (attention scores, the output layer, the router) in bf16.
   bool low_precision = false;
-  bool grouped = false;  // gemm: one grouped GEMM over experts (not a batched one)
-  int kernels = 1;       // launches this op stands for
+  bool grouped = false;   // gemm: one grouped GEMM over experts (not a batched one)
+  double group_rows = 0;  // grouped: the tokens each expert holds (m of its forward GEMM)
+  int kernels = 1;        // launches this op stands for
 
   bool on_matrix_units() const {
     return kind == OpKind::gemm || kind == OpKind::attention_forward || kind == OpKind::attention_backward;
@@ -86,18 +88,27 @@ struct ComputeConstants {
   // Fraction by which compute slows while an overlapped collective shares
   // the chip (its kernels take SMs and HBM bandwidth).
   double overlap_slowdown = 0.1;
-  // Grouped GEMMs (one launch over many experts' small GEMMs) reach this
-  // fraction of a dense GEMM's rate at the same shape: per-group setup and
-  // scheduling, uneven groups (DeepGEMM contiguous: ~0.93 of dense on H800;
-  // torchao MXFP8 on B200: ~0.6; cuBLAS grouped on GB200: ~0.74).
+  // Grouped GEMMs that an eager framework runs as one GEMM per expert on
+  // several streams (Transformer Engine's GroupedLinear) reach this fraction
+  // of a dense GEMM's rate at the same shape: the experts' GEMMs contend for
+  // the SMs and each drains alone (torchao MXFP8 on B200: ~0.6; multi-stream
+  // cuBLAS on GB200: ~0.74 of the best dense rate). A compiled grouped
+  // kernel (XLA's megablox) is one kernel over the groups, as DeepGEMM's
+  // contiguous layout is (~0.95-1.0 of dense at 4-8k rows per group).
   double grouped_gemm = 0.8;
+  // Rows (tokens) per expert at which a grouped GEMM's per-expert fixed
+  // costs (tile tails, prologue, epilogue, a kernel's ramp) equal its main
+  // work: the rate falls as m/(m + m0). DeepGEMM on H800 keeps ~0.95, 0.81
+  // and 0.72 of its large-group rate at 1024, 512 and 256 rows (m0 ~100).
+  double grouped_gemm_rows_half = 256;
   // Host time per expert of a grouped GEMM where the framework runs it as
   // one GEMM per expert (Transformer Engine's GroupedLinear: per expert, a
   // split of the input, its quantisation in fp8 and a cuBLAS call, each a
   // Python-level dispatch). It is host time, not GPU time: the host issues
   // it while the GPU runs earlier kernels, so large per-expert GEMMs hide it
-  // and many small ones wait for it (launch_bound). A compiled grouped
-  // kernel (XLA's ragged dot) has none.
+  // and many small ones wait for it (LaunchPipeline). A compiled grouped
+  // kernel (XLA's ragged dot) has none, nor does an iteration captured in a
+  // CUDA graph.
   double grouped_gemm_group_s = 10e-6;
   // A host sync's round trip: the GPU finishes its queue, the host reads the
   // result and launches again (cudaStreamSynchronize and a launch, ~20-50 us).
@@ -112,6 +123,7 @@ struct KernelContext {
   Precision low = Precision::bf16;   // the precision of low-precision GEMMs
   Precision high = Precision::bf16;  // everything else on the matrix units
   double launch_s = 0;               // host launch cost per kernel after graphs
+  double group_dispatch_s = 0;       // host time per expert of a grouped GEMM after graphs
   double host_bytes_per_s = 0;       // per GPU and direction, to host memory
 };
 
@@ -136,14 +148,36 @@ QuantizeCost quantize_cost(const TrainingSpec& t);
 // inner-dimension term (1 for a large square GEMM).
 double gemm_shape_efficiency(const KernelFigures& f, const ComputeConstants& c, double m, double n, double k);
 
-// A run of kernels that the host launches while the GPU executes them takes
-// about the longer of the two; near the crossover launch jitter makes it a
-// little longer than either (a smooth maximum, 12% over at equal times).
-inline double launch_bound(double gpu_s, double host_s) {
-  if (host_s <= 0) return gpu_s;
-  const double a = gpu_s * gpu_s * gpu_s, b = host_s * host_s * host_s;
-  return std::cbrt(std::sqrt(a * a + b * b));
-}
+// The host issues kernels in order and the GPU runs them in order as they
+// arrive: a two-stage line. A kernel starts when the GPU is free and the
+// host has issued it, so a stretch of many small kernels after a host sync
+// (an empty queue) costs its launches and a stretch of large kernels its GPU
+// time; the host gains on the GPU while large kernels and blocking
+// collectives run. Times are from the start of the pass.
+struct LaunchPipeline {
+  double gpu_s = 0;   // when the GPU finishes the work issued so far
+  double host_s = 0;  // when the host has issued it
+
+  // An op of `pieces` equal kernels (or per-expert dispatches) taking gpu
+  // seconds on the GPU and host seconds to issue: its first piece can start
+  // once issued, its last once the host is done with it.
+  void compute(double gpu, double host, double pieces) {
+    const double n = std::max(1.0, pieces);
+    const double first = std::max(gpu_s, host_s + host / n) + gpu;
+    const double last = host_s + host + gpu / n;
+    host_s += host;
+    gpu_s = std::max(first, last);
+  }
+  // Work on the GPU's timeline that needs no host time beyond being issued
+  // (a blocking collective).
+  void busy(double gpu) { gpu_s = std::max(gpu_s, host_s) + gpu; }
+  // The host waits for the GPU to drain its queue and reads a result: the
+  // GPU idles for the round trip and the host starts again level with it.
+  void sync(double round_trip) {
+    gpu_s = std::max(gpu_s, host_s) + round_trip;
+    host_s = gpu_s;
+  }
+};
 
 // Time of one compute op, the gap after it included; a host transfer's time
 // is the copy's own (engines overlap it with the pass's compute).
@@ -152,5 +186,13 @@ double op_time(const ComputeOp& op, const KernelContext& ctx);
 // Host time to issue one compute op: each kernel's launch (after CUDA
 // graphs), and a grouped GEMM's per-expert dispatch.
 double op_host_time(const ComputeOp& op, const KernelContext& ctx);
+
+// The pieces the host issues an op in: its kernels, and a grouped GEMM's
+// per-expert dispatches.
+inline double launch_pieces(const ComputeOp& op) { return op.kernels + (op.grouped ? op.count : 0.0); }
+// Feeds one compute op to the launch pipeline.
+inline void issue(LaunchPipeline& p, const ComputeOp& op, double gpu_s, double host_s) {
+  p.compute(gpu_s, host_s, launch_pieces(op));
+}
 
 }  // namespace danlu

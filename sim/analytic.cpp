@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "sim/engine.hpp"
 
@@ -24,12 +25,20 @@ struct PassCost {
   double compute = 0;       // compute ops
   double matmul = 0;        // of which on the matrix units
   PerKind<double> exposed;  // exposed communication by kind
+  // A repeated layer: what the first of a run of them takes over the
+  // others, its host starting level with the GPU (no lead carried in).
+  double first_extra = 0;
 
   void add(const PassCost& o, double times) {
     total += o.total * times;
     compute += o.compute * times;
     matmul += o.matmul * times;
     for (CommKind k : kCommKinds) exposed[k] += o.exposed[k] * times;
+  }
+  // `times` of the layers of `o` are the first of their run.
+  void add_first(const PassCost& o, double times) {
+    total += o.first_extra * times;
+    compute += o.first_extra * times;
   }
 };
 
@@ -57,32 +66,58 @@ class PassCoster {
   }
 
   // Collectives that may overlap hide under the compute of the same pass.
-  // A pass's compute is its kernels' GPU time, unless the host cannot
-  // launch them that fast. Overlapped collectives slow the compute they
-  // hide under, and what compute cannot hide is exposed.
-  PassCost cost(const std::vector<WorkItem>& items) {
+  // A pass's compute is its kernels' GPU time and the GPU's waits for the
+  // host to launch them (LaunchPipeline). Overlapped collectives slow the
+  // compute they hide under, and what compute cannot hide is exposed.
+  // `repeated`: the items are one of many identical layers in a row, and the
+  // host's lead (or lag) at the end of one carries into the next, as in the
+  // DES: the layer costs what a layer takes once that has settled.
+  PassCost cost(const std::vector<WorkItem>& items, bool repeated = false) {
     PassCost pc;
     PerKind<double> hideable;
-    // Between host syncs the host launches ahead of the GPU; a segment
-    // takes its kernels' GPU time or its launches', whichever is longer.
-    double seg_gpu = 0, seg_host = 0, copies = 0;
+    line_.clear();
+    double copies = 0, blocking = 0;
     for (const WorkItem& w : items) {
       if (w.is_comm) {
         double t = comm_time(w.comm);
-        (w.comm.overlappable ? hideable : pc.exposed)[w.comm.kind] += t;
+        if (w.comm.overlappable) {
+          hideable[w.comm.kind] += t;
+        } else {
+          pc.exposed[w.comm.kind] += t;
+          line_.push_back({Step::busy, t, 0, 0});
+          blocking += t;
+        }
       } else if (w.compute.kind == OpKind::host_transfer) {
         copies += op_time(w.compute, kc_);
       } else if (w.compute.kind == OpKind::host_sync) {
-        pc.compute += launch_bound(seg_gpu, seg_host) + op_time(w.compute, kc_);
-        seg_gpu = seg_host = 0;
+        line_.push_back({Step::sync, op_time(w.compute, kc_), 0, 0});
       } else {
         double t = op_time(w.compute, kc_);
-        seg_gpu += t;
-        seg_host += op_host_time(w.compute, kc_);
+        line_.push_back({Step::compute, t, op_host_time(w.compute, kc_), launch_pieces(w.compute)});
         if (w.compute.on_matrix_units()) pc.matmul += t;
       }
     }
-    pc.compute += launch_bound(seg_gpu, seg_host);
+    LaunchPipeline line;
+    auto run = [&]() {
+      for (const Step& st : line_) switch (st.kind) {
+          case Step::compute: line.compute(st.gpu_s, st.host_s, st.pieces); break;
+          case Step::busy: line.busy(st.gpu_s); break;
+          case Step::sync: line.sync(st.gpu_s); break;
+        }
+    };
+    run();
+    double gpu_s = line.gpu_s;
+    if (repeated) {
+      // Two more layers settle the lead; the last one's increment is the
+      // steady state.
+      const double first = gpu_s;
+      run();
+      const double before = line.gpu_s;
+      run();
+      gpu_s = line.gpu_s - before;
+      pc.first_extra = first - gpu_s;
+    }
+    pc.compute = gpu_s - blocking;
     // Copies to and from host memory run on copy engines beside the
     // compute; the GPU waits only for what the compute does not cover.
     pc.compute = std::max(pc.compute, copies);
@@ -123,6 +158,12 @@ class PassCoster {
   const PerKind<int> strides_;
   PerKind<std::array<const char*, kCollectives>> chosen_{};
   PerKind<std::array<Last, kCollectives>> last_;
+  // A pass's items as the launch pipeline sees them (reused between passes).
+  struct Step {
+    enum Kind { compute, busy, sync } kind;
+    double gpu_s, host_s, pieces;
+  };
+  std::vector<Step> line_;
 };
 
 class AnalyticEngine final : public Engine {
@@ -140,7 +181,7 @@ class AnalyticEngine final : public Engine {
     const Pass passes[3] = {Pass::F, Pass::B, Pass::W};
     for (int i = 0; i < 3; ++i) {
       for (size_t v = 0; v < sched.variants.size(); ++v)
-        variant[v][static_cast<size_t>(i)] = coster.cost(sched.variants[v].work.work(passes[i]));
+        variant[v][static_cast<size_t>(i)] = coster.cost(sched.variants[v].work.work(passes[i]), true);
       head[i] = coster.cost(sched.head.work(passes[i]));
       tail[i] = coster.cost(sched.tail.work(passes[i]));
     }
@@ -152,9 +193,17 @@ class AnalyticEngine final : public Engine {
     for (int st = 0; st < pp; ++st) {
       const StageSchedule& stage = sched.stages[static_cast<size_t>(st)];
       PassCost pass[3];
+      // Each of the stage's chunks starts a run of layers afresh (after a
+      // stage-to-stage transfer): the first layer of each is spread over
+      // the variants by their share.
+      double layers = 0;
+      for (int c : stage.variant_count) layers += c;
+      const double first_share = layers > 0 ? std::min(1.0, par.vpp / layers) : 0.0;
       for (int i = 0; i < 3; ++i) {
-        for (size_t v = 0; v < stage.variant_count.size(); ++v)
+        for (size_t v = 0; v < stage.variant_count.size(); ++v) {
           pass[i].add(variant[v][static_cast<size_t>(i)], stage.variant_count[v]);
+          pass[i].add_first(variant[v][static_cast<size_t>(i)], stage.variant_count[v] * first_share);
+        }
         if (st == 0) pass[i].add(head[i], 1);
         if (st == pp - 1) pass[i].add(tail[i], 1);
         per_stage[static_cast<size_t>(st)].add(pass[i], 1);

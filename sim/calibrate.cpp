@@ -51,7 +51,8 @@ struct FreeParam {
 // everything the dense cases pin is fitted on them, so that what the MoE
 // model misses cannot leak into a chip's GEMM or HBM figures.
 bool moe_only(const std::string& name) {
-  return name == "grouped_gemm" || name == "grouped_gemm_group_s" || name == "host_sync_s" || name == "launch";
+  return name == "grouped_gemm" || name == "grouped_gemm_rows_half" || name == "grouped_gemm_group_s" ||
+         name == "host_sync_s" || name == "launch";
 }
 
 std::vector<FreeParam> free_params(const std::vector<Working>& work, const Catalog& base) {

@@ -243,18 +243,21 @@ struct Sim {
 
   // The items of one pass: consecutive compute merges into one execution.
   // The host launches ahead of the GPU, across collectives, until a host
-  // sync drains its queue; where its launches since the last sync take
-  // longer than the GPU's kernels, the GPU waits for the difference there
-  // (as the analytic engine's segments). Overlapped collectives slow the
-  // compute they run under: at the wait, the compute done since the first of
-  // them started is stretched by overlap_slowdown over the part their
-  // planned time covers.
+  // sync drains its queue; the GPU waits where the host has not yet issued
+  // what comes next (LaunchPipeline, as the analytic engine's passes).
+  // Overlapped collectives slow the compute they run under: at the wait, the
+  // compute done since the first of them started is stretched by
+  // overlap_slowdown over the part their planned time covers.
   void run_items(const RankState& me, const std::vector<WorkItem>& items, Recorder& rec, double& matmul_s) {
     std::vector<sg::CommPtr> pending;
     Category pending_cat = kCommTp;  // the kind of the first overlapped collective
-    double compute_t = 0, mm_t = 0, host_t = 0, copies_t = 0, pass_compute_t = 0;
+    double compute_t = 0, mm_t = 0, copies_t = 0, pass_compute_t = 0;
     double overlapped_comm_t = 0, compute_under_comm = 0;
-    double seg_gpu = 0, seg_host = 0;  // since the last host sync
+    // When the host has issued everything so far (simulated time), and the
+    // compute merged since the last execution, timed from its start.
+    double host_at = sg::Engine::get_clock();
+    LaunchPipeline chunk;
+    bool open = false;
     auto run = [&](double t, Category cat, const char* what) {
       double t0 = sg::Engine::get_clock();
       sg::this_actor::execute(t * speed);
@@ -263,17 +266,19 @@ struct Sim {
       pass_compute_t += t;
     };
     auto flush = [&]() {
-      if (compute_t <= 0) return;
-      run(compute_t, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
+      if (!open) return;
+      open = false;
+      const double t0 = sg::Engine::get_clock();
+      if (compute_t > 0) run(compute_t, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
+      if (chunk.gpu_s > compute_t) run(chunk.gpu_s - compute_t, kIdle, "waiting for kernel launches");
       matmul_s += mm_t;
-      seg_gpu += compute_t;
-      seg_host += host_t;
-      compute_t = mm_t = host_t = 0;
+      host_at = t0 + chunk.host_s;
+      compute_t = mm_t = 0;
     };
-    auto wait_for_launches = [&]() {
-      const double extra = launch_bound(seg_gpu, seg_host) - seg_gpu;
-      seg_gpu = seg_host = 0;
-      if (extra > 0) run(extra, kIdle, "waiting for kernel launches");
+    // The GPU cannot start what the host has not issued.
+    auto wait_for_host = [&]() {
+      const double behind = host_at - sg::Engine::get_clock();
+      if (behind > 0) run(behind, kIdle, "waiting for kernel launches");
     };
     for (const WorkItem& w : items) {
       if (!w.is_comm && w.compute.kind == OpKind::host_transfer) {
@@ -282,16 +287,22 @@ struct Sim {
       }
       if (!w.is_comm && w.compute.kind == OpKind::host_sync) {
         flush();
-        wait_for_launches();
+        wait_for_host();
         double t0 = sg::Engine::get_clock();
         sg::this_actor::execute(op_time(w.compute, kc) * speed);
         rec.add(t0, kIdle, "host sync");
+        host_at = sg::Engine::get_clock();
         continue;
       }
       if (!w.is_comm) {
+        if (!open) {
+          chunk = LaunchPipeline{};
+          chunk.host_s = host_at - sg::Engine::get_clock();
+          open = true;
+        }
         double t = op_time(w.compute, kc);
+        issue(chunk, w.compute, t, op_host_time(w.compute, kc));
         compute_t += t;
-        host_t += op_host_time(w.compute, kc);
         if (w.compute.on_matrix_units()) mm_t += t;
         continue;
       }
@@ -302,11 +313,11 @@ struct Sim {
         overlapped_comm_t += plan_time(net, plans.at(&w.comm));
       } else {
         flush();
+        wait_for_host();
         collective(me, w.comm, rec);
       }
     }
     flush();
-    wait_for_launches();
     // Host copies run on copy engines beside the pass's compute; the GPU
     // waits for what the compute did not cover.
     if (copies_t > pass_compute_t) {

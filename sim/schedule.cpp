@@ -163,18 +163,24 @@ struct Builder {
     }
     return w;
   }
+  // The experts' GEMMs are grouped; each expert holds the layer's m rows
+  // in all three (the weight gradient's inner dimension).
+  static void mark_grouped(WorkItem& w, const Linear& l) {
+    w.compute.grouped = l.grouped;
+    if (l.grouped) w.compute.group_rows = l.m;
+  }
   void linear_forward(std::vector<WorkItem>& w, const Linear& l) const {
     w.push_back(gemm(l.fwd, l.m, l.n, l.k, l.count, l.low_precision, l.m * l.k * l.count));
-    w.back().compute.grouped = l.grouped;
+    mark_grouped(w.back(), l);
   }
   // The input gradient stays on the critical path; the weight gradient goes
   // to the W pass under zero-bubble.
   void linear_backward(PassWork& p, const Linear& l) const {
     p.backward.push_back(gemm(l.dgrad, l.m, l.k, l.n, l.count, l.low_precision, l.m * l.n * l.count));
-    p.backward.back().compute.grouped = l.grouped;
+    mark_grouped(p.backward.back(), l);
     auto& wg = zb ? p.weight_grad : p.backward;
     wg.push_back(gemm(l.wgrad, l.k, l.n, l.m, l.count, l.low_precision, 0));
-    wg.back().compute.grouped = l.grouped;
+    mark_grouped(wg.back(), l);
   }
 
   // The projections into attention: one fused QKV GEMM, or MLA's low-rank

@@ -129,6 +129,41 @@ TEST_CASE("fp8 recipes: what quantising a tensor costs, and fp8 speeds up only t
   CHECK(mx.step.time_s > 0.9 * fp8.step.time_s);
 }
 
+TEST_CASE("launch pipeline: the GPU runs what the host has issued, in order") {
+  // Two ops by hand: a large kernel (100 us on the GPU, 1 us to issue) and
+  // 20 small ones (1 us each on the GPU, 5 us each to issue).
+  // Large first: the host issues the small ones while the large one runs
+  // (done at 101 us); they follow it: 101 + 20 = 121 us.
+  LaunchPipeline gpu_first;
+  gpu_first.compute(100e-6, 1e-6, 1);
+  gpu_first.compute(20e-6, 100e-6, 20);
+  CHECK(gpu_first.gpu_s == Approx(121e-6));
+  CHECK(gpu_first.host_s == Approx(101e-6));
+  // Small first: the large kernel is issued only after the host's 100 us
+  // for the small ones: 101 + 100 = 201 us.
+  LaunchPipeline host_first;
+  host_first.compute(20e-6, 100e-6, 20);
+  host_first.compute(100e-6, 1e-6, 1);
+  CHECK(host_first.gpu_s == Approx(201e-6));
+  // A host sync between them drains the queue and costs its round trip
+  // (20 us): the host starts the small ones level with the GPU, at 121 us,
+  // and issues the last at 221 us: 222 us.
+  LaunchPipeline synced;
+  synced.compute(100e-6, 1e-6, 1);
+  synced.sync(20e-6);
+  synced.compute(20e-6, 100e-6, 20);
+  CHECK(synced.gpu_s == Approx(222e-6));
+  // A blocking collective (100 us) gives the host time to issue them:
+  // 100 + 20 us, against 101 us for the small ones alone.
+  LaunchPipeline collective;
+  collective.busy(100e-6);
+  collective.compute(20e-6, 100e-6, 20);
+  CHECK(collective.gpu_s == Approx(120e-6));
+  LaunchPipeline alone;
+  alone.compute(20e-6, 100e-6, 20);
+  CHECK(alone.gpu_s == Approx(101e-6));
+}
+
 TEST_CASE("CUDA graphs matter only when the host cannot keep up with small kernels") {
   // Llama 3 8B with micro-batch 1 and short sequences on B200: kernels are
   // short, launches from the host set the pace without graphs.
