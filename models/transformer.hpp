@@ -30,7 +30,16 @@ struct MoeSpec {
   // The step waits for that GPU's expert GEMMs and all-to-all. Token
   // dropping caps it at the capacity.
   double load_imbalance = 1.0;
+  // Group-limited routing (DeepSeek-V3: 8 groups, top 4): the experts are
+  // split into router_groups contiguous groups and a token's top_k experts
+  // come from its best router_group_top_k of them. Laid out over expert-
+  // parallel ranks in order, a group sits on a contiguous run of GPUs, so a
+  // token reaches fewer scale-up domains (the point of the scheme).
+  int router_groups = 1;
+  int router_group_top_k = 1;
 
+  // The share of the experts a token's top_k can come from.
+  double routable_share() const { return static_cast<double>(router_group_top_k) / router_groups; }
   // Routed token copies on the busiest GPU, relative to perfectly even routing.
   double expert_load() const { return token_drop ? capacity_factor : capacity_factor * load_imbalance; }
 };

@@ -57,7 +57,7 @@ class PassCoster {
   double comm_time(const CommOp& op) {
     Last& l = last_[op.kind][static_cast<size_t>(op.op)];
     if (l.time_s >= 0 && l.op.bytes == op.bytes && l.op.group == op.group && l.op.stride == op.stride &&
-        l.op.fanout == op.fanout && l.op.hierarchical == op.hierarchical)
+        l.op.fanout == op.fanout && l.op.hierarchical == op.hierarchical && l.op.reach == op.reach)
       return l.time_s;
     CollectiveCost c = collective_cost(net_, op, op.stride ? op.stride : strides_[op.kind]);
     chosen_[op.kind][static_cast<size_t>(op.op)] = c.algorithm;

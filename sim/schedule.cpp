@@ -331,6 +331,7 @@ struct Builder {
   WorkItem ep_all_to_all(const char* name) const {
     WorkItem w = comm(name, CommKind::ep, Collective::all_to_all, dispatch_bytes(), t.par.ep, t.overlap.ep_comm);
     w.comm.fanout = m.moe->top_k;
+    w.comm.reach = m.moe->routable_share();
     w.comm.hierarchical = t.ep_dispatch == EpDispatch::hierarchical;
     return w;
   }

@@ -140,6 +140,19 @@ constexpr FieldDecl kSchema[] = {
      .meaning = "each expert takes at most capacity_factor x its even share, padded to it (static shapes, no "
                 "host sync); false is dropless routing",
      .addition = true},
+    {.path = "model.moe.router_groups",
+     .type = T::integer,
+     .def = "1",
+     .bound_rule = "a divisor of experts",
+     .meaning = "group-limited routing: the experts fall into this many contiguous groups (DeepSeek-V3: 8)",
+     .addition = true},
+    {.path = "model.moe.router_group_top_k",
+     .type = T::integer,
+     .kind = D::derived,
+     .note = "router_groups (no limit)",
+     .bound_rule = "at most router_groups; those groups must hold top_k experts",
+     .meaning = "groups a token's experts may come from (DeepSeek-V3: 4): fewer scale-up domains to send it to",
+     .addition = true},
     // An expert cannot take more than all the tokens routed to its GPU's
     // experts: experts / top_k times an even share bounds it.
     {.path = "model.moe.load_imbalance",

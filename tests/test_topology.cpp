@@ -256,4 +256,32 @@ TEST_CASE("hierarchical MoE dispatch sends a token once per remote domain") {
   CHECK(flat.phases.items[0].bytes == doctest::Approx(1e9 * 56 / 64 / 0.75));
   CHECK(hier.phases.items[0].bytes == doctest::Approx(1e9 / 8 * remote_domains / 0.75));
   CHECK(plan_time(net, hier) < 0.7 * plan_time(net, flat));
+  // Group-limited routing (DeepSeek-V3: 8 groups, top 4): a token's experts
+  // lie in 4 of the 8 domains, so it reaches 4 (1 - (3/4)^8) = 3.60 domains,
+  // 7/8 of them remote: 3.15 against 4.60.
+  op.reach = 4.0 / 8;
+  CollectivePlan limited = collective_plan(net, op, 1);
+  const double limited_domains = 4 * (1 - std::pow(3.0 / 4, 8)) * 7 / 8;
+  CHECK(limited_domains == doctest::Approx(3.15).epsilon(0.01));
+  REQUIRE(limited.phases.n == 1);
+  CHECK(limited.phases.items[0].bytes == doctest::Approx(1e9 / 8 * limited_domains / 0.75));
+  // Inside one domain there is nothing to limit.
+  op.group = 8;
+  CHECK(plan_time(net, collective_plan(net, op, 1)) == doctest::Approx(plan_time(net, [&] {
+          CommOp all = op;
+          all.reach = 1;
+          return collective_plan(net, all, 1);
+        }())));
+}
+
+TEST_CASE("group-limited routing: the DeepSeek-V3 preset routes within 4 of 8 groups, and the loader checks it") {
+  const Scenario s = test::scenario("name: t\nmodel: {preset: deepseek-v3}\ncluster: {system: dgx-h100, gpus: 64}\n");
+  REQUIRE(s.model.moe);
+  CHECK(s.model.moe->router_groups == 8);
+  CHECK(s.model.moe->router_group_top_k == 4);
+  CHECK(s.model.moe->routable_share() == doctest::Approx(0.5));
+  // Without the fields every expert is reachable.
+  const Scenario mixtral =
+      test::scenario("name: t\nmodel: {preset: mixtral-8x7b}\ncluster: {system: dgx-h100, gpus: 8}\n");
+  CHECK(mixtral.model.moe->routable_share() == 1.0);
 }

@@ -40,9 +40,12 @@ struct CommOp {
   bool overlappable = false;  // may run under compute (per training.overlap and the algorithm)
   // All-to-all of MoE tokens: copies per token in the buffer (top_k), and
   // whether the dispatcher sends a token once per remote domain and
-  // forwards it there (DeepEP, Hybrid-EP) instead of once per expert.
+  // forwards it there (DeepEP, Hybrid-EP) instead of once per expert, and
+  // the share of the group's ranks a token's copies may go to (group-limited
+  // routing).
   int fanout = 0;
   bool hierarchical = false;
+  double reach = 1;
 };
 
 // Bytes a rank sends over the wire for `op` with a ring (or pairwise for

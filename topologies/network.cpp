@@ -197,11 +197,12 @@ CollectivePlan collective_plan(const Network& net, const CommOp& op, int stride)
     if (op.hierarchical && op.fanout > 1 && no > 1) {
       // DeepEP-style dispatch: a token goes once to each remote domain that
       // holds one of its `fanout` experts, and is forwarded to them there
-      // over the scale-up links. With experts spread evenly, a token reaches
-      // (no - 1)(1 - (1 - 1/no)^k) remote domains instead of k (no - 1)/no
-      // remote experts.
-      const double k = op.fanout, d = no;
-      const double domains = (d - 1) * (1 - std::pow(1 - 1 / d, k));
+      // over the scale-up links. Its experts lie in d = reach x no of the
+      // domains (all of them without group-limited routing), so it reaches
+      // d (1 - (1 - 1/d)^k) domains, (no - 1)/no of them remote: instead of
+      // k (no - 1)/no remote experts.
+      const double k = op.fanout, d = std::max(1.0, op.reach * no);
+      const double domains = d * (1 - std::pow(1 - 1 / d, k)) * (no - 1.0) / no;
       plan.algorithm = "hierarchical all-to-all";
       across.bytes = B / k * domains;
       // Inside: the copies for peers of this domain, and the forwarding of
