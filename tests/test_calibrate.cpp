@@ -153,9 +153,7 @@ TEST_CASE("accuracy on published runs with the built-in profile") {
     CHECK(g.mape <= 0.15);
   }
   CHECK(all.mape <= 0.10);
-  // The MoE target (15%) is not met yet: this bound holds what the model
-  // reaches today, so that a regression shows.
-  CHECK(m.mape <= 0.18);
+  CHECK(m.mape <= 0.15);
 }
 
 TEST_CASE("leave-one-system-out stays within 15%") {
