@@ -76,6 +76,7 @@ class PassCoster {
     PassCost pc;
     PerKind<double> hideable;
     line_.clear();
+    line_.reserve(items.size());
     double copies = 0, blocking = 0;
     for (const WorkItem& w : items) {
       if (w.is_comm) {
