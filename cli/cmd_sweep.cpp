@@ -95,7 +95,8 @@ const std::vector<const char*> kCsvFigures = {"layout.tp",
                                               "cost.buy_possible",
                                               "cost.capex_parts.servers_usd",
                                               "cost.capex_parts.network_usd",
-                                              "cost.capex_parts.facility_usd"};
+                                              "cost.capex_parts.facility_usd",
+                                              "step.host_wait_s"};
 
 std::string csv_header(const std::vector<SweepAxis>& axes) {
   std::string header = "point";

@@ -190,9 +190,10 @@ const seconds = (v, short) => fmt(v) + (short ? '' : ' s');
 const gigabytes = (v, short) => fmt(v) + (short ? '' : ' GB');
 const dollars = v => '$' + (v >= 1e9 ? (v / 1e9).toFixed(2) + 'B' : fmt(v));
 const kinds = ['tp', 'cp', 'ep', 'pp', 'dp'];
-stacked('chart-step', ['compute'].concat(kinds.map(k => 'comm ' + k), ['bubble', 'optimizer']), (r, p) =>
-  p === 'compute' ? r.step.compute_s : p === 'bubble' ? r.step.bubble_s : p === 'optimizer' ? r.step.optimizer_s
-  : r.step.comm[p.slice(5) + '_s'], seconds);
+stacked('chart-step', ['compute', 'waiting for the host'].concat(kinds.map(k => 'comm ' + k), ['bubble', 'optimizer']),
+  (r, p) => p === 'compute' ? r.step.compute_s - r.step.host_wait_s : p === 'waiting for the host' ? r.step.host_wait_s
+  : p === 'bubble' ? r.step.bubble_s : p === 'optimizer' ? r.step.optimizer_s : r.step.comm[p.slice(5) + '_s'],
+  seconds);
 stacked('chart-memory', ['weights', 'gradients', 'optimizer', 'activations', 'other'], (r, p) =>
   r.memory[p + '_bytes'] / GB, gigabytes, r => r.memory.capacity_bytes / GB,
   r => r.fits ? '' : 'DOES NOT FIT: ' + (r.memory.shortfall_bytes / GB).toFixed(1) + ' GB over the HBM line');

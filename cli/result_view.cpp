@@ -64,6 +64,7 @@ Json result_json(const Scenario& s, const Result& r) {
                  {"stage", m.stage}};
   j["step"] = {{"time_s", st.time_s},
                {"compute_s", st.compute_s},
+               {"host_wait_s", st.host_wait_s},
                {"exposed_comm_s", st.exposed_comm_s},
                {"bubble_s", st.bubble_s},
                {"optimizer_s", st.optimizer_s},
@@ -186,6 +187,13 @@ std::string result_text(const Scenario& s, const Result& r) {
   for (CommKind k : kCommKinds)
     if (st.comm_s[k] > 0) comm += fmt::format("{}{} {:.3f} s", comm.empty() ? "" : ", ", to_string(k), st.comm_s[k]);
   if (!comm.empty()) out += fmt::format("          exposed comm by kind: {}\n", comm);
+  // Small kernels the host cannot issue fast enough (MoE experts at small
+  // micro-batches): the part of compute that is the GPU waiting.
+  if (st.host_wait_s > 0.01 * st.time_s)
+    out += fmt::format(
+        "          of compute, waiting for the host {:.3f} s ({}): kernel launches and syncs (CUDA graphs or larger "
+        "micro-batches cut it)\n",
+        st.host_wait_s, pct(st.host_wait_s));
   out += fmt::format("rate      {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
                      format_quantity(r.tokens_per_s, Quantity::Count), r.tflops_per_gpu, 100 * r.mfu, 100 * r.hfu);
   out += fmt::format("training  {} tokens: {} steps, {:.1f} days, {} GPU-hours (goodput {:.3f})\n",

@@ -25,6 +25,7 @@ struct PassCost {
   double compute = 0;       // compute ops
   double matmul = 0;        // of which on the matrix units
   PerKind<double> exposed;  // exposed communication by kind
+  double host_wait = 0;     // of compute: the GPU waiting for the host
   // A repeated layer: what the first of a run of them takes over the
   // others, its host starting level with the GPU (no lead carried in).
   double first_extra = 0;
@@ -33,12 +34,14 @@ struct PassCost {
     total += o.total * times;
     compute += o.compute * times;
     matmul += o.matmul * times;
+    host_wait += o.host_wait * times;
     for (CommKind k : kCommKinds) exposed[k] += o.exposed[k] * times;
   }
   // `times` of the layers of `o` are the first of their run.
   void add_first(const PassCost& o, double times) {
     total += o.first_extra * times;
     compute += o.first_extra * times;
+    host_wait += o.first_extra * times;
   }
 };
 
@@ -77,7 +80,7 @@ class PassCoster {
     PerKind<double> hideable;
     line_.clear();
     line_.reserve(items.size());
-    double copies = 0, blocking = 0;
+    double copies = 0, blocking = 0, kernels = 0;
     for (const WorkItem& w : items) {
       if (w.is_comm) {
         double t = comm_time(w.comm);
@@ -95,6 +98,7 @@ class PassCoster {
       } else {
         double t = op_time(w.compute, kc_);
         line_.push_back({Step::compute, t, op_host_time(w.compute, kc_), launch_pieces(w.compute)});
+        kernels += t;
         if (w.compute.on_matrix_units()) pc.matmul += t;
       }
     }
@@ -119,6 +123,7 @@ class PassCoster {
       pc.first_extra = first - gpu_s;
     }
     pc.compute = gpu_s - blocking;
+    pc.host_wait = std::max(0.0, pc.compute - kernels);
     // Copies to and from host memory run on copy engines beside the
     // compute; the GPU waits only for what the compute does not cover.
     pc.compute = std::max(pc.compute, copies);
@@ -273,6 +278,7 @@ class AnalyticEngine final : public Engine {
     const PassCost& ps = per_stage[slow];
     r.time_s = t_end;
     r.compute_s = m * ps.compute;
+    r.host_wait_s = m * ps.host_wait;
     r.optimizer_s = opt;
     for (CommKind k : kCommKinds) r.comm_s[k] = m * ps.exposed[k];
     r.comm_s[CommKind::pp] += pp_exposed;
@@ -283,9 +289,9 @@ class AnalyticEngine final : public Engine {
     r.algorithms = coster.algorithms();
 
     r.activity.matmul_s = m * ps.matmul;
-    r.activity.memory_s = m * (ps.compute - ps.matmul) + opt;
+    r.activity.memory_s = m * (ps.compute - ps.matmul - ps.host_wait) + opt;
     r.activity.comm_s = r.exposed_comm_s;
-    r.activity.idle_s = r.bubble_s;
+    r.activity.idle_s = r.bubble_s + r.host_wait_s;
     return r;
   }
 };

@@ -270,7 +270,7 @@ struct Sim {
       open = false;
       const double t0 = sg::Engine::get_clock();
       if (compute_t > 0) run(compute_t, mm_t >= compute_t / 2 ? kMatmul : kMemory, "compute");
-      if (chunk.gpu_s > compute_t) run(chunk.gpu_s - compute_t, kIdle, "waiting for kernel launches");
+      if (chunk.gpu_s > compute_t) run(chunk.gpu_s - compute_t, kHost, "waiting for kernel launches");
       matmul_s += mm_t;
       host_at = t0 + chunk.host_s;
       compute_t = mm_t = 0;
@@ -278,7 +278,7 @@ struct Sim {
     // The GPU cannot start what the host has not issued.
     auto wait_for_host = [&]() {
       const double behind = host_at - sg::Engine::get_clock();
-      if (behind > 0) run(behind, kIdle, "waiting for kernel launches");
+      if (behind > 0) run(behind, kHost, "waiting for kernel launches");
     };
     for (const WorkItem& w : items) {
       if (!w.is_comm && w.compute.kind == OpKind::host_transfer) {
@@ -290,7 +290,7 @@ struct Sim {
         wait_for_host();
         double t0 = sg::Engine::get_clock();
         sg::this_actor::execute(op_time(w.compute, kc) * speed);
-        rec.add(t0, kIdle, "host sync");
+        rec.add(t0, kHost, "host sync");
         host_at = sg::Engine::get_clock();
         continue;
       }
@@ -548,15 +548,16 @@ struct Sim {
       if (r.finish_s > last->finish_s) last = &r;
     double by_cat[kCategories] = {};
     for (const Interval& iv : last->timeline) by_cat[iv.cat] += (iv.end - iv.start) / steps;
-    out.compute_s = by_cat[kMatmul] + by_cat[kMemory];
+    out.host_wait_s = by_cat[kHost];
+    out.compute_s = by_cat[kMatmul] + by_cat[kMemory] + out.host_wait_s;
     out.optimizer_s = by_cat[kOptimizer];
     for (CommKind k : kCommKinds) out.comm_s[k] = by_cat[comm_category(k)];
     for (double c : out.comm_s) out.exposed_comm_s += c;
     out.bubble_s = std::max(0.0, out.time_s - out.compute_s - out.exposed_comm_s - out.optimizer_s);
     out.activity.matmul_s = last->matmul_s / steps;
-    out.activity.memory_s = out.compute_s - out.activity.matmul_s + out.optimizer_s;
+    out.activity.memory_s = out.compute_s - out.host_wait_s - out.activity.matmul_s + out.optimizer_s;
     out.activity.comm_s = out.exposed_comm_s;
-    out.activity.idle_s = out.bubble_s;
+    out.activity.idle_s = out.bubble_s + out.host_wait_s;
     std::set<std::string> algs;
     for (const auto& [op, p] : plans)
       algs.insert(std::string(to_string(op->kind)) + " " + std::string(to_string(op->op)) + ": " + p.algorithm);
@@ -577,6 +578,7 @@ struct Sim {
 Json to_json(const StepResult& r) {
   return {{"time_s", r.time_s},
           {"compute_s", r.compute_s},
+          {"host_wait_s", r.host_wait_s},
           {"exposed_comm_s", r.exposed_comm_s},
           {"bubble_s", r.bubble_s},
           {"optimizer_s", r.optimizer_s},
@@ -590,6 +592,7 @@ StepResult from_json(const Json& j) {
   StepResult r;
   r.time_s = j["time_s"];
   r.compute_s = j["compute_s"];
+  r.host_wait_s = j["host_wait_s"];
   r.exposed_comm_s = j["exposed_comm_s"];
   r.bubble_s = j["bubble_s"];
   r.optimizer_s = j["optimizer_s"];

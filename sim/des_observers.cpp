@@ -19,7 +19,8 @@ GpuState power_state(Category c) {
     case kMatmul: return GpuState::matmul;
     case kMemory:
     case kOptimizer: return GpuState::memory;
-    case kIdle: return GpuState::idle;
+    case kIdle:
+    case kHost: return GpuState::idle;
     default: return GpuState::comm;
   }
 }

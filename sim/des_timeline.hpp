@@ -10,9 +10,11 @@
 
 namespace danlu {
 
-enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kOptimizer, kCategories };
+// kHost: the GPU idle because the host has not yet issued its next kernel
+// (or is reading a result back), counted in the compute it delays.
+enum Category { kMatmul, kMemory, kCommTp, kCommCp, kCommEp, kCommPp, kCommDp, kIdle, kHost, kOptimizer, kCategories };
 inline constexpr std::array<const char*, kCategories> kCategoryNames = {
-    "compute", "memory-bound", "comm tp", "comm cp", "comm ep", "comm pp", "comm dp", "idle", "optimizer"};
+    "compute", "memory-bound", "comm tp", "comm cp", "comm ep", "comm pp", "comm dp", "idle", "host", "optimizer"};
 inline Category comm_category(CommKind k) { return static_cast<Category>(kCommTp + static_cast<int>(k)); }
 
 struct Interval {

@@ -25,6 +25,7 @@ inline KernelContext kernel_context(const Scenario& s) {
 struct StepResult {
   double time_s = 0;
   double compute_s = 0;       // the slowest stage's compute
+  double host_wait_s = 0;     // of compute_s: the GPU idle, waiting for the host's launches and syncs
   double exposed_comm_s = 0;  // communication not hidden under compute
   double bubble_s = 0;        // pipeline fill and drain (and stragglers)
   double optimizer_s = 0;
