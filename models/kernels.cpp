@@ -27,6 +27,8 @@ double gemm_shape_efficiency(const KernelFigures& f, const ComputeConstants& c, 
   return std::min(1.0, best) * std::min(1.0, k_term);
 }
 
+bool per_expert_gemms(const KernelContext& ctx) { return ctx.acc->kernels.launch_s > 0; }
+
 namespace {
 
 double attention_efficiency(const KernelFigures& f, const ComputeConstants& c, const ComputeOp& op) {
@@ -47,10 +49,14 @@ double attention_efficiency(const KernelFigures& f, const ComputeConstants& c, c
 double grouped_gemm_efficiency(const ComputeOp& op, const KernelContext& ctx) {
   const ComputeConstants& c = *ctx.constants;
   const double per_group = op.group_rows > 0 ? op.group_rows / (op.group_rows + c.grouped_gemm_rows_half) : 1.0;
-  return (ctx.acc->kernels.launch_s > 0 ? c.grouped_gemm : 1.0) * per_group;
+  return (per_expert_gemms(ctx) ? c.grouped_gemm : 1.0) * per_group;
 }
 
 }  // namespace
+
+double op_kernels(const ComputeOp& op, const KernelContext& ctx) {
+  return op.kernels * (op.grouped && per_expert_gemms(ctx) ? op.count : 1.0);
+}
 
 double op_time(const ComputeOp& op, const KernelContext& ctx) {
   const Accelerator& a = *ctx.acc;
@@ -88,11 +94,11 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       // a compiled program (XLA) has static shapes and no such sync.
       return a.kernels.launch_s > 0 ? c.host_sync_s : 0.0;
   }
-  return t + op.kernels * c.kernel_gap_s;
+  return t + op_kernels(op, ctx) * c.kernel_gap_s;
 }
 
 double op_host_time(const ComputeOp& op, const KernelContext& ctx) {
-  double t = op.kernels * ctx.launch_s;
+  double t = op_kernels(op, ctx) * ctx.launch_s;
   if (op.grouped) t += op.count * ctx.group_dispatch_s;
   return t;
 }
@@ -114,7 +120,7 @@ KernelContext make_kernel_context(const Accelerator& acc, const TrainingSpec& t,
   k.launch_s = acc.kernels.launch_s * host_share;
   // Partial capture (attention, router, preprocessing) leaves the experts
   // eager; a captured iteration replays their per-expert GEMMs too.
-  const bool eager_experts = acc.kernels.launch_s > 0 && t.cuda_graphs != CudaGraphs::full;
+  const bool eager_experts = per_expert_gemms(k) && t.cuda_graphs != CudaGraphs::full;
   k.group_dispatch_s = eager_experts ? c.grouped_gemm_group_s : 0.0;
   return k;
 }

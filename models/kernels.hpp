@@ -115,6 +115,12 @@ struct ComputeConstants {
   double host_sync_s = 30e-6;
 };
 
+struct KernelContext;
+// Whether the framework runs a grouped GEMM as one GEMM per expert (eager
+// frameworks launching from the host: Transformer Engine's GroupedLinear)
+// rather than as one compiled kernel over the groups (XLA's megablox).
+bool per_expert_gemms(const KernelContext& ctx);
+
 // How the run uses its kernels: the training precision and the recipe's
 // matmul precision, and whether launches are replayed from a graph.
 struct KernelContext {
@@ -187,12 +193,13 @@ double op_time(const ComputeOp& op, const KernelContext& ctx);
 // graphs), and a grouped GEMM's per-expert dispatch.
 double op_host_time(const ComputeOp& op, const KernelContext& ctx);
 
-// The pieces the host issues an op in: its kernels, and a grouped GEMM's
-// per-expert dispatches.
-inline double launch_pieces(const ComputeOp& op) { return op.kernels + (op.grouped ? op.count : 0.0); }
+// Kernels an op runs: an eager framework runs a grouped GEMM expert by
+// expert, each expert its own GEMM and quantisation kernels. They are also
+// the pieces the host issues it in.
+double op_kernels(const ComputeOp& op, const KernelContext& ctx);
 // Feeds one compute op to the launch pipeline.
-inline void issue(LaunchPipeline& p, const ComputeOp& op, double gpu_s, double host_s) {
-  p.compute(gpu_s, host_s, launch_pieces(op));
+inline void issue(LaunchPipeline& p, const ComputeOp& op, const KernelContext& ctx, double gpu_s, double host_s) {
+  p.compute(gpu_s, host_s, op_kernels(op, ctx));
 }
 
 }  // namespace danlu

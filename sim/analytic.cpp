@@ -97,7 +97,7 @@ class PassCoster {
         line_.push_back({Step::sync, op_time(w.compute, kc_), 0, 0});
       } else {
         double t = op_time(w.compute, kc_);
-        line_.push_back({Step::compute, t, op_host_time(w.compute, kc_), launch_pieces(w.compute)});
+        line_.push_back({Step::compute, t, op_host_time(w.compute, kc_), op_kernels(w.compute, kc_)});
         kernels += t;
         if (w.compute.on_matrix_units()) pc.matmul += t;
       }

@@ -301,7 +301,7 @@ struct Sim {
           open = true;
         }
         double t = op_time(w.compute, kc);
-        issue(chunk, w.compute, t, op_host_time(w.compute, kc));
+        issue(chunk, w.compute, kc, t, op_host_time(w.compute, kc));
         compute_t += t;
         if (w.compute.on_matrix_units()) mm_t += t;
         continue;
