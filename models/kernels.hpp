@@ -115,12 +115,6 @@ struct ComputeConstants {
   double host_sync_s = 30e-6;
 };
 
-struct KernelContext;
-// Whether the framework runs a grouped GEMM as one GEMM per expert (eager
-// frameworks launching from the host: Transformer Engine's GroupedLinear)
-// rather than as one compiled kernel over the groups (XLA's megablox).
-bool per_expert_gemms(const KernelContext& ctx);
-
 // How the run uses its kernels: the training precision and the recipe's
 // matmul precision, and whether launches are replayed from a graph.
 struct KernelContext {
@@ -132,6 +126,11 @@ struct KernelContext {
   double group_dispatch_s = 0;       // host time per expert of a grouped GEMM after graphs
   double host_bytes_per_s = 0;       // per GPU and direction, to host memory
 };
+
+// Whether the framework runs a grouped GEMM as one GEMM per expert (eager
+// frameworks launching from the host: Transformer Engine's GroupedLinear)
+// rather than as one compiled kernel over the groups (XLA's megablox).
+bool per_expert_gemms(const KernelContext& ctx);
 
 KernelContext make_kernel_context(const Accelerator& acc, const TrainingSpec& t, const ComputeConstants& c,
                                   double host_bytes_per_s);
