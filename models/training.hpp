@@ -196,14 +196,14 @@ LayerMap layer_map(const TrainingSpec& t);
 // them; interleaved: Megatron's warm-up count plus one).
 double chunks_in_flight(const TrainingSpec& t, int stage);
 
-// The recomputation a layer runs: the scenario's, except that under full
-// recomputation limited to `recompute_layers` per chunk the later layers of
-// each chunk recompute nothing.
 // Whether a layer that recomputes `rc` repeats module `m` in its backward.
 inline bool recomputes(const TrainingSpec& t, Recompute rc, RecomputeModule m) {
   return rc == Recompute::selective && ((t.recompute_modules >> static_cast<unsigned>(m)) & 1U) != 0;
 }
 
+// The recomputation a layer runs: the scenario's, except that under full
+// recomputation limited to `recompute_layers` per chunk the later layers of
+// each chunk recompute nothing.
 inline Recompute layer_recompute(const TrainingSpec& t, int index_in_chunk) {
   if (t.recompute == Recompute::full && t.recompute_layers >= 0 && index_in_chunk >= t.recompute_layers)
     return Recompute::none;

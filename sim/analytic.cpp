@@ -81,6 +81,7 @@ class PassCoster {
     line_.clear();
     line_.reserve(items.size());
     double copies = 0, blocking = 0, kernels = 0;
+    bool host_work = false;
     for (const WorkItem& w : items) {
       if (w.is_comm) {
         double t = comm_time(w.comm);
@@ -97,7 +98,9 @@ class PassCoster {
         line_.push_back({Step::sync, op_time(w.compute, kc_), 0, 0});
       } else {
         double t = op_time(w.compute, kc_);
-        line_.push_back({Step::compute, t, op_host_time(w.compute, kc_), op_kernels(w.compute, kc_)});
+        const double host = op_host_time(w.compute, kc_);
+        host_work = host_work || host > 0;
+        line_.push_back({Step::compute, t, host, op_kernels(w.compute, kc_)});
         kernels += t;
         if (w.compute.on_matrix_units()) pc.matmul += t;
       }
@@ -112,9 +115,9 @@ class PassCoster {
     };
     run();
     double gpu_s = line.gpu_s;
-    if (repeated) {
+    if (repeated && host_work) {
       // Two more layers settle the lead; the last one's increment is the
-      // steady state.
+      // steady state. (With no host time, every layer is the first.)
       const double first = gpu_s;
       run();
       const double before = line.gpu_s;

@@ -159,12 +159,12 @@ ModelSpec read_model(DeclaredFields f) {
                        fmt::format("expected a divisor of experts ({}), found {}", moe.experts, moe.router_groups))
           .as_constraint();
     moe.router_group_top_k = static_cast<int>(e.integer("router_group_top_k", moe.router_groups, moe.router_groups));
-    if (moe.router_group_top_k * (moe.experts / moe.router_groups) < moe.top_k)
-      throw InputError(
-          e.loc_of("router_group_top_k"), e.path_of("router_group_top_k"),
-          fmt::format("expected at least {}: {} of the {} groups hold {} experts, fewer than top_k ({})",
-                      (moe.top_k * moe.router_groups + moe.experts - 1) / moe.experts, moe.router_group_top_k,
-                      moe.router_groups, moe.router_group_top_k * (moe.experts / moe.router_groups), moe.top_k))
+    const int per_group = moe.experts / moe.router_groups;
+    if (moe.router_group_top_k * per_group < moe.top_k)
+      throw InputError(e.loc_of("router_group_top_k"), e.path_of("router_group_top_k"),
+                       fmt::format("expected at least {}: {} of the {} groups hold {} experts, fewer than top_k ({})",
+                                   (moe.top_k + per_group - 1) / per_group, moe.router_group_top_k, moe.router_groups,
+                                   moe.router_group_top_k * per_group, moe.top_k))
           .as_constraint();
     moe.load_imbalance = e.quantity("load_imbalance", std::nullopt, static_cast<double>(moe.experts) / moe.top_k);
     e.finish();
