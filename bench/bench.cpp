@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "drivers/search.hpp"
+#include "scenario/loader.hpp"
 #include "sim/evaluate.hpp"
-#include "sim/loader.hpp"
-#include "sim/search.hpp"
 
 using namespace danlu;
 using Clock = std::chrono::steady_clock;

@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/output.hpp"
 #include "core/output_file.hpp"
-#include "sim/calibrate.hpp"
+#include "drivers/calibrate.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 

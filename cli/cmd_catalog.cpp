@@ -1,13 +1,13 @@
 // `danlu catalog [KIND] [NAME]`: what the built-in (and --catalog) entries hold.
 #include <fmt/format.h>
 
-#include "cli/api.hpp"
 #include "cli/app.hpp"
-#include "cli/output.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "models/transformer.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
+#include "views/api.hpp"
+#include "views/output.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

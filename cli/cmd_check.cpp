@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/output.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 

@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/result_view.hpp"
 #include "core/units.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
+#include "views/result_view.hpp"
 
 namespace danlu {
 

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "models/hf_config.hpp"
-#include "models/transformer.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
+#include "workload/hf_config.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

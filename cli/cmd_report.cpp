@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/report_html.hpp"
-#include "cli/result_view.hpp"
 #include "core/output_file.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
+#include "views/report_html.hpp"
+#include "views/result_view.hpp"
 
 namespace danlu {
 

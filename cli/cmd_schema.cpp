@@ -1,11 +1,11 @@
 // `danlu schema [PREFIX]`: every field a scenario may hold, from the one
-// declaration the loader reads (sim/schema.hpp). docs/scenario.md's field
+// declaration the loader reads (scenario/schema.hpp). docs/scenario.md's field
 // reference is this command's markdown.
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/output.hpp"
-#include "sim/schema.hpp"
+#include "scenario/schema.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 

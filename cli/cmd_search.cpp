@@ -6,12 +6,12 @@
 
 #include <fmt/format.h>
 
-#include "cli/api.hpp"
 #include "cli/app.hpp"
-#include "cli/result_view.hpp"
 #include "core/units.hpp"
-#include "sim/loader.hpp"
-#include "sim/search.hpp"
+#include "drivers/search.hpp"
+#include "scenario/loader.hpp"
+#include "views/api.hpp"
+#include "views/result_view.hpp"
 
 namespace danlu {
 

@@ -16,11 +16,11 @@
 
 #include <fmt/format.h>
 
-#include "cli/api.hpp"
 #include "cli/app.hpp"
 #include "cli/mpi.hpp"
-#include "cli/result_view.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
+#include "views/api.hpp"
+#include "views/result_view.hpp"
 
 namespace danlu {
 

@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/output.hpp"
+#include "drivers/validation.hpp"
 #include "sim/engine.hpp"
-#include "sim/validation.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 

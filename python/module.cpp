@@ -1,5 +1,5 @@
 // The C++ half of `import danlu`: the same steps as the command line
-// (cli/api.hpp), each taking and returning JSON text. danlu/__init__.py turns
+// (views/api.hpp), each taking and returning JSON text. danlu/__init__.py turns
 // it into dicts, generators and Python exceptions.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -10,14 +10,14 @@
 
 #include <fmt/format.h>
 
-#include "cli/api.hpp"
-#include "cli/result_view.hpp"
 #include "core/output_file.hpp"
+#include "drivers/calibrate.hpp"
+#include "drivers/validation.hpp"
 #include "models/calibration.hpp"
-#include "sim/calibrate.hpp"
+#include "scenario/loader.hpp"
 #include "sim/evaluate.hpp"
-#include "sim/loader.hpp"
-#include "sim/validation.hpp"
+#include "views/api.hpp"
+#include "views/result_view.hpp"
 
 namespace py = pybind11;
 using namespace danlu;

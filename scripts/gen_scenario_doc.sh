@@ -1,6 +1,6 @@
 #!/bin/bash
 # Regenerates docs/scenario.md's field reference from the scenario schema
-# (sim/schema.cpp) with `danlu schema --format markdown`. The test
+# (scenario/schema.cpp) with `danlu schema --format markdown`. The test
 # "schema: docs/scenario.md holds the declaration" fails until this is run
 # after a change to the declaration.
 set -euo pipefail

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "models/power.hpp"
-#include "sim/engine_names.hpp"
-#include "sim/scenario.hpp"
-#include "sim/schedule.hpp"
+#include "scenario/engine_names.hpp"
+#include "scenario/scenario.hpp"
 #include "topologies/network.hpp"
+#include "workload/schedule.hpp"
 
 namespace danlu {
 

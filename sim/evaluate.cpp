@@ -13,7 +13,7 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   r.params = count_params(s.model);
   r.memory = memory_per_gpu(s.model, s.training, s.cluster.accelerator);
   engine.check(s);
-  StepSchedule sched = build_schedule(s, engine.needs_expanded_schedule());
+  StepSchedule sched = build_schedule(s.model, s.training, engine.needs_expanded_schedule());
   Network net = make_network(s.cluster);
   r.step = engine.run(s, sched, net);
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "models/memory.hpp"
 #include "sim/engine.hpp"
 #include "topologies/fabric_counts.hpp"
+#include "workload/memory.hpp"
 
 namespace danlu {
 

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/calibrate.hpp"
+#include "drivers/calibrate.hpp"
 #include "tests/util.hpp"
 
 using namespace danlu;

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/hf_config.hpp"
 #include "sim/evaluate.hpp"
 #include "tests/util.hpp"
+#include "workload/hf_config.hpp"
 
 using namespace danlu;
 using doctest::Approx;

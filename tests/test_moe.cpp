@@ -15,7 +15,7 @@ using doctest::Approx;
 namespace {
 // The names of an MoE layer's compute ops, forward and backward.
 std::multiset<std::string> moe_op_names(const Scenario& s) {
-  const StepSchedule sched = build_schedule(s, false);
+  const StepSchedule sched = build_schedule(s.model, s.training, false);
   std::multiset<std::string> out;
   for (const auto* pass : {&sched.layer(true).forward, &sched.layer(true).backward})
     for (const auto& w : *pass)
@@ -98,7 +98,7 @@ TEST_CASE("sliding-window layers attend to the window; MTP adds a layer and a he
 model: {preset: gpt-oss-120b}
 cluster: {system: dgx-h100, gpus: 64}
 training: {global_batch: 256, parallelism: {tp: 1, ep: 8}})");
-  StepSchedule sched = build_schedule(oss, false);
+  StepSchedule sched = build_schedule(oss.model, oss.training, false);
   // Two layer kinds: global (every second layer) and windowed.
   int windowed = 0, global = 0;
   for (const auto& v : sched.variants)
@@ -231,7 +231,7 @@ cluster: {system: dgx-b200, gpus: 8}
 training: {global_batch: 512, precision: fp8, parallelism: {tp: 1, ep: 8}})";
   auto syncs = [](const Scenario& s) {
     int n = 0;
-    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    const StepSchedule sched = build_schedule(s.model, s.training, false);  // alive through the loop
     for (const auto& w : sched.layer(true).forward) n += !w.is_comm && w.compute.kind == OpKind::host_sync;
     return n;
   };
@@ -355,13 +355,13 @@ model: {preset: qwen3-30b-a3b, seq_len: 4096}
 cluster: {system: dgx-h100, gpus: 16}
 training: {global_batch: 256, precision: fp8, parallelism: {tp: 1, ep: 16}})";
   auto expert_fc1 = [](const Scenario& s) {
-    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    const StepSchedule sched = build_schedule(s.model, s.training, false);  // alive through the loop
     for (const auto& w : sched.layer(true).forward)
       if (!w.is_comm && std::string(w.compute.name) == "expert fc1") return w.compute;
     return ComputeOp{};
   };
   auto dispatch = [](const Scenario& s) {
-    const StepSchedule sched = build_schedule(s, false);  // alive through the loop
+    const StepSchedule sched = build_schedule(s.model, s.training, false);  // alive through the loop
     for (const auto& w : sched.layer(true).forward)
       if (w.is_comm && std::string(w.comm.name) == "ep dispatch") return w.comm.bytes;
     return 0.0;

@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "cli/app.hpp"
-#include "cli/output.hpp"
-#include "sim/schema.hpp"
+#include "scenario/schema.hpp"
 #include "tests/util.hpp"
+#include "views/output.hpp"
 
 using namespace danlu;
 using namespace danlu::test;

@@ -4,7 +4,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/search.hpp"
+#include "drivers/search.hpp"
 #include "tests/util.hpp"
 
 using namespace danlu;

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "sim/schedule.hpp"
 #include "tests/util.hpp"
 #include "topologies/graph.hpp"
 #include "topologies/network.hpp"
+#include "workload/schedule.hpp"
 
 using namespace danlu;
 using doctest::Approx;
@@ -218,7 +218,7 @@ TEST_CASE("expert parallelism: all-to-all sizes follow tokens, top-k and hidden 
   Scenario s = test::scenario(
       "name: moe\nmodel: {preset: mixtral-8x7b}\ncluster: {system: dgx-h100, gpus: 64}\n"
       "training: {global_batch: 64, parallelism: {tp: 1, pp: 1, dp: 64, ep: 8}}\n");
-  StepSchedule st = build_schedule(s, false);
+  StepSchedule st = build_schedule(s.model, s.training, false);
   int a2a = 0;
   for (const auto& w : st.layer(true).forward)
     if (w.is_comm && w.comm.op == Collective::all_to_all) {

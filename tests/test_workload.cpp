@@ -4,10 +4,10 @@
 #include <map>
 #include <tuple>
 
-#include "models/memory.hpp"
 #include "sim/evaluate.hpp"
-#include "sim/schedule.hpp"
 #include "tests/util.hpp"
+#include "workload/memory.hpp"
+#include "workload/schedule.hpp"
 
 using namespace danlu;
 using doctest::Approx;
@@ -221,7 +221,7 @@ TEST_CASE("the schedule's FLOPs add up to the executed FLOPs, recomputation incl
     for (const char* sched : {"1f1b", "zero-bubble"}) {
       Scenario s = test::scenario(std::string(test::kBase), {std::string("training.recompute=") + rc,
                                                              std::string("training.pipeline_schedule=") + sched});
-      StepSchedule st = build_schedule(s);
+      StepSchedule st = build_schedule(s.model, s.training);
       // Closed form: per microbatch, forward of every layer and the logits,
       // backward twice that, plus what recomputation repeats.
       double per_mb = 0, recompute = 0;
@@ -262,7 +262,7 @@ TEST_CASE("communication volumes follow the ring closed forms") {
   // One step of the base scenario: TP with SP moves an all-gather and a
   // reduce-scatter of one activation per attention and MLP, each way.
   Scenario s = test::scenario(test::kBase);
-  StepSchedule st = build_schedule(s);
+  StepSchedule st = build_schedule(s.model, s.training);
   double tp_bytes = 0, dp_bytes = 0;
   for (const auto& item : st.stages[0].chunks[0].forward)
     if (item.is_comm && item.comm.kind == CommKind::tp) tp_bytes += item.comm.bytes;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "models/catalog.hpp"
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
 
 namespace danlu::test {
 

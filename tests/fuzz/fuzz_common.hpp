@@ -15,8 +15,8 @@
 
 #include "core/error.hpp"
 #include "models/catalog.hpp"
+#include "scenario/loader.hpp"
 #include "sim/evaluate.hpp"
-#include "sim/loader.hpp"
 
 namespace danlu::fuzz {
 

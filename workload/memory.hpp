@@ -4,7 +4,7 @@
 
 #include "models/hardware.hpp"
 #include "models/training.hpp"
-#include "models/transformer.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

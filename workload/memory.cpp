@@ -1,4 +1,4 @@
-#include "models/memory.hpp"
+#include "workload/memory.hpp"
 
 #include <algorithm>
 

@@ -10,7 +10,7 @@
 
 #include "core/node.hpp"
 #include "models/catalog.hpp"
-#include "sim/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 namespace danlu {
 

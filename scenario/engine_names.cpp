@@ -1,4 +1,4 @@
-#include "sim/engine_names.hpp"
+#include "scenario/engine_names.hpp"
 
 namespace danlu {
 

@@ -1,11 +1,11 @@
-#include "sim/schedule.hpp"
+#include "workload/schedule.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "models/memory.hpp"
+#include "workload/memory.hpp"
 
 namespace danlu {
 
@@ -94,21 +94,21 @@ struct Builder {
   const bool offload;         // their saved activations go to host memory and back
   const bool windowed;        // their attention sees a sliding window
 
-  Builder(const Scenario& s, Recompute rc, bool off = false, bool window = false)
-      : m(s.model),
-        t(s.training),
-        pc(count_params(s.model)),
-        tp(s.training.par.tp),
-        cp(s.training.par.cp),
-        ep(s.training.par.ep),
-        seq(static_cast<double>(s.model.seq_len)),
-        tokens(static_cast<double>(s.model.seq_len) / s.training.par.cp * s.training.micro_batch),
-        h(static_cast<double>(s.model.hidden)),
-        sp(s.training.sequence_parallel && s.training.par.tp > 1),
+  Builder(const ModelSpec& model, const TrainingSpec& training, Recompute rc, bool off = false, bool window = false)
+      : m(model),
+        t(training),
+        pc(count_params(model)),
+        tp(training.par.tp),
+        cp(training.par.cp),
+        ep(training.par.ep),
+        seq(static_cast<double>(model.seq_len)),
+        tokens(static_cast<double>(model.seq_len) / training.par.cp * training.micro_batch),
+        h(static_cast<double>(model.hidden)),
+        sp(training.sequence_parallel && training.par.tp > 1),
         rep(sp ? tp : 1.0),
-        zb(s.training.schedule->splits_weight_grad()),
-        lowp(bytes_per_element(s.training.precision) < 2.0),
-        quant(quantize_cost(s.training)),
+        zb(training.schedule->splits_weight_grad()),
+        lowp(bytes_per_element(training.precision) < 2.0),
+        quant(quantize_cost(training)),
         recompute(rc),
         offload(off),
         windowed(window) {}
@@ -612,15 +612,14 @@ double pass_flops(const PassWork& p) {
 }
 }  // namespace
 
-StepSchedule build_schedule(const Scenario& s, bool expand) {
-  const TrainingSpec& t = s.training;
+StepSchedule build_schedule(const ModelSpec& model, const TrainingSpec& t, bool expand) {
   const Parallelism& p = t.par;
-  Builder b(s, t.recompute);
+  Builder b(model, t, t.recompute);
   StepSchedule out;
   out.microbatches = static_cast<int>(t.microbatches());
   out.pp_send_bytes = b.act() / b.rep;  // with SP only this GPU's slice crosses
-  out.tokens = static_cast<double>(t.global_batch) * static_cast<double>(s.model.seq_len);
-  out.model_flops = model_flops_per_token(s.model) * out.tokens;
+  out.tokens = static_cast<double>(t.global_batch) * static_cast<double>(model.seq_len);
+  out.model_flops = model_flops_per_token(model) * out.tokens;
   out.head = b.head();
   out.tail = b.tail();
   // Each distinct kind of layer is built once; stages count theirs.
@@ -629,11 +628,11 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
       const auto& v = out.variants[i];
       if (v.moe == moe && v.recompute == rc && v.offload == offload && v.windowed == windowed) return i;
     }
-    out.variants.push_back({moe, rc, offload, windowed, Builder(s, rc, offload, windowed).layer(moe)});
+    out.variants.push_back({moe, rc, offload, windowed, Builder(model, t, rc, offload, windowed).layer(moe)});
     return out.variants.size() - 1;
   };
   variant(false, t.recompute, false, false);
-  if (s.model.moe) variant(true, t.recompute, false, false);
+  if (model.moe) variant(true, t.recompute, false, false);
   auto map = layer_map(t);
   const double grad_bytes = 2.0;  // bf16 gradient buckets
   const double d = static_cast<double>(p.dp) * p.cp;
@@ -647,8 +646,8 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     for (int c = 0; c < p.vpp; ++c) {
       const LayerRange range = map.at(st, c);
       for (int l = range.first; l < range.end(); ++l, ++local_layer) {
-        const size_t v = variant(s.model.is_moe_layer(l), layer_recompute(t, l - range.first),
-                                 local_layer < t.offload_activation_layers, s.model.windowed_layer(l));
+        const size_t v = variant(model.is_moe_layer(l), layer_recompute(t, l - range.first),
+                                 local_layer < t.offload_activation_layers, model.windowed_layer(l));
         chunk_variants[static_cast<size_t>(c)].push_back(v);
         if (stage.variant_count.size() <= v) stage.variant_count.resize(v + 1, 0);
         stage.variant_count[v] += 1;
@@ -681,7 +680,7 @@ StepSchedule build_schedule(const Scenario& s, bool expand) {
     for (size_t v = 0; v < stage.variant_count.size(); ++v)
       per_microbatch_flops += stage.variant_count[v] * pass_flops(out.variants[v].work);
 
-    StageParams params = stage_params(s.model, t, st, map, b.pc);
+    StageParams params = stage_params(model, t, st, map, b.pc);
     if (t.zero < 3) {
       // Gradient reduction in buckets: all-reduce, or reduce-scatter for ZeRO
       // 1/2 followed by the parameter all-gather after the optimizer.

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "models/catalog.hpp"
-#include "sim/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 namespace danlu {
 

@@ -1,4 +1,4 @@
-#include "cli/result_view.hpp"
+#include "views/result_view.hpp"
 
 #include <algorithm>
 #include <cmath>

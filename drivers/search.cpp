@@ -1,9 +1,9 @@
-#include "sim/search.hpp"
+#include "drivers/search.hpp"
 
 #include <algorithm>
 #include <chrono>
 
-#include "models/layout.hpp"
+#include "workload/layout.hpp"
 
 namespace danlu {
 

@@ -1,12 +1,12 @@
-#include "sim/calibrate.hpp"
+#include "drivers/calibrate.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "sim/engine.hpp"
-#include "sim/schedule.hpp"
 #include "topologies/network.hpp"
+#include "workload/schedule.hpp"
 
 namespace danlu {
 
@@ -27,7 +27,7 @@ std::vector<Working> prepare(const std::vector<ValidationCase>& cases, const std
   for (const auto& c : cases) {
     if (!c.scenario || skip_systems.count(c.system)) continue;
     Working w{&c, *c.scenario, {}, {}};
-    w.sched = build_schedule(w.s, false);
+    w.sched = build_schedule(w.s.model, w.s.training, false);
     w.net = make_network(w.s.cluster);
     out.push_back(std::move(w));
   }

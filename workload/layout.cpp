@@ -1,4 +1,4 @@
-#include "models/layout.hpp"
+#include "workload/layout.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "cli/report_html.hpp"
+#include "views/report_html.hpp"
 
 #include <functional>
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "drivers/validation.hpp"
 #include "models/calibration.hpp"
 #include "models/catalog.hpp"
-#include "sim/validation.hpp"
 
 namespace danlu {
 

@@ -8,11 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "cli/output.hpp"
 #include "core/node.hpp"
+#include "drivers/search.hpp"
 #include "models/catalog.hpp"
 #include "sim/engine.hpp"
-#include "sim/search.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 

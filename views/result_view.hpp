@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/output.hpp"
 #include "sim/evaluate.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 

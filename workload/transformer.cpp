@@ -1,4 +1,4 @@
-#include "models/transformer.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

@@ -1,4 +1,4 @@
-#include "models/hf_config.hpp"
+#include "workload/hf_config.hpp"
 
 #include <cmath>
 #include <cstdint>

@@ -1,11 +1,11 @@
-#include "cli/api.hpp"
+#include "views/api.hpp"
 
 #include <fmt/format.h>
 
-#include "cli/result_view.hpp"
-#include "models/transformer.hpp"
+#include "scenario/loader.hpp"
 #include "sim/evaluate.hpp"
-#include "sim/loader.hpp"
+#include "views/result_view.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

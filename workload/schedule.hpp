@@ -29,8 +29,9 @@
 #include <vector>
 
 #include "models/kernels.hpp"
-#include "sim/scenario.hpp"
+#include "models/training.hpp"
 #include "topologies/collective.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 
@@ -100,7 +101,7 @@ struct StepSchedule {
 
 // expand = false leaves StageSchedule::chunks empty (the analytic engine costs
 // the per-kind layer work instead, which is much faster).
-StepSchedule build_schedule(const Scenario& s, bool expand = true);
+StepSchedule build_schedule(const ModelSpec& model, const TrainingSpec& training, bool expand = true);
 
 // FLOPs of all compute items of all slots of one stage (per GPU); needs an
 // expanded schedule.

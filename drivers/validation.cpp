@@ -1,4 +1,4 @@
-#include "sim/validation.hpp"
+#include "drivers/validation.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "scenario/loader.hpp"
 #include "sim/evaluate.hpp"
-#include "sim/loader.hpp"
 
 namespace danlu {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "models/training.hpp"
-#include "models/transformer.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

@@ -1,5 +1,5 @@
 // The typed scenario: everything a run needs, checked and with every default
-// filled. Built once by the loader (sim/loader.hpp) from YAML; nothing past the
+// filled. Built once by the loader (scenario/loader.hpp) from YAML; nothing past the
 // loader reads YAML. Field units follow the names (SI base unless suffixed).
 #pragma once
 
@@ -16,7 +16,7 @@
 #include "models/power.hpp"
 #include "models/reliability.hpp"
 #include "models/training.hpp"
-#include "models/transformer.hpp"
+#include "workload/transformer.hpp"
 
 namespace danlu {
 

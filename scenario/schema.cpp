@@ -1,4 +1,4 @@
-#include "sim/schema.hpp"
+#include "scenario/schema.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -10,8 +10,8 @@
 #include "models/hardware.hpp"
 #include "models/pipeline.hpp"
 #include "models/training.hpp"
-#include "sim/engine_names.hpp"
-#include "sim/scenario.hpp"
+#include "scenario/engine_names.hpp"
+#include "scenario/scenario.hpp"
 #include "topologies/registry.hpp"
 
 namespace danlu {

@@ -1,4 +1,4 @@
-#include "sim/loader.hpp"
+#include "scenario/loader.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,11 +9,11 @@
 #include <fmt/ranges.h>
 
 #include "core/reader.hpp"
-#include "models/hf_config.hpp"
-#include "models/layout.hpp"
-#include "sim/engine_names.hpp"
-#include "sim/schema.hpp"
+#include "scenario/engine_names.hpp"
+#include "scenario/schema.hpp"
 #include "topologies/registry.hpp"
+#include "workload/hf_config.hpp"
+#include "workload/layout.hpp"
 
 namespace danlu {
 

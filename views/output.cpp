@@ -1,4 +1,4 @@
-#include "cli/output.hpp"
+#include "views/output.hpp"
 
 #include <algorithm>
 #include <cmath>

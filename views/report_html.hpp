@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/output.hpp"
+#include "views/output.hpp"
 
 namespace danlu {
 
