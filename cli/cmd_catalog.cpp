@@ -7,7 +7,7 @@
 #include "scenario/loader.hpp"
 #include "views/api.hpp"
 #include "views/output.hpp"
-#include "workload/transformer.hpp"
+#include "workload/model.hpp"
 
 namespace danlu {
 

@@ -5,7 +5,7 @@
 #include "cli/app.hpp"
 #include "scenario/loader.hpp"
 #include "workload/hf_config.hpp"
-#include "workload/transformer.hpp"
+#include "workload/model.hpp"
 
 namespace danlu {
 

@@ -1,24 +1,40 @@
 #include "models/training.hpp"
 
 #include <algorithm>
-
-#include "core/node.hpp"
+#include <string_view>
 
 namespace danlu {
 
+namespace {
+// The dimensions of rank_order, innermost first, without allocating: the
+// analytic engine asks for strides on every evaluation.
+template <class Fn>
+void for_each_dim(const std::string& order, Fn fn) {
+  size_t start = 0;
+  while (start <= order.size()) {
+    size_t end = order.find('-', start);
+    if (end == std::string::npos) end = order.size();
+    if (!fn(std::string_view(order).substr(start, end - start))) return;
+    start = end + 1;
+  }
+}
+int size_of(const Parallelism& p, std::string_view d) {
+  return d == "tp" ? p.tp : d == "cp" ? p.cp : d == "dp" ? p.dp : p.pp;
+}
+}  // namespace
+
 int Parallelism::stride(const std::string& dim) const {
   int stride = 1;
-  for (const auto& d : split(rank_order, '-')) {
-    if (d == dim) return stride;
-    stride *= d == "tp" ? tp : d == "cp" ? cp : d == "dp" ? dp : pp;
-  }
+  bool found = false;
+  for_each_dim(rank_order, [&](std::string_view d) {
+    if (d == dim) return !(found = true);
+    stride *= size_of(*this, d);
+    return true;
+  });
   return stride;
 }
 
-int Parallelism::coord(int rank, const std::string& dim) const {
-  const int size = dim == "tp" ? tp : dim == "cp" ? cp : dim == "dp" ? dp : pp;
-  return rank / stride(dim) % size;
-}
+int Parallelism::coord(int rank, const std::string& dim) const { return rank / stride(dim) % size_of(*this, dim); }
 
 int Parallelism::with(int rank, const std::string& dim, int value) const {
   return rank + (value - coord(rank, dim)) * stride(dim);
@@ -29,20 +45,22 @@ namespace {
 // out), and back: the index Megatron-Core splits into etp, ep and edp.
 int flat_index(const Parallelism& p, int rank) {
   int f = 0, scale = 1;
-  for (const auto& d : split(p.rank_order, '-')) {
-    if (d == "pp") continue;
-    f += p.coord(rank, d) * scale;
-    scale *= d == "tp" ? p.tp : d == "cp" ? p.cp : p.dp;
-  }
+  for_each_dim(p.rank_order, [&](std::string_view d) {
+    if (d == "pp") return true;
+    f += p.coord(rank, std::string(d)) * scale;
+    scale *= size_of(p, d);
+    return true;
+  });
   return f;
 }
 int from_flat(const Parallelism& p, int rank, int f) {
-  for (const auto& d : split(p.rank_order, '-')) {
-    if (d == "pp") continue;
-    const int size = d == "tp" ? p.tp : d == "cp" ? p.cp : p.dp;
-    rank = p.with(rank, d, f % size);
+  for_each_dim(p.rank_order, [&](std::string_view d) {
+    if (d == "pp") return true;
+    const int size = size_of(p, d);
+    rank = p.with(rank, std::string(d), f % size);
     f /= size;
-  }
+    return true;
+  });
   return rank;
 }
 }  // namespace

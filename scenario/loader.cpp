@@ -189,6 +189,7 @@ ModelSpec read_model(DeclaredFields f) {
   m.sliding_window = f.integer("sliding_window");
   m.global_every = static_cast<int>(f.integer("global_every", m.sliding_window > 0 ? 2 : 1, m.layers));
   f.finish();
+  build_stack(m);
   return m;
 }
 

@@ -16,7 +16,7 @@
 #include "models/power.hpp"
 #include "models/reliability.hpp"
 #include "models/training.hpp"
-#include "workload/transformer.hpp"
+#include "workload/model.hpp"
 
 namespace danlu {
 

@@ -11,9 +11,9 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   Result r;
   r.engine = engine_name;
   r.params = count_params(s.model);
-  r.memory = memory_per_gpu(s.model, s.training, s.cluster.accelerator);
+  r.memory = memory_per_gpu(s.model, s.training, s.cluster.accelerator, r.params);
   engine.check(s);
-  StepSchedule sched = build_schedule(s.model, s.training, engine.needs_expanded_schedule());
+  StepSchedule sched = build_schedule(s.model, s.training, r.params, engine.needs_expanded_schedule());
   Network net = make_network(s.cluster);
   r.step = engine.run(s, sched, net);
 

@@ -8,6 +8,7 @@
 
 #include "sim/evaluate.hpp"
 #include "tests/util.hpp"
+#include "workload/layer.hpp"
 
 using namespace danlu;
 using doctest::Approx;
@@ -53,13 +54,19 @@ TEST_CASE("MoE presets match their published parameter counts") {
 }
 
 TEST_CASE("MLA: DeepSeek-V3's attention has 187M parameters per layer, by hand") {
-  ParamCounts ds = preset("deepseek-v3");
+  const ModelSpec m =
+      test::scenario("name: m\nmodel: {preset: deepseek-v3}\ncluster: {system: dgx-h100, gpus: 8}\n").model;
+  const double attention = layer_kind("mla").params(m).total;
   const double h = 7168, heads = 128;
   const double q = h * 1536 + 1536 * heads * (128 + 64);
   const double kv = h * (512 + 64) + 512 * heads * (128 + 128);
   const double o = heads * 128 * h;
-  CHECK(ds.attention_per_layer == Approx(q + kv + o));
-  CHECK(ds.attention_per_layer == Approx(187.1e6).epsilon(0.001));
+  CHECK(attention == Approx(q + kv + o));
+  CHECK(attention == Approx(187.1e6).epsilon(0.001));
+  // The stack: three dense layers, then MLA with experts.
+  CHECK(m.stack.types.size() == 2);
+  CHECK(m.stack.of(2).parts[1].kind->name() == "mlp");
+  CHECK(m.stack.of(3).parts[1].kind->name() == "moe");
 }
 
 TEST_CASE("expert parallelism folds over tp x cp x dp, as Megatron-Core allows") {
@@ -89,8 +96,8 @@ training: {global_batch: 512, parallelism: {tp: 8, pp: 2, ep: 4}})");
   CHECK(mx.training.par.expert_data_group(3) == std::vector<int>{3});
   // Each GPU holds experts / ep of them, split etp ways.
   StageParams sp = stage_params(s.model, s.training, 0);
-  ParamCounts pc = count_params(s.model);
-  CHECK(sp.expert == Approx(pc.expert_per_expert * 128 / 32 * s.training.stage_layers[0]).epsilon(1e-9));
+  const double per_expert = 3.0 * 4096 * 1536;  // gate, up and down of one expert
+  CHECK(sp.expert == Approx(per_expert * 128 / 32 * s.training.stage_layers[0]).epsilon(1e-9));
 }
 
 TEST_CASE("sliding-window layers attend to the window; MTP adds a layer and a head on the last stage") {
@@ -102,9 +109,9 @@ training: {global_batch: 256, parallelism: {tp: 1, ep: 8}})");
   // Two layer kinds: global (every second layer) and windowed.
   int windowed = 0, global = 0;
   for (const auto& v : sched.variants)
-    for (const auto& w : v.moe ? v.work.forward : std::vector<WorkItem>{})
+    for (const auto& w : v.type.routed() ? v.work.forward : std::vector<WorkItem>{})
       if (!w.is_comm && w.compute.kind == OpKind::attention_forward) {
-        if (v.windowed) {
+        if (v.type.parts[0].window > 0) {
           // A query sees at most 128 keys (fewer near the sequence start).
           CHECK(w.compute.n == Approx(128 * (1 - 128.0 / (2 * 4096))));
           ++windowed;

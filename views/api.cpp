@@ -5,7 +5,7 @@
 #include "scenario/loader.hpp"
 #include "sim/evaluate.hpp"
 #include "views/result_view.hpp"
-#include "workload/transformer.hpp"
+#include "workload/model.hpp"
 
 namespace danlu {
 

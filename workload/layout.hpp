@@ -6,7 +6,7 @@
 #include <string>
 
 #include "models/training.hpp"
-#include "workload/transformer.hpp"
+#include "workload/model.hpp"
 
 namespace danlu {
 

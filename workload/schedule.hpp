@@ -28,27 +28,11 @@
 #include <string>
 #include <vector>
 
-#include "models/kernels.hpp"
 #include "models/training.hpp"
-#include "topologies/collective.hpp"
-#include "workload/transformer.hpp"
+#include "workload/context.hpp"
+#include "workload/model.hpp"
 
 namespace danlu {
-
-struct WorkItem {
-  bool is_comm = false;
-  ComputeOp compute;
-  CommOp comm;
-};
-
-// The items of one pass over some work, in order.
-struct PassWork {
-  std::vector<WorkItem> forward, backward, weight_grad;
-  const std::vector<WorkItem>& work(Pass p) const {
-    return p == Pass::F ? forward : p == Pass::B ? backward : weight_grad;
-  }
-  void append(const PassWork& o);
-};
 
 struct ChunkWork : PassWork {
   std::vector<int> layers;  // global layer indices
@@ -74,22 +58,22 @@ struct StageSchedule {
 };
 
 struct StepSchedule {
-  // One layer's work for one microbatch, for each distinct kind of layer
-  // (dense or MoE, what it recomputes, whether its activations go to host
-  // memory); the first virtual stage's head (embedding) and the last one's
-  // tail (logits, loss). Every chunk is the concatenation of these, so
-  // engines may cost each once.
+  // One layer's work for one microbatch, for each distinct layer: its type
+  // in the model's stack (workload/layer.hpp), what it recomputes, whether
+  // its activations go to host memory; the first virtual stage's head
+  // (embedding) and the last one's tail (logits, loss, MTP). Every chunk is
+  // the concatenation of these, so engines may cost each once.
   struct LayerVariant {
-    bool moe = false;
+    LayerType type;
     Recompute recompute = Recompute::none;
     bool offload = false;
-    bool windowed = false;  // sliding-window attention
     PassWork work;
   };
   std::vector<LayerVariant> variants;
   PassWork head, tail;
-  // The variant of a dense (false) or MoE (true) layer as the schedule built
-  // it; the first one of that kind without recompute_layers or offload.
+  // The variant of a layer without (false) or with (true) routed experts as
+  // the schedule built it; the first one of that kind without
+  // recompute_layers or offload.
   const PassWork& layer(bool moe) const;
   std::vector<StageSchedule> stages;  // [pp]
   int microbatches = 0;
@@ -102,6 +86,9 @@ struct StepSchedule {
 // expand = false leaves StageSchedule::chunks empty (the analytic engine costs
 // the per-kind layer work instead, which is much faster).
 StepSchedule build_schedule(const ModelSpec& model, const TrainingSpec& training, bool expand = true);
+// The same with the model's parameter counts given (count_params).
+StepSchedule build_schedule(const ModelSpec& model, const TrainingSpec& training, const ParamCounts& pc,
+                            bool expand = true);
 
 // FLOPs of all compute items of all slots of one stage (per GPU); needs an
 // expanded schedule.

@@ -1,13 +1,22 @@
-// Decoder-only transformer workload math: parameter counts, FLOPs per token and
-// per op. Dense and mixture-of-experts; MHA, GQA and MQA through kv_heads.
+// The model a scenario trains: its shape, and the stack of layers it is made
+// of. A layer is one or two parts, each of a registered layer kind
+// (workload/layer.hpp): a token mixer (attention, MLA, ...) and a
+// feed-forward part (MLP, MoE), each behind its own pre-norm and residual.
+// Parameter counts, FLOPs, memory and the step's ops are read from the kinds.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace danlu {
+
+class LayerKind;
 
 enum class Activation { swiglu, gelu };
 std::string_view to_string(Activation a);
@@ -56,6 +65,54 @@ struct MlaSpec {
   int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
 };
 
+// At most one of each per layer: a mixer and a feed-forward part, in a
+// fixed-size list (evaluating a scenario reads them often, and copies none).
+inline constexpr size_t kMaxLayerParts = 2;
+template <class T>
+class PartList {
+ public:
+  void push_back(const T& v) {
+    if (n_ == kMaxLayerParts) throw std::logic_error("a layer has at most two parts");
+    items_[n_++] = v;
+  }
+  size_t size() const { return n_; }
+  const T& operator[](size_t i) const { return items_[i]; }
+  T& operator[](size_t i) { return items_[i]; }
+  T& back() { return items_[n_ - 1]; }
+  const T* begin() const { return items_.data(); }
+  const T* end() const { return items_.data() + n_; }
+  bool operator==(const PartList& o) const { return std::equal(begin(), end(), o.begin(), o.end()); }
+
+ private:
+  std::array<T, kMaxLayerParts> items_{};
+  size_t n_ = 0;
+};
+
+// One part of a layer: its kind and, for attention, the keys a query sees.
+struct LayerPart {
+  const LayerKind* kind = nullptr;
+  std::int64_t window = 0;  // sliding-window attention: keys each query sees (0: the whole sequence)
+  bool operator==(const LayerPart&) const = default;
+};
+
+// A distinct layer of the stack: its parts in order (mixer, then feed-forward).
+struct LayerType {
+  PartList<LayerPart> parts;
+  bool operator==(const LayerType&) const = default;
+  // Whether a part holds routed experts (sharded by expert parallelism).
+  bool routed() const;
+  // Whether its attention sees a sliding window rather than the sequence.
+  bool windowed() const;
+};
+
+// The layers in order, as indices into the distinct types.
+struct LayerStack {
+  std::vector<LayerType> types;
+  std::vector<int> index;  // [layers]
+  std::vector<int> count;  // layers of each type
+  const LayerType& of(int layer) const { return types[static_cast<size_t>(index[static_cast<size_t>(layer)])]; }
+};
+
 struct ModelSpec {
   std::string preset;  // "" when none
   int layers = 0;
@@ -73,40 +130,55 @@ struct ModelSpec {
   std::optional<MoeSpec> moe;
   std::optional<MlaSpec> mla;  // absent: grouped-query attention (heads, kv_heads, head_dim)
   // Multi-token prediction modules (DeepSeek-V3): each adds a projection, one
-  // more transformer layer and another pass through the shared output head,
-  // on the last pipeline stage. Left out of the parameter totals, as the
-  // published figures leave them out.
+  // more layer of the stack's last type and another pass through the shared
+  // output head, on the last pipeline stage. Left out of the parameter
+  // totals, as the published figures leave them out.
   int mtp_layers = 0;
   // Sliding-window attention: layers attend to the last `sliding_window`
   // tokens, except every `global_every`-th layer, which sees the whole
   // sequence (GPT-OSS: 128 and 2; Gemma 3: 1024 and 6). 0 = every layer global.
   std::int64_t sliding_window = 0;
   int global_every = 1;
-  bool windowed_layer(int layer) const {
-    return sliding_window > 0 && global_every > 0 && (layer + 1) % global_every != 0;
-  }
 
-  bool is_moe_layer(int layer) const { return moe && layer >= moe->dense_layers; }
-  int moe_layers() const { return moe ? layers - moe->dense_layers : 0; }
+  // Built from the fields above by build_stack() once they are read.
+  LayerStack stack;
 };
+
+// Fills m.stack from the model's fields: each layer a mixer (attention, or
+// MLA when m.mla is given; windowed per sliding_window and global_every) and
+// a feed-forward part (MoE from moe.dense_layers on, else MLP).
+void build_stack(ModelSpec& m);
 
 // Weight matrices of one FFN: gate, up and down with SwiGLU; up and down
 // with GELU. All but the down projection read the FFN's input (fc1).
 double ffn_matrices(const ModelSpec& m);
 inline double ffn_input_matrices(const ModelSpec& m) { return ffn_matrices(m) - 1.0; }
 
+// Parameters of one part of a layer, whole model (no split).
+struct PartParams {
+  double total = 0;   // every weight
+  double active = 0;  // touched by one token (MoE: its top_k and shared experts)
+  double routed = 0;  // routed experts, sharded by expert parallelism
+  double norms = 0;   // norms inside the part (MLA's latent norms), beside the layer's pre-norms
+};
+
+// One layer type's parameters, whole model: the sums over its parts, the
+// pre-norms (one of `hidden` per part) and the norms inside the parts.
+struct TypeParams {
+  PartList<PartParams> parts;
+  double norms = 0;
+  double total() const;
+  double active() const;
+  double routed() const;
+};
+
 // Parameter counts, in parameters. Biases are left out (modern LLMs have none;
 // for GPT-3 they are <0.01% of the total).
 struct ParamCounts {
-  double embedding = 0;  // input embedding (+ learned positions)
-  double output = 0;     // output projection (0 when tied)
-  double attention_per_layer = 0;
-  double norms_per_layer = 0;
-  double dense_mlp_per_layer = 0;
-  double expert_per_expert = 0;  // one routed or shared expert's MLP
-  double router_per_layer = 0;
+  std::vector<TypeParams> types;  // one layer of each type of the stack
+  double embedding = 0;           // input embedding (+ learned positions)
+  double output = 0;              // output projection (0 when tied)
   double final_norm = 0;
-
   double mtp = 0;  // multi-token prediction modules (not in total or active)
 
   double total = 0;         // all parameters
@@ -125,15 +197,12 @@ ParamCounts count_params(const ModelSpec& m);
 // built from the same per-layer figures, so HFU >= MFU holds by construction.
 double model_flops_per_token(const ModelSpec& m);
 
-// Per-op forward FLOPs for one microbatch of `tokens` tokens (a sequence length
-// `seq_len` each), before any parallel split. Backward is twice forward.
+// Forward FLOPs of one layer for `tokens` tokens (sequences of seq_len each),
+// before any parallel split, by the report convention. Backward is twice.
 struct LayerFlops {
-  double qkv = 0;        // Q, K, V projections
-  double attn_core = 0;  // QK^T and softmax x V
-  double out_proj = 0;
-  double mlp = 0;  // dense MLP, or the routed+shared experts' share for the tokens
-  double router = 0;
-  double total() const { return qkv + attn_core + out_proj + mlp + router; }
+  double weights = 0;  // products with weights: projections, MLP, experts, router
+  double core = 0;     // the token mixing without weights (attention's scores and values)
+  double total() const { return weights + core; }
 };
 LayerFlops layer_forward_flops(const ModelSpec& m, int layer, double tokens);
 double logits_forward_flops(const ModelSpec& m, double tokens);

@@ -1,0 +1,24 @@
+// The layer kinds by name. A new one is a file defining its class and make_
+// function, plus its two lines here (and its name in CMakeLists.txt).
+#include "core/registry.hpp"
+#include "workload/layer.hpp"
+
+namespace danlu {
+
+std::unique_ptr<LayerKind> make_attention_layer();
+std::unique_ptr<LayerKind> make_mla_layer();
+std::unique_ptr<LayerKind> make_mlp_layer();
+std::unique_ptr<LayerKind> make_moe_layer();
+
+namespace {
+const Registry<LayerKind>& registry() {
+  static const auto all =
+      make_registry<LayerKind>(make_attention_layer, make_mla_layer, make_mlp_layer, make_moe_layer);
+  return all;
+}
+}  // namespace
+
+const LayerKind& layer_kind(std::string_view name) { return registry().at(name, "layer kind"); }
+std::vector<std::string> layer_kind_names() { return registry().names(); }
+
+}  // namespace danlu
