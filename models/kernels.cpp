@@ -32,7 +32,8 @@ bool per_expert_gemms(const KernelContext& ctx) { return ctx.acc->kernels.launch
 namespace {
 
 double attention_efficiency(const KernelFigures& f, const ComputeConstants& c, const ComputeOp& op) {
-  const double base = op.kind == OpKind::attention_forward ? f.attention_forward : f.attention_backward;
+  const bool forward = op.kind == OpKind::attention_forward || op.kind == OpKind::scan_forward;
+  const double base = forward ? f.attention_forward : f.attention_backward;
   // The figures are for long sequences at head_dim 128.
   const double seq = op.n / (op.n + c.attention_seq_half);
   const double hd = (op.k / (op.k + c.attention_head_dim_half)) / (128.0 / (128.0 + c.attention_head_dim_half));
@@ -87,6 +88,14 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       t = std::max(flops / rate, op.bytes / bw);
       break;
     }
+    case OpKind::scan_forward:
+    case OpKind::scan_backward:
+      // The chunked scan's kernels (mamba_ssm's SSD, flash-linear-attention)
+      // are tiled like a fused attention kernel whose keys are one chunk:
+      // its rate at that key length and head width. Their chunk states
+      // (fp32) go through HBM, which often binds instead.
+      t = std::max(op.flops / (a.peak(ctx.high) * attention_efficiency(f, c, op)), op.bytes / bw);
+      break;
     case OpKind::memory: t = op.bytes / bw; break;
     case OpKind::host_transfer: return op.bytes / ctx.host_bytes_per_s;
     case OpKind::host_sync:

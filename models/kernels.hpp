@@ -32,7 +32,18 @@ namespace danlu {
 // compute cannot cover delays the pass.
 // host_sync: the host waits for the GPU (a device-to-host copy the next
 // launches depend on, such as MoE token counts): the launch queue drains.
-enum class OpKind : std::uint8_t { gemm, attention_forward, attention_backward, memory, host_transfer, host_sync };
+// scan_*: a chunked linear recurrence (Mamba-2's SSD, gated DeltaNet):
+// chunk-sized matrix products with a state carried between chunks.
+enum class OpKind : std::uint8_t {
+  gemm,
+  attention_forward,
+  attention_backward,
+  scan_forward,
+  scan_backward,
+  memory,
+  host_transfer,
+  host_sync
+};
 
 // One compute op of the schedule, per GPU. `flops` is the report convention's
 // count (full, not causal, attention; what HFU counts); the time comes from
@@ -46,7 +57,8 @@ struct ComputeOp {
   // gemm: `count` independent products of [m x k] by [k x n] (experts run
   // `count` per GPU); attention: m = query tokens per sequence on this GPU,
   // n = key tokens they see on average (causal: about half), k = head_dim,
-  // count = sequences x heads on this GPU.
+  // count = sequences x heads on this GPU. scan: `flops` is all it runs,
+  // n = its chunk length, k = its head width.
   double m = 0, n = 0, k = 0, count = 1;
   // gemm: runs in the recipe's low precision (fp8/fp4) when training in one;
   // otherwise (attention scores, the output layer, the router) in bf16.
@@ -56,7 +68,8 @@ struct ComputeOp {
   int kernels = 1;        // launches this op stands for
 
   bool on_matrix_units() const {
-    return kind == OpKind::gemm || kind == OpKind::attention_forward || kind == OpKind::attention_backward;
+    return kind == OpKind::gemm || kind == OpKind::attention_forward || kind == OpKind::attention_backward ||
+           kind == OpKind::scan_forward || kind == OpKind::scan_backward;
   }
 };
 

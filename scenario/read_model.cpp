@@ -39,7 +39,8 @@ ModelSpec read_model(DeclaredFields f) {
   m.ffn_hidden = f.integer("ffn_hidden");
   m.vocab = f.integer("vocab");
   m.seq_len = f.integer("seq_len");
-  m.activation = f.choice("activation") == "swiglu" ? Activation::swiglu : Activation::gelu;
+  const std::string act = f.choice("activation");
+  m.activation = act == "swiglu" ? Activation::swiglu : act == "gelu" ? Activation::gelu : Activation::relu2;
   m.tied_embeddings = f.flag("tied_embeddings");
   m.learned_positions = f.choice("position_embeddings") == "learned";
   m.dropout = f.flag("dropout");
@@ -67,6 +68,7 @@ ModelSpec read_model(DeclaredFields f) {
                                    moe.router_group_top_k * per_group, moe.top_k))
           .as_constraint();
     moe.load_imbalance = e.quantity("load_imbalance", std::nullopt, static_cast<double>(moe.experts) / moe.top_k);
+    moe.latent_hidden = e.integer("latent_hidden");
     e.finish();
     m.moe = moe;
   } else {
@@ -88,6 +90,7 @@ ModelSpec read_model(DeclaredFields f) {
   m.mtp_layers = static_cast<int>(f.integer("mtp_layers"));
   m.sliding_window = f.integer("sliding_window");
   m.global_every = static_cast<int>(f.integer("global_every", m.sliding_window > 0 ? 2 : 1, m.layers));
+  read_layer_kinds(f, m);
   f.finish();
   build_stack(m);
   return m;

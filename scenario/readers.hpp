@@ -15,6 +15,9 @@ namespace danlu::readers {
 void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s);
 ModelSpec read_model(DeclaredFields f);
 
+// scenario/read_layers.cpp: the layer kinds' blocks and the layer patterns.
+void read_layer_kinds(DeclaredFields& f, ModelSpec& m);
+
 // scenario/read_training.cpp
 void read_training(DeclaredFields& root, Scenario& s, const ParamCounts& params);
 

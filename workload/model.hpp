@@ -18,7 +18,9 @@ namespace danlu {
 
 class LayerKind;
 
-enum class Activation { swiglu, gelu };
+// SwiGLU gates its FFN (three matrices); GeLU and squared ReLU (Nemotron-H)
+// do not (two).
+enum class Activation { swiglu, gelu, relu2 };
 std::string_view to_string(Activation a);
 
 struct MoeSpec {
@@ -46,6 +48,11 @@ struct MoeSpec {
   // token reaches fewer scale-up domains (the point of the scheme).
   int router_groups = 1;
   int router_group_top_k = 1;
+  // LatentMoE (Nemotron 3 Super and Ultra): each token is projected from
+  // hidden to this latent width before dispatch and back after the combine,
+  // so the routed experts' weights and the all-to-all are latent-wide; the
+  // router and shared experts stay at the full width. 0: plain MoE.
+  std::int64_t latent_hidden = 0;
 
   // The share of the experts a token's top_k can come from.
   double routable_share() const { return static_cast<double>(router_group_top_k) / router_groups; }
@@ -63,6 +70,50 @@ struct MlaSpec {
   int qk_rope_head_dim = 0;
   int v_head_dim = 0;
   int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+};
+
+// Mamba-2 (Dao and Gu 2024, "Transformers are SSMs"): the state-space
+// duality (SSD) layer. One input projection gives z (the gate), x, B, C and
+// dt; a short causal conv1d runs over x, B and C; the chunked scan mixes
+// tokens; a gated RMSNorm and the output projection follow. The inner width
+// is heads x head_dim; B and C are shared by the heads of a group.
+struct MambaSpec {
+  int heads = 0;
+  int head_dim = 64;
+  int state_size = 128;  // N, the state per head channel
+  int groups = 8;        // B/C groups (Megatron's mamba_num_groups)
+  int conv_kernel = 4;
+  int chunk = 128;  // SSD's chunk length Q
+  double inner() const { return static_cast<double>(heads) * head_dim; }
+  // x, B and C: what the conv1d runs over.
+  double conv_width() const { return inner() + 2.0 * groups * state_size; }
+};
+
+// Gated DeltaNet (Yang, Kautz and Hatamizadeh 2025), the linear attention
+// of Qwen3-Next and, with channel-wise gates, Kimi Linear's KDA: q and k per
+// key head, v and the output gate per value head, a short conv1d over q, k
+// and v, and the delta rule run chunk by chunk (flash-linear-attention).
+struct LinearAttentionSpec {
+  int heads = 0;      // value heads
+  int key_heads = 0;  // query/key heads (each shared by heads / key_heads value heads)
+  int key_head_dim = 128;
+  int value_head_dim = 128;
+  int conv_kernel = 4;
+  int chunk = 64;
+  // KDA: the decay gate is per channel, from a low-rank projection of this
+  // rank (head_dim in Kimi Linear); 0 for gated DeltaNet's scalar gate.
+  int gate_rank = 0;
+  double key_width() const { return static_cast<double>(key_heads) * key_head_dim; }
+  double value_width() const { return static_cast<double>(heads) * value_head_dim; }
+};
+
+// DeepSeek Sparse Attention (DeepSeek-V3.2): a lightning indexer scores
+// every earlier key with a few small FP8 heads, and the MLA core attends
+// to each query's top_k keys only.
+struct SparseAttentionSpec {
+  int top_k = 2048;
+  int indexer_heads = 64;
+  int indexer_head_dim = 128;
 };
 
 // At most one of each per layer: a mixer and a feed-forward part, in a
@@ -128,7 +179,12 @@ struct ModelSpec {
   bool learned_positions = false;
   bool dropout = false;  // GPT-2/3-era training stores dropout masks
   std::optional<MoeSpec> moe;
-  std::optional<MlaSpec> mla;  // absent: grouped-query attention (heads, kv_heads, head_dim)
+  std::optional<MlaSpec> mla;                           // absent: grouped-query attention (heads, kv_heads, head_dim)
+  std::optional<SparseAttentionSpec> sparse_attention;  // with MLA: DeepSeek-V3.2's DSA
+  std::optional<MambaSpec> mamba;
+  std::optional<LinearAttentionSpec> linear_attention;
+  // A learned logit per head that takes part in the softmax (GPT-OSS).
+  bool attention_sinks = false;
   // Multi-token prediction modules (DeepSeek-V3): each adds a projection, one
   // more layer of the stack's last type and another pass through the shared
   // output head, on the last pipeline stage. Left out of the parameter
@@ -139,6 +195,13 @@ struct ModelSpec {
   // sequence (GPT-OSS: 128 and 2; Gemma 3: 1024 and 6). 0 = every layer global.
   std::int64_t sliding_window = 0;
   int global_every = 1;
+  // The layers one by one, expanded from the scenario's patterns (each
+  // already checked against `layers`); empty: from the fields above.
+  // hybrid: one single-part layer per letter, Nemotron-H's M (Mamba-2),
+  // * (attention), - (MLP), E (MoE). mixer and ffn: the two parts of each
+  // layer, A (attention), W (sliding window), L (linear attention), M
+  // (Mamba-2); - (MLP), E (MoE).
+  std::string hybrid_pattern, mixer_pattern, ffn_pattern;
 
   // Built from the fields above by build_stack() once they are read.
   LayerStack stack;

@@ -5,20 +5,53 @@
 
 namespace danlu {
 
-std::string_view to_string(Activation a) { return a == Activation::swiglu ? "swiglu" : "gelu"; }
+std::string_view to_string(Activation a) {
+  return a == Activation::swiglu ? "swiglu" : a == Activation::gelu ? "gelu" : "relu2";
+}
 
 double ffn_matrices(const ModelSpec& m) { return m.activation == Activation::swiglu ? 3.0 : 2.0; }
 
-void build_stack(ModelSpec& m) {
-  const LayerKind& mixer = layer_kind(m.mla ? "mla" : "attention");
-  auto type_of = [&](int layer) {
-    const bool windowed = m.sliding_window > 0 && m.global_every > 0 && (layer + 1) % m.global_every != 0;
-    const bool moe = m.moe && layer >= m.moe->dense_layers;
-    LayerType t;
-    t.parts.push_back({&mixer, windowed ? m.sliding_window : 0});
-    t.parts.push_back({&layer_kind(moe ? "moe" : "mlp"), 0});
+namespace {
+
+// The attention kind of a full (or windowed) attention layer of the model.
+const LayerKind& attention_of(const ModelSpec& m) {
+  return layer_kind(!m.mla ? "attention" : m.sparse_attention ? "dsa" : "mla");
+}
+
+// One layer as the patterns (or, without them, the model's fields) make it.
+LayerType layer_type(const ModelSpec& m, int layer) {
+  const size_t l = static_cast<size_t>(layer);
+  LayerType t;
+  if (!m.hybrid_pattern.empty()) {
+    // Nemotron-H: every layer one part.
+    switch (m.hybrid_pattern[l]) {
+      case 'M': t.parts.push_back({&layer_kind("mamba2"), 0}); break;
+      case '*': t.parts.push_back({&attention_of(m), 0}); break;
+      case '-': t.parts.push_back({&layer_kind("mlp"), 0}); break;
+      default: t.parts.push_back({&layer_kind("moe"), 0}); break;  // 'E'
+    }
     return t;
-  };
+  }
+  char mixer = 'A';
+  if (!m.mixer_pattern.empty())
+    mixer = m.mixer_pattern[l];
+  else if (m.sliding_window > 0 && m.global_every > 0 && (layer + 1) % m.global_every != 0)
+    mixer = 'W';
+  switch (mixer) {
+    case 'M': t.parts.push_back({&layer_kind("mamba2"), 0}); break;
+    case 'L': t.parts.push_back({&layer_kind("linear_attention"), 0}); break;
+    case 'W': t.parts.push_back({&attention_of(m), m.sliding_window}); break;
+    default: t.parts.push_back({&attention_of(m), 0}); break;  // 'A'
+  }
+  const bool moe = !m.ffn_pattern.empty() ? m.ffn_pattern[l] == 'E' : m.moe && layer >= m.moe->dense_layers;
+  t.parts.push_back({&layer_kind(moe ? "moe" : "mlp"), 0});
+  return t;
+}
+
+}  // namespace
+
+void build_stack(ModelSpec& m) {
+  auto type_of = [&](int layer) { return layer_type(m, layer); };
   // Types are numbered by first appearance, full-sequence ones before
   // windowed ones: the engines add the types' costs in this order, so it
   // stays fixed from release to release.

@@ -37,16 +37,18 @@ WorkItem AttentionKind::core(const LayerContext& c, const LayerPart& part, const
   op.kind = forward ? OpKind::attention_forward : OpKind::attention_backward;
   op.flops = report_flops;
   op.m = c.seq / c.cp;
-  // Causal: a query sees half the keys on average; in a sliding window, at
-  // most the window (less the ramp at the sequence start).
-  const double window = static_cast<double>(part.window);
-  op.n = part.window > 0 ? std::min(c.seq / 2, window * (1 - window / (2 * c.seq))) : c.seq / 2;
+  op.n = keys_seen(c, part);
   op.k = core_head_dim(c.m);
   op.count = c.t.micro_batch * c.m.heads / c.tp;
   // Q, K, V and O (and their gradients in the backward) through HBM once.
   const double qkvo = c.tokens * kActBytes * (qk_width(c) + v_width(c) + kv_read_width(c) * c.cp);
   op.bytes = forward ? qkvo : 2.0 * qkvo;
   return w;
+}
+
+double AttentionKind::keys_seen(const LayerContext& c, const LayerPart& part) const {
+  const double window = static_cast<double>(part.window);
+  return part.window > 0 ? std::min(c.seq / 2, window * (1 - window / (2 * c.seq))) : c.seq / 2;
 }
 
 Linear AttentionKind::out_proj(const LayerContext& c) const {
@@ -92,9 +94,10 @@ void AttentionKind::forward(const LayerContext& c, const LayerPart& part, std::v
   if (c.cp > 1)
     w.push_back(comm("cp kv all-gather", CommKind::cp, Collective::all_gather,
                      cp_exchange_bytes(c, kv_width_per_gpu(c)), c.t.par.cp, true));
+  select_keys(c, w, true);
   if (c.t.flash_attention)
     w.push_back(core(c, part, repeat ? "recompute attention" : "attention", true,
-                     core_flops(c.m, part, c.seq * c.t.micro_batch) / split));
+                     attention_flops(c.m, part, c.seq * c.t.micro_batch) / split));
   else
     unfused_forward(c, w, "attention scores", "attention context");
   c.linear_forward(w, out_proj(c));
@@ -104,7 +107,7 @@ void AttentionKind::forward(const LayerContext& c, const LayerPart& part, std::v
 void AttentionKind::backward(const LayerContext& c, const LayerPart& part, PassWork& p) const {
   std::vector<WorkItem>& w = p.backward;
   const double split = c.tp * c.cp;
-  const double core_fwd = core_flops(c.m, part, c.seq * c.t.micro_batch);
+  const double core_fwd = attention_flops(c.m, part, c.seq * c.t.micro_batch);
   c.tp_exit(w, true);
   c.linear_backward(p, out_proj(c));
   recompute_inputs(c, w);
@@ -117,6 +120,7 @@ void AttentionKind::backward(const LayerContext& c, const LayerPart& part, PassW
       unfused_forward(c, w, "recompute attention scores", "recompute attention context");
     unfused_backward(c, w);
   }
+  select_keys(c, w, false);
   if (c.cp > 1)
     w.push_back(comm("cp kv reduce-scatter", CommKind::cp, Collective::reduce_scatter,
                      cp_exchange_bytes(c, kv_width_per_gpu(c)), c.t.par.cp, true));
@@ -138,7 +142,8 @@ class Gqa final : public AttentionKind {
     const double h = static_cast<double>(m.hidden);
     const double q_width = static_cast<double>(m.heads) * m.head_dim;
     const double kv_width = static_cast<double>(m.kv_heads) * m.head_dim;
-    const double all = h * q_width + 2 * h * kv_width + q_width * h;
+    // A sink is one learned logit per head (GPT-OSS).
+    const double all = h * q_width + 2 * h * kv_width + q_width * h + (m.attention_sinks ? m.heads : 0);
     return {all, all, 0, 0};
   }
   GpuParams params_per_gpu(const ModelSpec& m, const Parallelism& p, const PartParams&) const override {
@@ -147,7 +152,8 @@ class Gqa final : public AttentionKind {
     // K and V projections are replicated when there are fewer KV heads than tp.
     const double kv_replicated = 2.0 * h * m.head_dim * std::max(1.0, m.kv_heads / tp);
     const double q_o = 2.0 * h * static_cast<double>(m.heads) * m.head_dim / tp;
-    return {q_o + kv_replicated, 0};
+    const double sinks = m.attention_sinks ? m.heads / tp : 0.0;
+    return {q_o + kv_replicated + sinks, 0};
   }
 
  protected:

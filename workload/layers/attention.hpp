@@ -36,6 +36,16 @@ class AttentionKind : public LayerKind {
   // Ops that recomputation of the projections repeats before the backward
   // of the core (MLA's up-projections); none by default.
   virtual void recompute_inputs(const LayerContext&, std::vector<WorkItem>&) const {}
+  // The keys a query attends to on average: causal, half the sequence; in
+  // a sliding window of w, at most w (less the ramp at the start).
+  virtual double keys_seen(const LayerContext& c, const LayerPart& part) const;
+  // The core's own model FLOPs (core_flops less what select_keys runs).
+  virtual double attention_flops(const ModelSpec& m, const LayerPart& part, double tokens) const {
+    return core_flops(m, part, tokens);
+  }
+  // Ops that pick the keys before the core (DSA's indexer), forward or
+  // backward; none by default.
+  virtual void select_keys(const LayerContext&, std::vector<WorkItem>&, bool /*forward*/) const {}
 
   // GQA's per-GPU widths: query heads split over TP, KV heads too unless
   // fewer than tp (then each GPU holds one).

@@ -30,6 +30,8 @@ struct Experts {
   explicit Experts(const LayerContext& ctx) : c(ctx), moe(*ctx.m.moe) {}
 
   double etp() const { return c.t.par.etp; }
+  // The width tokens travel and experts work at: LatentMoE's latent, or hidden.
+  double width() const { return moe.latent_hidden > 0 ? static_cast<double>(moe.latent_hidden) : c.h; }
   double ffn() const { return static_cast<double>(moe.expert_ffn_hidden); }
   double tokens() const { return c.tokens / c.rep; }
   double routed_copies() const { return tokens() * moe.top_k * moe.expert_load(); }
@@ -43,16 +45,30 @@ struct Experts {
             "expert fc1 wgrad",
             rows(),
             ffn_input_matrices(c.m) * ffn() / etp(),
-            c.h,
+            width(),
             local_experts(),
             true,
             true};
   }
   Linear fc2() const {
-    return {"expert fc2", "expert fc2 dgrad", "expert fc2 wgrad", rows(), c.h, ffn() / etp(), local_experts(), true,
+    return {"expert fc2", "expert fc2 dgrad", "expert fc2 wgrad", rows(), width(), ffn() / etp(), local_experts(), true,
             true};
   }
-  double dispatch_bytes() const { return routed_copies() * c.h * kActBytes; }
+  // LatentMoE's projections into the latent before the dispatch and back
+  // after the combine, on this GPU's tokens; like the router, whole on
+  // every TP rank.
+  Linear latent_down() const {
+    return {"latent down-projection",
+            "latent down-projection dgrad",
+            "latent down-projection wgrad",
+            tokens(),
+            width(),
+            c.h};
+  }
+  Linear latent_up() const {
+    return {"latent up-projection", "latent up-projection dgrad", "latent up-projection wgrad", tokens(), c.h, width()};
+  }
+  double dispatch_bytes() const { return routed_copies() * width() * kActBytes; }
   double activation_fn_bytes() const { return c.activation_fn_bytes(rows() * local_experts(), ffn() / etp()); }
   WorkItem all_to_all(const char* name) const {
     WorkItem w = comm(name, CommKind::ep, Collective::all_to_all, dispatch_bytes(), c.t.par.ep, c.t.overlap.ep_comm);
@@ -97,18 +113,16 @@ class Moe final : public LayerKind {
   PartParams params(const ModelSpec& m) const override {
     const MoeSpec& e = *m.moe;
     const double h = static_cast<double>(m.hidden);
-    const double expert = expert_params(m);
-    const double router = h * e.experts;
-    return {(e.experts + e.shared_experts) * expert + router, (e.top_k + e.shared_experts) * expert + router,
-            e.experts * expert, 0};
+    const double expert = expert_params(m), shared = e.shared_experts * shared_params(m);
+    const double dense = h * e.experts + latent_params(m);  // the router and LatentMoE's projections
+    return {e.experts * expert + shared + dense, e.top_k * expert + shared + dense, e.experts * expert, 0};
   }
   GpuParams params_per_gpu(const ModelSpec& m, const Parallelism& p, const PartParams&) const override {
     const MoeSpec& e = *m.moe;
     const double tp = p.tp;
-    const double expert = expert_params(m);
     const double experts_split = static_cast<double>(p.etp) * p.ep;
-    return {e.shared_experts * expert / tp + static_cast<double>(m.hidden) * e.experts,
-            e.experts * expert / experts_split};
+    return {e.shared_experts * shared_params(m) / tp + latent_params(m) + static_cast<double>(m.hidden) * e.experts,
+            e.experts * expert_params(m) / experts_split};
   }
   // ZeRO-3 gathers the layer's attention ahead of it; the experts' gather
   // over the expert-data group is not modelled yet.
@@ -128,8 +142,11 @@ class Moe final : public LayerKind {
     const double fe = static_cast<double>(e.expert_ffn_hidden);
     const double etp = c.t.par.etp;
     const double rows = c.tokens / c.rep * e.top_k * e.expert_load() * etp;
-    const double per_row = gemm_in * c.h + (fc1_out + act_out) * fe / etp;
-    return rows * per_row + e.shared_experts * dense_ffn_activation_bytes(c, fe);
+    const double width = e.latent_hidden > 0 ? static_cast<double>(e.latent_hidden) : c.h;
+    const double per_row = gemm_in * width + (fc1_out + act_out) * fe / etp;
+    // LatentMoE: the up-projection's input, the combined latent tokens.
+    const double latent = e.latent_hidden > 0 ? gemm_in * c.tokens / c.rep * width : 0.0;
+    return rows * per_row + latent + e.shared_experts * dense_ffn_activation_bytes(c, fe);
   }
 
   void forward(const LayerContext& c, const LayerPart&, std::vector<WorkItem>& w, bool) const override {
@@ -140,6 +157,7 @@ class Moe final : public LayerKind {
     // Dropless routing sizes the grouped GEMMs from the token counts, which
     // the host must read first; token dropping pads to a known capacity.
     if (!x.moe.token_drop) w.push_back(host_sync("token counts to the host"));
+    if (x.moe.latent_hidden > 0) c.linear_forward(w, x.latent_down());
     x.permute(w, "permute", kPermuteKernels);
     if (c.ep > 1) w.push_back(x.all_to_all("ep dispatch"));
     x.expert_tp(w, true);
@@ -151,6 +169,7 @@ class Moe final : public LayerKind {
     x.expert_tp(w, false);
     if (c.ep > 1) w.push_back(x.all_to_all("ep combine"));
     x.permute(w, "unpermute", kUnpermuteKernels);
+    if (x.moe.latent_hidden > 0) c.linear_forward(w, x.latent_up());
     if (x.moe.shared_experts > 0) {
       c.tp_enter(w, false);
       dense_ffn_forward(c, w, x.ffn() * x.moe.shared_experts);
@@ -166,6 +185,7 @@ class Moe final : public LayerKind {
       dense_ffn_backward(c, p, x.ffn() * x.moe.shared_experts);
       c.tp_enter(w, true);
     }
+    if (x.moe.latent_hidden > 0) c.linear_backward(p, x.latent_up());
     x.permute(w, "unpermute backward", kUnpermuteKernels);
     if (c.ep > 1) w.push_back(x.all_to_all("ep combine backward"));
     x.expert_tp(w, true);
@@ -179,6 +199,7 @@ class Moe final : public LayerKind {
     x.expert_tp(w, false);
     if (c.ep > 1) w.push_back(x.all_to_all("ep dispatch backward"));
     x.permute(w, "permute backward", kPermuteKernels);
+    if (x.moe.latent_hidden > 0) c.linear_backward(p, x.latent_down());
     // The router's gradient (bf16), through the top-k and scores.
     w.push_back(x.router_scores("router scores backward"));
     p.backward.push_back(c.gemm("router dgrad", x.tokens(), c.h, x.moe.experts, 1, false, 0));
@@ -186,9 +207,17 @@ class Moe final : public LayerKind {
   }
 
  private:
-  // One routed or shared expert's MLP.
+  // One routed expert's MLP (at the latent width in LatentMoE), one shared
+  // expert's (at the hidden width), and LatentMoE's two projections.
   static double expert_params(const ModelSpec& m) {
+    const std::int64_t in = m.moe->latent_hidden > 0 ? m.moe->latent_hidden : m.hidden;
+    return ffn_matrices(m) * static_cast<double>(in) * static_cast<double>(m.moe->expert_ffn_hidden);
+  }
+  static double shared_params(const ModelSpec& m) {
     return ffn_matrices(m) * static_cast<double>(m.hidden) * static_cast<double>(m.moe->expert_ffn_hidden);
+  }
+  static double latent_params(const ModelSpec& m) {
+    return 2.0 * static_cast<double>(m.hidden) * static_cast<double>(m.moe->latent_hidden);
   }
 };
 
