@@ -129,3 +129,30 @@ TEST_CASE("danlu import hf prints a model: block that loads as the config does")
   CHECK(test::run_danlu("import hf tests/data/hf/missing.json").status == 2);
   CHECK(test::run_danlu("import gguf tests/data/hf/deepseek-v3.json").status == 2);
 }
+
+TEST_CASE("Hugging Face configs: hybrid models import with their layer patterns") {
+  // Nemotron 3 Nano (NVIDIA: 31.6B, 3.6B active with the input embedding),
+  // the same stack as the catalog preset.
+  const ModelSpec nano = hf("nemotron-3-nano-30b-a3b.json", ", seq_len: 8192");
+  const ParamCounts p = count_params(nano);
+  CHECK(p.total / 1e9 == Approx(31.6).epsilon(0.01));
+  CHECK(p.active / 1e9 == Approx(3.6).epsilon(0.01));
+  CHECK(nano.hybrid_pattern.size() == 52);
+  CHECK(nano.mamba->state_size == 128);
+  CHECK(nano.activation == Activation::relu2);
+  // Qwen3-Next-80B-A3B (Qwen: 80B): three DeltaNet layers to one attention.
+  const ModelSpec next = hf("qwen3-next-80b-a3b.json", ", seq_len: 4096");
+  CHECK(count_params(next).total / 1e9 == Approx(80).epsilon(0.01));
+  CHECK(next.mixer_pattern == "LLLALLLALLLALLLALLLALLLALLLALLLALLLALLLALLLALLLA");
+}
+
+TEST_CASE("Hugging Face configs: a known architecture not modelled names what is missing") {
+  const std::string file = (std::filesystem::temp_directory_path() / "danlu-jamba.json").string();
+  std::ofstream(file) << R"({"architectures": ["JambaForCausalLM"], "hidden_size": 4096})";
+  try {
+    load_hf_model(file);
+    FAIL("Jamba was accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("Mamba-1") != std::string::npos);
+  }
+}

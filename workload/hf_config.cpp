@@ -11,7 +11,7 @@ namespace danlu {
 namespace {
 
 // The families danlu tells apart; each lists the architectures it reads.
-enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma };
+enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma, nemotron_h, qwen3_next };
 
 struct Arch {
   const char* name;
@@ -19,19 +19,28 @@ struct Arch {
 };
 
 constexpr Arch kArchs[] = {
-    {"LlamaForCausalLM", Family::dense},
-    {"MistralForCausalLM", Family::dense},
-    {"Qwen2ForCausalLM", Family::dense},
-    {"Qwen3ForCausalLM", Family::dense},
-    {"MixtralForCausalLM", Family::mixtral},
-    {"Qwen2MoeForCausalLM", Family::qwen_moe},
-    {"Qwen3MoeForCausalLM", Family::qwen_moe},
-    {"DeepseekV2ForCausalLM", Family::deepseek},
-    {"DeepseekV3ForCausalLM", Family::deepseek},
-    {"GptOssForCausalLM", Family::gpt_oss},
-    {"Gemma2ForCausalLM", Family::gemma},
-    {"Gemma3ForCausalLM", Family::gemma},
-    {"Gemma3ForConditionalGeneration", Family::gemma},
+    {"LlamaForCausalLM", Family::dense},          {"MistralForCausalLM", Family::dense},
+    {"Qwen2ForCausalLM", Family::dense},          {"Qwen3ForCausalLM", Family::dense},
+    {"MixtralForCausalLM", Family::mixtral},      {"Qwen2MoeForCausalLM", Family::qwen_moe},
+    {"Qwen3MoeForCausalLM", Family::qwen_moe},    {"DeepseekV2ForCausalLM", Family::deepseek},
+    {"DeepseekV3ForCausalLM", Family::deepseek},  {"DeepseekV32ForCausalLM", Family::deepseek},
+    {"NemotronHForCausalLM", Family::nemotron_h}, {"Qwen3NextForCausalLM", Family::qwen3_next},
+    {"GptOssForCausalLM", Family::gpt_oss},       {"Gemma2ForCausalLM", Family::gemma},
+    {"Gemma3ForCausalLM", Family::gemma},         {"Gemma3ForConditionalGeneration", Family::gemma},
+};
+
+// Architectures known and not yet modelled, with what is missing.
+struct Refusal {
+  const char* name;
+  const char* missing;
+};
+constexpr Refusal kRefused[] = {
+    {"JambaForCausalLM", "Jamba's Mamba-1 layers (selective scan with dt_rank) are not modelled, only Mamba-2"},
+    {"KimiLinearForCausalLM",
+     "Kimi Linear's linear_attn_config is not read yet: describe it with model.mixer_pattern, model.mla and "
+     "model.linear_attention (gate_rank: head_dim for KDA)"},
+    {"DeepseekV4ForCausalLM", "DeepSeek-V4's hyper-connections and compressed attention are not modelled"},
+    {"FalconH1ForCausalLM", "Falcon-H1's parallel attention and Mamba-2 in one layer are not modelled"},
 };
 
 // Reads keys of one config mapping into the `model:` mapping being built.
@@ -144,6 +153,21 @@ void read_moe(const Reader& r, Family family, Node& m) {
       put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
       put("dense_layers", 0, "num_local_experts");
       break;
+    case Family::nemotron_h: {
+      if (!r.find("n_routed_experts")) break;  // a dense Nemotron-H
+      const std::int64_t width = r.integer("moe_intermediate_size");
+      put("experts", r.integer("n_routed_experts"), "n_routed_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      const std::int64_t shared = r.maybe("moe_shared_expert_intermediate_size").value_or(0);
+      if (shared % width != 0)
+        throw InputError(r.loc_of("moe_shared_expert_intermediate_size"), "moe_shared_expert_intermediate_size",
+                         fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
+      put("shared_experts", shared / width, "moe_shared_expert_intermediate_size");
+      put("expert_ffn_hidden", width, "moe_intermediate_size");
+      put("dense_layers", 0, "n_routed_experts");
+      break;
+    }
+    case Family::qwen3_next:
     case Family::qwen_moe: {
       const std::int64_t width = r.integer("moe_intermediate_size");
       put("experts", r.integer("num_experts"), "num_experts");
@@ -187,6 +211,14 @@ void read_moe(const Reader& r, Family family, Node& m) {
         mla.set(key, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
       }
       m.set("mla", mla, r.loc_of("kv_lora_rank"));
+      if (r.find("index_topk")) {
+        Node dsa;
+        dsa.kind = Node::Kind::Map;
+        for (auto [field, key] : {std::pair{"top_k", "index_topk"}, std::pair{"indexer_heads", "index_n_heads"},
+                                  std::pair{"indexer_head_dim", "index_head_dim"}})
+          dsa.set(field, Reader::scalar_at(std::to_string(r.integer(key)), r.loc_of(key)), r.loc_of(key));
+        m.set("sparse_attention", dsa, r.loc_of("index_topk"));
+      }
       if (const auto mtp = r.maybe("num_nextn_predict_layers"); mtp && *mtp > 0)
         m.set("mtp_layers", Reader::scalar_at(std::to_string(*mtp), r.loc_of("num_nextn_predict_layers")),
               r.loc_of("num_nextn_predict_layers"));
@@ -194,6 +226,49 @@ void read_moe(const Reader& r, Family family, Node& m) {
     }
   }
   if (!moe.map.empty()) m.set("moe", moe, moe.map.front().second.loc);
+}
+
+// The layer patterns and shapes of hybrid models: Nemotron-H's Mamba-2
+// layers and hybrid_override_pattern; Qwen3-Next's gated DeltaNet layers,
+// one full-attention layer in every full_attention_interval.
+void read_hybrid(const Reader& r, Family family, Node& m, std::vector<std::string>& notes) {
+  auto set = [&](Node& into, const char* field, std::int64_t v, const char* key) {
+    into.set(field, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
+  };
+  if (family == Family::nemotron_h) {
+    const Node& pattern = r.need("hybrid_override_pattern");
+    m.set("hybrid_pattern", Reader::scalar_at(pattern.scalar, pattern.loc), pattern.loc);
+    m.set("activation", Reader::scalar_at("relu2", r.loc_of("mlp_hidden_act")), r.loc_of("mlp_hidden_act"));
+    if (const auto hd = r.maybe("attention_head_dim")) set(m, "head_dim", *hd, "attention_head_dim");
+    Node mamba;
+    mamba.kind = Node::Kind::Map;
+    set(mamba, "heads", r.integer("mamba_num_heads"), "mamba_num_heads");
+    set(mamba, "head_dim", r.integer("mamba_head_dim"), "mamba_head_dim");
+    set(mamba, "state_size", r.integer("ssm_state_size"), "ssm_state_size");
+    set(mamba, "groups", r.integer("n_groups"), "n_groups");
+    set(mamba, "conv_kernel", r.maybe("conv_kernel").value_or(4), "conv_kernel");
+    set(mamba, "chunk", r.maybe("chunk_size").value_or(128), "chunk_size");
+    m.set("mamba", mamba, r.loc_of("mamba_num_heads"));
+  } else if (family == Family::qwen3_next) {
+    const std::int64_t every = r.maybe("full_attention_interval").value_or(4);
+    const std::int64_t layers = r.integer("num_hidden_layers");
+    if (every < 1 || layers % every != 0)
+      throw InputError(r.loc_of("full_attention_interval"), "full_attention_interval",
+                       fmt::format("expected a divisor of num_hidden_layers ({}), found {}", layers, every));
+    const std::string group = std::string(static_cast<size_t>(every - 1), 'L') + "A";
+    m.set("mixer_pattern",
+          Reader::scalar_at(fmt::format("({})*{}", group, layers / every), r.loc_of("full_attention_interval")),
+          r.loc_of("full_attention_interval"));
+    Node la;
+    la.kind = Node::Kind::Map;
+    set(la, "heads", r.integer("linear_num_value_heads"), "linear_num_value_heads");
+    set(la, "key_heads", r.integer("linear_num_key_heads"), "linear_num_key_heads");
+    set(la, "key_head_dim", r.integer("linear_key_head_dim"), "linear_key_head_dim");
+    set(la, "value_head_dim", r.integer("linear_value_head_dim"), "linear_value_head_dim");
+    set(la, "conv_kernel", r.maybe("linear_conv_kernel_dim").value_or(4), "linear_conv_kernel_dim");
+    m.set("linear_attention", la, r.loc_of("linear_num_value_heads"));
+    notes.push_back("Qwen3-Next's gated attention (an output gate on the query projection) is left out");
+  }
 }
 
 }  // namespace
@@ -217,6 +292,10 @@ HfModel hf_model(const Node& file) {
   const Arch* arch = nullptr;
   for (const Arch& a : kArchs)
     if (out.architecture == a.name) arch = &a;
+  for (const Refusal& no : kRefused)
+    if (!arch && out.architecture == no.name)
+      throw InputError(archs->items[0].loc, "architectures",
+                       fmt::format("\"{}\" is not supported: {}", out.architecture, no.missing));
   if (!arch)
     throw InputError(
         archs->items[0].loc, "architectures",
@@ -289,6 +368,7 @@ HfModel hf_model(const Node& file) {
   }
 
   read_moe(r, arch->family, m);
+  read_hybrid(r, arch->family, m, out.notes);
   if (arch->family == Family::gpt_oss)
     out.notes.push_back("GPT-OSS's attention sinks, QKV biases and clamped SwiGLU are left out");
   return out;
