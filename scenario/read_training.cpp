@@ -14,6 +14,7 @@
 #include "topologies/registry.hpp"
 #include "workload/hf_config.hpp"
 #include "workload/layout.hpp"
+#include "workload/pattern.hpp"
 
 namespace danlu::readers {
 
@@ -184,9 +185,66 @@ void read_training_knobs(DeclaredFields& t, Scenario& s, const ParamCounts& para
 }
 
 // Layers per pipeline stage: given, or as even as possible.
+// Megatron's layout string, one chunk per virtual stage (chunk v x pp + st
+// runs on stage st): danlu keeps each stage's total of decoder layers, with
+// the embedding on the first chunk and MTP and the loss on the last.
+std::vector<int> read_pipeline_layout(DeclaredFields& t, const Scenario& s) {
+  const Parallelism& p = s.training.par;
+  const std::string key = "pipeline_layout";
+  auto fail = [&](const std::string& detail) {
+    return InputError(t.loc_of(key), t.path_of(key), detail).as_constraint();
+  };
+  if (t.raw("stage_layers")) throw fail("give either pipeline_layout or stage_layers, not both");
+  std::string items;
+  try {
+    items = expand_pattern(t.text(key), "EtmL|", 4 * static_cast<size_t>(s.model.layers) + 4096);
+  } catch (const PatternError& e) {
+    throw fail(fmt::format("at character {}: {}", e.at + 1, e.what()));
+  }
+  std::vector<std::string> chunks(1);
+  for (char c : items)
+    if (c == '|')
+      chunks.emplace_back();
+    else
+      chunks.back() += c;
+  const size_t want = static_cast<size_t>(p.pp) * static_cast<size_t>(p.vpp);
+  if (chunks.size() != want)
+    throw fail(fmt::format("expected pp x vpp = {} virtual stages between '|', found {}", want, chunks.size()));
+  std::vector<int> stages(static_cast<size_t>(p.pp), 0);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const std::string& c = chunks[i];
+    if (c.find('E') != std::string::npos && i != 0)
+      throw fail(fmt::format("the embedding (E) is in virtual stage {}; danlu places it on the first", i));
+    for (char end : {'m', 'L'})
+      if (c.find(end) != std::string::npos && i + 1 != chunks.size())
+        throw fail(fmt::format("'{}' is in virtual stage {}; danlu places MTP and the loss on the last", end, i));
+    stages[i % static_cast<size_t>(p.pp)] += static_cast<int>(std::count(c.begin(), c.end(), 't'));
+  }
+  return stages;
+}
+
 void read_stage_layers(DeclaredFields& t, Scenario& s) {
   const Parallelism& p = s.training.par;
-  if (const Node* sl = t.raw("stage_layers")) {
+  std::optional<std::vector<int>> layout;
+  if (t.has("pipeline_layout")) layout = read_pipeline_layout(t, s);
+  Node from_layout;
+  if (layout) {
+    from_layout.kind = Node::Kind::Seq;
+    from_layout.loc = t.loc_of("pipeline_layout");
+    for (int n : *layout) {
+      Node item;
+      item.kind = Node::Kind::Scalar;
+      item.scalar = std::to_string(n);
+      item.loc = from_layout.loc;
+      from_layout.items.push_back(item);
+    }
+  }
+  if (layout) {
+    std::string v;
+    for (int l : *layout) v += (v.empty() ? "" : ", ") + std::to_string(l);
+    s.explain.push_back({"training.stage_layers", "[" + v + "]", "from training.pipeline_layout"});
+  }
+  if (const Node* sl = layout ? &from_layout : t.raw("stage_layers")) {
     if (!sl->is_seq() || static_cast<int>(sl->items.size()) != p.pp)
       throw InputError(
           sl->loc, t.path_of("stage_layers"),

@@ -246,6 +246,14 @@ constexpr FieldDecl kClusterTraining[] = {
      .bound_rule = "pp entries adding up to layers",
      .meaning = "layers per pipeline stage, e.g. [7, 8, …, 8, 7]",
      .addition = true},
+    {.path = "training.pipeline_layout",
+     .type = T::text,
+     .kind = D::absent,
+     .bound_rule = "pp x vpp chunks of t adding up to layers",
+     .meaning = "Megatron's pipeline_model_parallel_layout as a recipe writes it: E embedding, t layer, m MTP, L "
+                "loss, | between virtual stages, X*N and (...)*N repeat (e.g. \"Et*4|(t*4|)*14tmL\"); sets "
+                "stage_layers",
+     .addition = true},
 
 };
 
