@@ -24,6 +24,20 @@ std::optional<LayoutProblem> layout_problem(const ModelSpec& m, const TrainingSp
   // Fewer KV heads than tp are replicated (a warning); more must split evenly.
   if (m.kv_heads >= p.tp && m.kv_heads % p.tp != 0)
     return LayoutProblem{"tp", fmt::format("model.kv_heads = {} is not divisible by tp = {}", m.kv_heads, p.tp)};
+  // Megatron-Core splits the SSM and linear-attention heads (and Mamba's
+  // B/C groups) over TP; it has no context parallelism for their scan,
+  // whose state runs through the whole sequence in order.
+  if (m.mamba && (m.mamba->heads % p.tp != 0 || m.mamba->groups % p.tp != 0))
+    return LayoutProblem{"tp", fmt::format("model.mamba heads {} and groups {} must both be divisible by tp = {}",
+                                           m.mamba->heads, m.mamba->groups, p.tp)};
+  if (m.linear_attention && (m.linear_attention->heads % p.tp != 0 || m.linear_attention->key_heads % p.tp != 0))
+    return LayoutProblem{"tp", fmt::format("model.linear_attention heads {} and key_heads {} must both be divisible "
+                                           "by tp = {}",
+                                           m.linear_attention->heads, m.linear_attention->key_heads, p.tp)};
+  if (p.cp > 1 && (m.mamba || m.linear_attention))
+    return LayoutProblem{"cp",
+                         "context parallelism is not modelled for Mamba-2 or linear-attention layers: their "
+                         "chunked scan carries its state through the sequence in order; use cp 1"};
   if (m.seq_len % p.cp != 0)
     return LayoutProblem{"cp", fmt::format("model.seq_len = {} is not divisible by cp = {}", m.seq_len, p.cp)};
   const int split_units = int(t.split_embedding) + int(t.split_loss);
