@@ -53,7 +53,7 @@ def cuda_graphs(recipe):
 # shape can (MLA, MTP, sliding windows): the preset, with the row's sequence.
 PRESETS = {"deepseek-v3", "kimi-k2", "qwen3-30b-a3b", "qwen3-235b-a22b", "gpt-oss-120b", "nemotron-3-nano"}
 # What a preset still leaves out.
-PRESET_GAPS = {"gpt-oss-120b": "; attention sinks and the QKV bias are not modelled"}
+PRESET_GAPS = {"gpt-oss-120b": "; the QKV bias is not modelled"}
 
 
 # Megatron-Bridge's DeepSeek-V3 recipe (recipes/deepseek/deepseek_v3.py)

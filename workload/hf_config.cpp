@@ -369,8 +369,10 @@ HfModel hf_model(const Node& file) {
 
   read_moe(r, arch->family, m);
   read_hybrid(r, arch->family, m, out.notes);
-  if (arch->family == Family::gpt_oss)
-    out.notes.push_back("GPT-OSS's attention sinks, QKV biases and clamped SwiGLU are left out");
+  if (arch->family == Family::gpt_oss) {
+    m.set("attention_sinks", Reader::scalar_at("true", config.loc));
+    out.notes.push_back("GPT-OSS's QKV biases and clamped SwiGLU are left out");
+  }
   return out;
 }
 
