@@ -113,31 +113,30 @@ void read_layer_kinds(DeclaredFields& f, ModelSpec& m) {
       throw at(f, "ffn_pattern", "give either ffn_pattern or moe.dense_layers, not both");
   }
 
-  // Each letter needs its block, and each block a letter.
-  const std::string pattern = !m.hybrid_pattern.empty() ? "hybrid_pattern" : "mixer_pattern";
+  // Each letter needs its block, and each block (where its layers are
+  // placed by a pattern) a letter.
+  const bool hybrid = !m.hybrid_pattern.empty();
+  const std::string mixers = hybrid ? "hybrid_pattern" : "mixer_pattern",
+                    ffns = hybrid ? "hybrid_pattern" : "ffn_pattern";
+  auto in = [](const std::string& pattern, char letter) { return pattern.find(letter) != std::string::npos; };
   struct Need {
-    bool used, given;
+    bool used, given, must_be_used;
     const char* block;
-    const char* letter;
+    char letter;
+    const std::string& pattern;
   };
-  const bool moe_letter =
-      m.hybrid_pattern.find('E') != std::string::npos || m.ffn_pattern.find('E') != std::string::npos;
-  const bool patterned_ffn = !m.hybrid_pattern.empty() || !m.ffn_pattern.empty();
   const Need needs[] = {
-      {uses(m, 'M', 'M'), m.mamba.has_value(), "mamba", "M"},
-      {m.mixer_pattern.find('L') != std::string::npos, m.linear_attention.has_value(), "linear_attention", "L"},
-      {m.mixer_pattern.find('W') != std::string::npos, m.sliding_window > 0, "sliding_window", "W"},
-      {moe_letter, m.moe.has_value(), "moe", "E"},
+      {uses(m, 'M', 'M'), m.mamba.has_value(), true, "mamba", 'M', mixers},
+      {in(m.mixer_pattern, 'L'), m.linear_attention.has_value(), true, "linear_attention", 'L', mixers},
+      {in(m.mixer_pattern, 'W'), m.sliding_window > 0, false, "sliding_window", 'W', mixers},
+      {in(m.hybrid_pattern, 'E') || in(m.ffn_pattern, 'E'), m.moe.has_value(), hybrid || !m.ffn_pattern.empty(), "moe",
+       'E', ffns},
   };
   for (const Need& n : needs) {
     if (n.used && !n.given)
-      throw at(f, n.letter == std::string("E") && !m.ffn_pattern.empty() ? "ffn_pattern" : pattern,
-               fmt::format("'{}' layers need model.{}; give it", n.letter, n.block));
-    const bool checkable = n.block != std::string("moe") || patterned_ffn;
-    if (!n.used && n.given && checkable && n.block != std::string("sliding_window"))
-      throw at(f, n.block,
-               fmt::format("no layer uses it: put {} in model.{}", n.letter,
-                           n.block == std::string("moe") && m.hybrid_pattern.empty() ? "ffn_pattern" : pattern));
+      throw at(f, n.pattern, fmt::format("'{}' layers need model.{}; give it", n.letter, n.block));
+    if (n.must_be_used && n.given && !n.used)
+      throw at(f, n.block, fmt::format("no layer uses it: put {} in model.{}", n.letter, n.pattern));
   }
   if (m.moe && m.moe->latent_hidden >= m.hidden)
     throw InputError(f.loc_of("moe"), f.path_of("moe") + ".latent_hidden",
