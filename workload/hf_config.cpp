@@ -142,6 +142,15 @@ void read_moe(const Reader& r, Family family, Node& m) {
   auto put = [&](const char* field, std::int64_t value, const char* key) {
     moe.set(field, Reader::scalar_at(std::to_string(value), r.loc_of(key)), r.loc_of(key));
   };
+  // A shared expert given as one wide FFN (`key`): as shared experts of the
+  // routed width, which cost the same.
+  auto shared_as_experts = [&](const char* key, std::int64_t width) {
+    const std::int64_t shared = r.maybe(key).value_or(0);
+    if (shared % width != 0)
+      throw InputError(r.loc_of(key), key,
+                       fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
+    put("shared_experts", shared / width, key);
+  };
   switch (family) {
     case Family::dense:
     case Family::gemma: break;
@@ -158,11 +167,7 @@ void read_moe(const Reader& r, Family family, Node& m) {
       const std::int64_t width = r.integer("moe_intermediate_size");
       put("experts", r.integer("n_routed_experts"), "n_routed_experts");
       put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
-      const std::int64_t shared = r.maybe("moe_shared_expert_intermediate_size").value_or(0);
-      if (shared % width != 0)
-        throw InputError(r.loc_of("moe_shared_expert_intermediate_size"), "moe_shared_expert_intermediate_size",
-                         fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
-      put("shared_experts", shared / width, "moe_shared_expert_intermediate_size");
+      shared_as_experts("moe_shared_expert_intermediate_size", width);
       put("expert_ffn_hidden", width, "moe_intermediate_size");
       put("dense_layers", 0, "n_routed_experts");
       break;
@@ -172,13 +177,7 @@ void read_moe(const Reader& r, Family family, Node& m) {
       const std::int64_t width = r.integer("moe_intermediate_size");
       put("experts", r.integer("num_experts"), "num_experts");
       put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
-      // Qwen2-MoE's shared expert is one wide FFN: as shared experts of the
-      // routed width, which cost the same.
-      const std::int64_t shared = r.maybe("shared_expert_intermediate_size").value_or(0);
-      if (shared % width != 0)
-        throw InputError(r.loc_of("shared_expert_intermediate_size"), "shared_expert_intermediate_size",
-                         fmt::format("expected a multiple of moe_intermediate_size ({}), found {}", width, shared));
-      put("shared_experts", shared / width, "shared_expert_intermediate_size");
+      shared_as_experts("shared_expert_intermediate_size", width);
       put("expert_ffn_hidden", width, "moe_intermediate_size");
       if (r.maybe("decoder_sparse_step").value_or(1) != 1)
         throw InputError(r.loc_of("decoder_sparse_step"), "decoder_sparse_step",
