@@ -56,7 +56,8 @@ PartList<GpuParams> type_params_per_gpu(const ModelSpec& m, const Parallelism& p
 LayerFlops type_forward_flops(const ModelSpec& m, const LayerType& type, double tokens) {
   LayerFlops f;
   for (const LayerPart& part : type.parts) {
-    f.weights += 2 * tokens * part.kind->params(m).active;
+    const PartParams params = part.kind->params(m);
+    f.weights += 2 * tokens * (params.active - params.vectors);
     f.core += part.kind->core_flops(m, part, tokens);
   }
   return f;

@@ -223,6 +223,10 @@ struct PartParams {
   double active = 0;  // touched by one token (MoE: its top_k and shared experts)
   double routed = 0;  // routed experts, sharded by expert parallelism
   double norms = 0;   // norms inside the part (MLA's latent norms), beside the layer's pre-norms
+  // Of total: parameters no GEMM multiplies (conv filters, per-head decay
+  // scalars, attention sinks). They count as parameters but not as weight
+  // FLOPs; any work they do is in the part's core FLOPs.
+  double vectors = 0;
 };
 
 // One layer type's parameters, whole model: the sums over its parts, the

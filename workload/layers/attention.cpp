@@ -143,8 +143,9 @@ class Gqa final : public AttentionKind {
     const double q_width = static_cast<double>(m.heads) * m.head_dim;
     const double kv_width = static_cast<double>(m.kv_heads) * m.head_dim;
     // A sink is one learned logit per head (GPT-OSS).
-    const double all = h * q_width + 2 * h * kv_width + q_width * h + (m.attention_sinks ? m.heads : 0);
-    return {all, all, 0, 0};
+    const double sinks = m.attention_sinks ? m.heads : 0;
+    const double all = h * q_width + 2 * h * kv_width + q_width * h + sinks;
+    return {all, all, 0, 0, sinks};
   }
   GpuParams params_per_gpu(const ModelSpec& m, const Parallelism& p, const PartParams&) const override {
     const double tp = p.tp;

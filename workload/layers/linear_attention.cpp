@@ -41,7 +41,7 @@ class LinearAttention final : public ScanKind {
     const double decay = s.heads + (s.gate_rank > 0 ? s.key_width() : s.heads);
     const double all = h * in_width(s) + gate_params(m) + conv + decay + s.value_width() * h;
     // The output norm's weight (one head's width, shared) sits inside the part.
-    return {all, all, 0, static_cast<double>(s.value_head_dim)};
+    return {all, all, 0, static_cast<double>(s.value_head_dim), conv + decay};
   }
   GpuParams params_per_gpu(const ModelSpec&, const Parallelism& p, const PartParams& whole) const override {
     return {whole.total / p.tp, 0};

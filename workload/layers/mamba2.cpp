@@ -27,7 +27,7 @@ class Mamba2 final : public ScanKind {
     const double per_head = 3.0 * s.heads;                       // A, D and dt's bias
     const double all = h * in_proj_width(s) + conv + per_head + s.inner() * h;
     // The gated RMSNorm's weight sits inside the part.
-    return {all, all, 0, s.inner()};
+    return {all, all, 0, s.inner(), conv + per_head};
   }
   GpuParams params_per_gpu(const ModelSpec&, const Parallelism& p, const PartParams& whole) const override {
     return {whole.total / p.tp, 0};
