@@ -96,6 +96,9 @@ ModelSpec read_model(DeclaredFields f) {
   return m;
 }
 
+// Presets built on presets, at most this deep (a cycle stops here too).
+constexpr int kMaxPresetDepth = 4;
+
 void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s) {
   if (Node* model = tree.find("model"); model && model->is_map()) {
     // A Hugging Face config.json: read like a preset, from a file beside the
@@ -116,10 +119,24 @@ void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s) {
       for (auto& note : read.notes) s.warnings.push_back(fmt::format("{}: {}", path.string(), note));
     }
     if (const Node* preset = model->find("preset"); preset && preset->is_scalar()) {
-      Node merged = catalog.model_preset(preset->scalar, preset->loc, "model.preset");
-      deep_merge(merged, *model);
+      // A preset may name the preset it varies (DeepSeek-V3.2 is DeepSeek-V3
+      // with sparse attention); each level overrides the one it names.
+      Node merged = *model;
+      std::string name = preset->scalar;
+      Location at = preset->loc;
+      for (int depth = 0;; ++depth) {
+        if (depth == kMaxPresetDepth)
+          throw InputError(at, "model.preset", fmt::format("presets name presets more than {} deep", kMaxPresetDepth));
+        Node base = catalog.model_preset(name, at, "model.preset");
+        const Node* next = base.find("preset");
+        const bool more = next && next->is_scalar();
+        if (more) name = next->scalar, at = next->loc;
+        deep_merge(base, merged);
+        merged = std::move(base);
+        if (!more) break;
+      }
       merged.loc = model->loc;
-      *model = merged;
+      *model = std::move(merged);
     }
   }
 }

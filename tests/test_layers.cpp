@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "scenario/loader.hpp"
 #include "tests/util.hpp"
 #include "workload/layer.hpp"
@@ -99,4 +101,44 @@ TEST_CASE("Qwen3-Next's shape: 3 gated DeltaNet layers to 1 of attention, within
   // heads; conv1d 4 x (2 x 2048 + 4096).
   const LayerFlops f = layer_forward_flops(m, layer_of(m, "linear_attention"), 1);
   CHECK(f.core == Approx(2.0 * (32 * 90112.0 + 4 * 8192.0)));
+}
+
+TEST_CASE("Presets of the hybrid, sparse and windowed models: their published parameter counts") {
+  struct Case {
+    const char* preset;
+    double total_b;    // published, billions
+    double tolerance;  // relative: 1%, or the rounding of a figure published to whole billions
+    double active_b;   // published active without the input embedding; 0 where only total is given
+  };
+  // Nemotron-H paper (arXiv 2504.03624): "8B", 47B and 56B; Qwen: 80B;
+  // DeepSeek: 671B without the MTP module (0.8B of indexers on top);
+  // Google: 27B text model; OpenAI gpt-oss model card: 20.91B, 3.61B active.
+  for (const Case& c :
+       {Case{"nemotron-h-8b", 8.0, 0.015, 0}, Case{"nemotron-h-47b", 47, 0.01, 0}, Case{"nemotron-h-56b", 56, 0.01, 0},
+        Case{"qwen3-next-80b-a3b", 80, 0.01, 0}, Case{"deepseek-v3.2-exp", 671, 0.01, 0},
+        Case{"gemma-3-27b", 27, 0.01, 0}, Case{"gpt-oss-20b", 20.91, 0.01, 3.61}}) {
+    CAPTURE(c.preset);
+    const ModelSpec m = load(fmt::format("name: m\nmodel: {{preset: {}}}\n{}", c.preset, kCluster)).model;
+    const ParamCounts p = count_params(m);
+    CHECK(p.total / 1e9 == Approx(c.total_b).epsilon(c.tolerance));
+    if (c.active_b > 0) CHECK((p.active - p.embedding) / 1e9 == Approx(c.active_b).epsilon(0.01));
+  }
+  // The layer mixes the papers give.
+  const ModelSpec h56 = load(std::string("name: m\nmodel: {preset: nemotron-h-56b}\n") + kCluster).model;
+  int mamba = 0, attention = 0;
+  for (int l = 0; l < h56.layers; ++l) {
+    mamba += h56.stack.of(l).parts[0].kind->name() == "mamba2";
+    attention += h56.stack.of(l).parts[0].kind->name() == "attention";
+  }
+  CHECK(mamba == 54);
+  CHECK(attention == 10);
+  // DeepSeek-V3.2 is DeepSeek-V3 with DSA: the preset names its base.
+  const ModelSpec v32 = load(std::string("name: m\nmodel: {preset: deepseek-v3.2-exp}\n") + kCluster).model;
+  CHECK(v32.sparse_attention->top_k == 2048);
+  CHECK(v32.mla->kv_lora_rank == 512);
+  CHECK(v32.moe->experts == 256);
+  const ModelSpec oss = load(std::string("name: m\nmodel: {preset: gpt-oss-20b}\n") + kCluster).model;
+  CHECK(oss.moe->experts == 32);
+  CHECK(oss.moe->top_k == 4);
+  CHECK(oss.attention_sinks);
 }
