@@ -33,6 +33,7 @@ Table error_summary_table(const std::vector<ValidationRow>& rows) {
   };
   add("all", {{"all", summarize(rows)}});
   add("kind", summarize_by(rows, "kind"));
+  add("layers", summarize_by(rows, "layers"));
   add("system", summarize_by(rows, "system"));
   add("precision", summarize_by(rows, "precision"));
   return t;
@@ -95,10 +96,11 @@ void add_validate_command(CLI::App& app, Context& ctx) {
     }
     const ErrorSummary all = summarize(rows);
     const auto by_system = summarize_by(rows, "system"), by_precision = summarize_by(rows, "precision"),
-               by_kind = summarize_by(rows, "kind");
+               by_kind = summarize_by(rows, "kind"), by_layers = summarize_by(rows, "layers");
     if (opt->format == "json") {
       Json groups;
-      for (const auto& [name, by] : {std::pair{"system", &by_system}, {"precision", &by_precision}, {"kind", &by_kind}})
+      for (const auto& [name, by] :
+           {std::pair{"system", &by_system}, {"precision", &by_precision}, {"kind", &by_kind}, {"layers", &by_layers}})
         for (const auto& [k, s] : *by) groups[name][k] = summary_json(s);
       Json out = {{"runs", runs},
                   {"mape", all.mape},

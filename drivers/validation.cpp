@@ -82,6 +82,7 @@ std::vector<ValidationCase> load_validation_cases(const std::vector<std::string>
       c.vendor = s->cluster.accelerator.vendor;
       c.precision = precision_label(s->training);
       c.moe = s->model.moe.has_value();
+      c.hybrid = s->model.mamba.has_value() || s->model.linear_attention.has_value();
       c.gpus = s->cluster.gpus;
       c.throughput = s->measured->tokens_per_s_per_gpu.has_value();
       c.measured = c.throughput ? *s->measured->tokens_per_s_per_gpu : *s->measured->step_s;
@@ -141,7 +142,10 @@ ErrorSummary summarize(const std::vector<ValidationRow>& rows) {
 std::map<std::string, ErrorSummary> summarize_by(const std::vector<ValidationRow>& rows, const std::string& key) {
   std::map<std::string, std::vector<ValidationRow>> groups;
   for (const auto& r : rows) {
-    std::string k = key == "system" ? r.c->system : key == "precision" ? r.c->precision : (r.c->moe ? "moe" : "dense");
+    std::string k = key == "system"      ? r.c->system
+                    : key == "precision" ? r.c->precision
+                    : key == "layers"    ? (r.c->hybrid ? "hybrid" : "transformer")
+                                         : (r.c->moe ? "moe" : "dense");
     groups[k].push_back(r);
   }
   std::map<std::string, ErrorSummary> out;

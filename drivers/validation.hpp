@@ -23,6 +23,7 @@ struct ValidationCase {
   std::string vendor;
   std::string precision;  // "bf16", "fp8-tensorwise", "fp8-mxfp8", "fp4-nvfp4", ...
   bool moe = false;
+  bool hybrid = false;  // a layer beyond attention + MLP/MoE (Mamba-2, linear attention)
   int gpus = 0;
   bool throughput = false;  // compares tokens/s per GPU (else step seconds)
   double measured = 0;
@@ -56,7 +57,8 @@ struct ErrorSummary {
   int refused = 0;
 };
 ErrorSummary summarize(const std::vector<ValidationRow>& rows);
-// Rows grouped by a key ("system", "precision", "kind" = dense|moe).
+// Rows grouped by a key ("system", "precision", "kind" = dense|moe,
+// "layers" = transformer|hybrid).
 std::map<std::string, ErrorSummary> summarize_by(const std::vector<ValidationRow>& rows, const std::string& key);
 
 }  // namespace danlu

@@ -277,7 +277,7 @@ def main(ref_dir, out_dir):
         written += 1
     with open(os.path.join(out_dir, "SKIPPED.md"), "w") as f:
         f.write("# Rows of modern-runs.yaml with no scenario here\n\n")
-        f.write("The model cannot be described as a transformer of attention and MLP/MoE layers, or the row\n")
+        f.write("The model's shape was never published or has layers danlu cannot describe, or the row\n")
         f.write("publishes no batch or throughput. Counted in no table.\n\n")
         for rid, why in skipped:
             f.write(f"- `{rid}`: {why}\n")
