@@ -31,6 +31,14 @@ bool per_expert_gemms(const KernelContext& ctx) { return ctx.acc->kernels.launch
 
 namespace {
 
+// The fraction of the fp32 vector peak a fused recurrence kernel sustains
+// (Mamba-1's selective_scan_cuda: one exp and a few multiply-adds per
+// channel and state, one thread per channel slice, states in registers).
+// Estimated, 0.3-0.7: the exponential runs on the special-function units at
+// a quarter of the FMA rate, and the scan's sequential dependence leaves
+// part of each warp idle. No public measurement pins it.
+constexpr double kVectorScanEfficiency = 0.5;
+
 double attention_efficiency(const KernelFigures& f, const ComputeConstants& c, const ComputeOp& op) {
   const bool forward = op.kind == OpKind::attention_forward || op.kind == OpKind::scan_forward;
   const double base = forward ? f.attention_forward : f.attention_backward;
@@ -96,6 +104,14 @@ double op_time(const ComputeOp& op, const KernelContext& ctx) {
       // (fp32) go through HBM, which often binds instead.
       t = std::max(op.flops / (a.peak(ctx.high) * attention_efficiency(f, c, op)), op.bytes / bw);
       break;
+    case OpKind::vector_scan: {
+      // fp32 on the vector units (CUDA cores), exponentials included. A
+      // chip that publishes no fp32 vector rate (TPUs) gets the bytes
+      // alone: an optimistic bound.
+      const double fp32 = a.peak(Precision::fp32) * kVectorScanEfficiency;
+      t = std::max(fp32 > 0 ? op.flops / fp32 : 0.0, op.bytes / bw);
+      break;
+    }
     case OpKind::memory: t = op.bytes / bw; break;
     case OpKind::host_transfer: return op.bytes / ctx.host_bytes_per_s;
     case OpKind::host_sync:

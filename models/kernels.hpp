@@ -40,6 +40,7 @@ enum class OpKind : std::uint8_t {
   attention_backward,
   scan_forward,
   scan_backward,
+  vector_scan,  // a recurrence on the vector units in fp32 (Mamba-1's selective scan)
   memory,
   host_transfer,
   host_sync

@@ -1,4 +1,4 @@
-// The model's layer kinds beyond attention and MLP/MoE (Mamba-2, linear
+// The model's layer kinds beyond attention and MLP/MoE (Mamba-2 and -1, linear
 // attention, DSA, sinks) and the patterns that place them, with the checks
 // that tie each pattern letter to the block that shapes it.
 #include <fmt/format.h>
@@ -65,6 +65,18 @@ void read_layer_kinds(DeclaredFields& f, ModelSpec& m) {
   } else {
     f.raw("mamba");
   }
+  if (f.has("mamba1")) {
+    DeclaredFields b = f.sub("mamba1");
+    Mamba1Spec s;
+    s.inner = static_cast<int>(b.integer("inner"));
+    s.state_size = static_cast<int>(b.integer("state_size"));
+    s.conv_kernel = static_cast<int>(b.integer("conv_kernel"));
+    s.dt_rank = static_cast<int>(b.integer("dt_rank", std::nullopt, s.inner));
+    b.finish();
+    m.mamba1 = s;
+  } else {
+    f.raw("mamba1");
+  }
   if (f.has("linear_attention")) {
     DeclaredFields b = f.sub("linear_attention");
     LinearAttentionSpec s;
@@ -106,7 +118,7 @@ void read_layer_kinds(DeclaredFields& f, ModelSpec& m) {
         throw at(f, other, "give either hybrid_pattern (one part per layer) or mixer_pattern/ffn_pattern, not both");
     m.hybrid_pattern = read_pattern(f, "hybrid_pattern", "M*-E", true, m.layers);
   }
-  if (f.has("mixer_pattern")) m.mixer_pattern = read_pattern(f, "mixer_pattern", "AWLM", false, m.layers);
+  if (f.has("mixer_pattern")) m.mixer_pattern = read_pattern(f, "mixer_pattern", "AWLMS", false, m.layers);
   if (f.has("ffn_pattern")) {
     m.ffn_pattern = read_pattern(f, "ffn_pattern", "-E", false, m.layers);
     if (m.moe && m.moe->dense_layers > 0)
@@ -128,6 +140,7 @@ void read_layer_kinds(DeclaredFields& f, ModelSpec& m) {
   const Need needs[] = {
       {uses(m, 'M', 'M'), m.mamba.has_value(), true, "mamba", 'M', mixers},
       {in(m.mixer_pattern, 'L'), m.linear_attention.has_value(), true, "linear_attention", 'L', mixers},
+      {in(m.mixer_pattern, 'S'), m.mamba1.has_value(), true, "mamba1", 'S', mixers},
       {in(m.mixer_pattern, 'W'), m.sliding_window > 0, false, "sliding_window", 'W', mixers},
       {in(m.hybrid_pattern, 'E') || in(m.ffn_pattern, 'E'), m.moe.has_value(), hybrid || !m.ffn_pattern.empty(), "moe",
        'E', ffns},

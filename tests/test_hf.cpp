@@ -144,15 +144,27 @@ TEST_CASE("Hugging Face configs: hybrid models import with their layer patterns"
   const ModelSpec next = hf("qwen3-next-80b-a3b.json", ", seq_len: 4096");
   CHECK(count_params(next).total / 1e9 == Approx(80).epsilon(0.01));
   CHECK(next.mixer_pattern == "LLLALLLALLLALLLALLLALLLALLLALLLALLLALLLALLLALLLA");
+  // Jamba 1.5 Mini (AI21: 52B, 12B active): attention at offset 4 of every
+  // 8 layers, MoE at offset 1 of every 2; the catalog preset's stack.
+  const ModelSpec jamba = hf("jamba-1.5-mini.json", ", seq_len: 4096");
+  CHECK(count_params(jamba).total / 1e9 == Approx(52).epsilon(0.01));
+  CHECK(count_params(jamba).active / 1e9 == Approx(12).epsilon(0.01));
+  CHECK(jamba.mixer_pattern.substr(0, 8) == "SSSSASSS");
+  CHECK(jamba.ffn_pattern.substr(0, 4) == "-E-E");
+  CHECK(jamba.mamba1->inner == 8192);
+  CHECK(jamba.mamba1->dt_rank == 256);
+  const ModelSpec preset =
+      test::scenario("name: m\nmodel: {preset: jamba-1.5-mini}\ncluster: {system: dgx-h100, gpus: 8}\n").model;
+  CHECK(count_params(preset).total == count_params(jamba).total);
 }
 
 TEST_CASE("Hugging Face configs: a known architecture not modelled names what is missing") {
-  const std::string file = (std::filesystem::temp_directory_path() / "danlu-jamba.json").string();
-  std::ofstream(file) << R"({"architectures": ["JambaForCausalLM"], "hidden_size": 4096})";
+  const std::string file = (std::filesystem::temp_directory_path() / "danlu-falcon-h1.json").string();
+  std::ofstream(file) << R"({"architectures": ["FalconH1ForCausalLM"], "hidden_size": 4096})";
   try {
     load_hf_model(file);
-    FAIL("Jamba was accepted");
+    FAIL("Falcon-H1 was accepted");
   } catch (const InputError& e) {
-    CHECK(std::string(e.what()).find("Mamba-1") != std::string::npos);
+    CHECK(std::string(e.what()).find("parallel attention and Mamba-2") != std::string::npos);
   }
 }

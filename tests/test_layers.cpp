@@ -142,3 +142,34 @@ TEST_CASE("Presets of the hybrid, sparse and windowed models: their published pa
   CHECK(oss.moe->top_k == 4);
   CHECK(oss.attention_sinks);
 }
+
+TEST_CASE("Mamba-1 (Jamba): parameters and the selective scan's FLOPs by hand") {
+  const ModelSpec m = load(std::string("name: m\nmodel: {preset: jamba-1.5-mini}\n") + kCluster).model;
+  const int l = layer_of(m, "mamba1");
+  REQUIRE(l >= 0);
+  // Hidden 4096, inner 8192, state 16, conv 4, dt_rank 256. GEMMs: in_proj
+  // 4096 x 16384, x_proj 8192 x (256 + 32), dt_proj 256 x 8192, out_proj
+  // 8192 x 4096. Vectors: conv 8192 x 5, A 8192 x 16, D and dt's bias 8192 each.
+  const double gemms = 4096.0 * 16384 + 8192.0 * 288 + 256.0 * 8192 + 8192.0 * 4096;
+  const double vectors = 8192.0 * 5 + 8192.0 * 16 + 2 * 8192.0;
+  const LayerFlops f = layer_forward_flops(m, l, 1);
+  // Layer 0 is a Mamba-1 layer with a dense SwiGLU MLP (3 x 4096 x 14336).
+  CHECK(l == 0);
+  CHECK(f.weights == Approx(2.0 * (gemms + 3.0 * 4096 * 14336)));
+  // The scan: 9 per channel and state (Gu and Dao 2023, section 3.3); the
+  // conv1d a multiply-add per tap and channel.
+  CHECK(f.core == Approx(9.0 * 8192 * 16 + 2.0 * 4 * 8192));
+  // AI21: 52B parameters, 12B active; Jamba 1.5 Large 398B and 94B.
+  const ParamCounts p = count_params(m);
+  CHECK(p.total / 1e9 == Approx(52).epsilon(0.01));
+  CHECK(p.active / 1e9 == Approx(12).epsilon(0.01));
+  const ParamCounts large =
+      count_params(load(std::string("name: m\nmodel: {preset: jamba-1.5-large}\n") + kCluster).model);
+  CHECK(large.total / 1e9 == Approx(398).epsilon(0.01));
+  CHECK(large.active / 1e9 == Approx(94).epsilon(0.01));
+  // 28 Mamba-1 layers of gemms + vectors, beside 4 attention layers.
+  int mamba = 0;
+  for (int i = 0; i < m.layers; ++i) mamba += m.stack.of(i).parts[0].kind->name() == "mamba1";
+  CHECK(mamba == 28);
+  CHECK(gemms + vectors == Approx(105.3e6).epsilon(0.001));
+}

@@ -351,7 +351,7 @@ TEST_CASE("HFU is at least MFU for every layer kind: sinks, Mamba-2, gated Delta
   // GPT-OSS came out with HFU a hair under MFU (fuzz finding).
   for (const char* file : {"scenarios/validation/modern/mb-26.02-gpt-oss-120b-h100-bf16.yaml",
                            "scenarios/hybrid/nemotron-3-nano-gb200.yaml", "scenarios/hybrid/qwen3-next-80b-h100.yaml",
-                           "scenarios/hybrid/deepseek-v3.2-gb200.yaml"}) {
+                           "scenarios/hybrid/jamba-1.5-mini-h100.yaml", "scenarios/hybrid/deepseek-v3.2-gb200.yaml"}) {
     const Scenario s = load_scenario(test::source(file), test::catalog());
     const Result r = evaluate(s, "analytic");
     CAPTURE(std::string(file));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -11,7 +12,7 @@ namespace danlu {
 namespace {
 
 // The families danlu tells apart; each lists the architectures it reads.
-enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma, nemotron_h, qwen3_next };
+enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma, nemotron_h, qwen3_next, jamba };
 
 struct Arch {
   const char* name;
@@ -27,6 +28,7 @@ constexpr Arch kArchs[] = {
     {"NemotronHForCausalLM", Family::nemotron_h}, {"Qwen3NextForCausalLM", Family::qwen3_next},
     {"GptOssForCausalLM", Family::gpt_oss},       {"Gemma2ForCausalLM", Family::gemma},
     {"Gemma3ForCausalLM", Family::gemma},         {"Gemma3ForConditionalGeneration", Family::gemma},
+    {"JambaForCausalLM", Family::jamba},
 };
 
 // Architectures known and not yet modelled, with what is missing.
@@ -35,7 +37,6 @@ struct Refusal {
   const char* missing;
 };
 constexpr Refusal kRefused[] = {
-    {"JambaForCausalLM", "Jamba's Mamba-1 layers (selective scan with dt_rank) are not modelled, only Mamba-2"},
     {"KimiLinearForCausalLM",
      "Kimi Linear's linear_attn_config is not read yet: describe it with model.mixer_pattern, model.mla and "
      "model.linear_attention (gate_rank: head_dim for KDA)"},
@@ -162,6 +163,13 @@ void read_moe(const Reader& r, Family family, Node& m) {
       put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
       put("dense_layers", 0, "num_local_experts");
       break;
+    case Family::jamba:
+      // Which layers are MoE is the ffn_pattern's (read_hybrid).
+      put("experts", r.integer("num_experts"), "num_experts");
+      put("top_k", r.integer("num_experts_per_tok"), "num_experts_per_tok");
+      put("shared_experts", 0, "num_experts");
+      put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
+      break;
     case Family::nemotron_h: {
       if (!r.find("n_routed_experts")) break;  // a dense Nemotron-H
       const std::int64_t width = r.integer("moe_intermediate_size");
@@ -227,13 +235,49 @@ void read_moe(const Reader& r, Family family, Node& m) {
   if (!moe.map.empty()) m.set("moe", moe, moe.map.front().second.loc);
 }
 
+// Jamba's periodic placement: in every `period_key` layers, the one at
+// `offset_key` is `one`, the others `rest`; as a pattern "(...)*N".
+std::string periodic_pattern(const Reader& r, const char* period_key, const char* offset_key, char rest, char one) {
+  const std::int64_t layers = r.integer("num_hidden_layers");
+  const std::int64_t period = r.integer(period_key), offset = r.integer(offset_key);
+  if (period < 1 || layers % period != 0)
+    throw InputError(r.loc_of(period_key), period_key,
+                     fmt::format("expected a divisor of num_hidden_layers ({}), found {}", layers, period));
+  if (offset >= period)
+    throw InputError(r.loc_of(offset_key), offset_key,
+                     fmt::format("expected below {} ({}), found {}", period_key, period, offset));
+  std::string group(static_cast<size_t>(period), rest);
+  group[static_cast<size_t>(offset)] = one;
+  return fmt::format("({})*{}", group, layers / period);
+}
+
 // The layer patterns and shapes of hybrid models: Nemotron-H's Mamba-2
 // layers and hybrid_override_pattern; Qwen3-Next's gated DeltaNet layers,
-// one full-attention layer in every full_attention_interval.
+// one full-attention layer in every full_attention_interval; Jamba's Mamba-1
+// layers with attention and MoE at fixed periods.
 void read_hybrid(const Reader& r, Family family, Node& m, std::vector<std::string>& notes) {
   auto set = [&](Node& into, const char* field, std::int64_t v, const char* key) {
     into.set(field, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
   };
+  if (family == Family::jamba) {
+    for (auto [field, period, offset, rest, one] :
+         {std::tuple{"mixer_pattern", "attn_layer_period", "attn_layer_offset", 'S', 'A'},
+          std::tuple{"ffn_pattern", "expert_layer_period", "expert_layer_offset", '-', 'E'}})
+      m.set(field, Reader::scalar_at(periodic_pattern(r, period, offset, rest, one), r.loc_of(period)),
+            r.loc_of(period));
+    const std::int64_t hidden = r.integer("hidden_size");
+    Node mamba;
+    mamba.kind = Node::Kind::Map;
+    set(mamba, "inner", r.maybe("mamba_expand").value_or(2) * hidden, "mamba_expand");
+    set(mamba, "state_size", r.maybe("mamba_d_state").value_or(16), "mamba_d_state");
+    set(mamba, "conv_kernel", r.maybe("mamba_d_conv").value_or(4), "mamba_d_conv");
+    // "auto" (or absent): the Mamba paper's ceil(hidden / 16).
+    const Node* dt = r.find("mamba_dt_rank");
+    const bool given = dt && !(dt->is_scalar() && dt->scalar == "auto");
+    set(mamba, "dt_rank", given ? r.integer(*dt, "mamba_dt_rank") : (hidden + 15) / 16, "mamba_dt_rank");
+    m.set("mamba1", mamba, r.loc_of("mamba_d_state"));
+    return;
+  }
   if (family == Family::nemotron_h) {
     const Node& pattern = r.need("hybrid_override_pattern");
     m.set("hybrid_pattern", Reader::scalar_at(pattern.scalar, pattern.loc), pattern.loc);

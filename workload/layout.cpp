@@ -34,10 +34,13 @@ std::optional<LayoutProblem> layout_problem(const ModelSpec& m, const TrainingSp
     return LayoutProblem{"tp", fmt::format("model.linear_attention heads {} and key_heads {} must both be divisible "
                                            "by tp = {}",
                                            m.linear_attention->heads, m.linear_attention->key_heads, p.tp)};
-  if (p.cp > 1 && (m.mamba || m.linear_attention))
+  if (m.mamba1 && m.mamba1->inner % p.tp != 0)
+    return LayoutProblem{"tp",
+                         fmt::format("model.mamba1 inner {} must be divisible by tp = {}", m.mamba1->inner, p.tp)};
+  if (p.cp > 1 && (m.mamba || m.mamba1 || m.linear_attention))
     return LayoutProblem{"cp",
-                         "context parallelism is not modelled for Mamba-2 or linear-attention layers: their "
-                         "chunked scan carries its state through the sequence in order; use cp 1"};
+                         "context parallelism is not modelled for Mamba or linear-attention layers: their "
+                         "scan carries its state through the sequence in order; use cp 1"};
   if (m.seq_len % p.cp != 0)
     return LayoutProblem{"cp", fmt::format("model.seq_len = {} is not divisible by cp = {}", m.seq_len, p.cp)};
   const int split_units = int(t.split_embedding) + int(t.split_loss);

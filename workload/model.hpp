@@ -89,6 +89,18 @@ struct MambaSpec {
   double conv_width() const { return inner() + 2.0 * groups * state_size; }
 };
 
+// Mamba-1 (Gu and Dao 2023), the selective SSM of Jamba: an input
+// projection to x and the gate z, a causal conv1d over x, x_proj to the
+// step size's low-rank input and B and C (shared by every channel), dt_proj
+// back to one step size per channel, and the selective scan, in which every
+// channel keeps its own state of state_size.
+struct Mamba1Spec {
+  int inner = 0;        // channels (expand x hidden)
+  int state_size = 16;  // N, the state per channel
+  int conv_kernel = 4;
+  int dt_rank = 0;  // the step size's low rank (R)
+};
+
 // Gated DeltaNet (Yang, Kautz and Hatamizadeh 2025), the linear attention
 // of Qwen3-Next and, with channel-wise gates, Kimi Linear's KDA: q and k per
 // key head, v and the output gate per value head, a short conv1d over q, k
@@ -182,6 +194,7 @@ struct ModelSpec {
   std::optional<MlaSpec> mla;                           // absent: grouped-query attention (heads, kv_heads, head_dim)
   std::optional<SparseAttentionSpec> sparse_attention;  // with MLA: DeepSeek-V3.2's DSA
   std::optional<MambaSpec> mamba;
+  std::optional<Mamba1Spec> mamba1;
   std::optional<LinearAttentionSpec> linear_attention;
   // A learned logit per head that takes part in the softmax (GPT-OSS).
   bool attention_sinks = false;
@@ -200,7 +213,7 @@ struct ModelSpec {
   // hybrid: one single-part layer per letter, Nemotron-H's M (Mamba-2),
   // * (attention), - (MLP), E (MoE). mixer and ffn: the two parts of each
   // layer, A (attention), W (sliding window), L (linear attention), M
-  // (Mamba-2); - (MLP), E (MoE).
+  // (Mamba-2), S (Mamba-1's selective scan); - (MLP), E (MoE).
   std::string hybrid_pattern, mixer_pattern, ffn_pattern;
 
   // Built from the fields above by build_stack() once they are read.

@@ -39,6 +39,7 @@ LayerType layer_type(const ModelSpec& m, int layer) {
     mixer = 'W';
   switch (mixer) {
     case 'M': t.parts.push_back({&layer_kind("mamba2"), 0}); break;
+    case 'S': t.parts.push_back({&layer_kind("mamba1"), 0}); break;
     case 'L': t.parts.push_back({&layer_kind("linear_attention"), 0}); break;
     case 'W': t.parts.push_back({&attention_of(m), m.sliding_window}); break;
     default: t.parts.push_back({&attention_of(m), 0}); break;  // 'A'

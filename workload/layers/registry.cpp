@@ -11,12 +11,14 @@ std::unique_ptr<LayerKind> make_mlp_layer();
 std::unique_ptr<LayerKind> make_moe_layer();
 std::unique_ptr<LayerKind> make_dsa_layer();
 std::unique_ptr<LayerKind> make_mamba2_layer();
+std::unique_ptr<LayerKind> make_mamba1_layer();
 std::unique_ptr<LayerKind> make_linear_attention_layer();
 
 namespace {
 const Registry<LayerKind>& registry() {
-  static const auto all = make_registry<LayerKind>(make_attention_layer, make_mla_layer, make_mlp_layer, make_moe_layer,
-                                                   make_dsa_layer, make_mamba2_layer, make_linear_attention_layer);
+  static const auto all =
+      make_registry<LayerKind>(make_attention_layer, make_mla_layer, make_mlp_layer, make_moe_layer, make_dsa_layer,
+                               make_mamba2_layer, make_linear_attention_layer, make_mamba1_layer);
   return all;
 }
 }  // namespace

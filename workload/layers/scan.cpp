@@ -23,7 +23,7 @@ WorkItem ScanKind::scan(const LayerContext& c, const LayerPart& part, bool forwa
   WorkItem w;
   ComputeOp& op = w.compute;
   op.name = forward ? "chunked scan" : "chunked scan backward";
-  op.kind = forward ? OpKind::scan_forward : OpKind::scan_backward;
+  op.kind = s.vector_units ? OpKind::vector_scan : forward ? OpKind::scan_forward : OpKind::scan_backward;
   op.flops = core_flops(c.m, part, c.tokens) / c.tp * (forward ? 1.0 : 2.0);
   op.m = c.tokens;
   op.n = s.chunk;
@@ -40,7 +40,7 @@ void ScanKind::forward(const LayerContext& c, const LayerPart& part, std::vector
   for (const Linear& l : inputs(c)) c.linear_forward(w, l);
   w.push_back(memory_op("conv1d", conv_bytes(c, s)));
   w.push_back(scan(c, part, true));
-  w.push_back(memory_op("gated norm", norm_bytes(c, s)));
+  if (s.norm_width > 0) w.push_back(memory_op("gated norm", norm_bytes(c, s)));
   c.linear_forward(w, out_proj(c));
   c.tp_exit(w, false);
 }
@@ -50,7 +50,7 @@ void ScanKind::backward(const LayerContext& c, const LayerPart& part, PassWork& 
   std::vector<WorkItem>& w = p.backward;
   c.tp_exit(w, true);
   c.linear_backward(p, out_proj(c));
-  w.push_back(memory_op("gated norm backward", 2.0 * norm_bytes(c, s)));
+  if (s.norm_width > 0) w.push_back(memory_op("gated norm backward", 2.0 * norm_bytes(c, s)));
   w.push_back(scan(c, part, false));
   w.push_back(memory_op("conv1d backward", 2.0 * conv_bytes(c, s)));
   const std::vector<Linear> in = inputs(c);

@@ -18,7 +18,10 @@ struct ScanShape {
   double state = 0;       // state elements per head (fp32 in HBM between chunks)
   double conv_width = 0;  // channels the conv1d runs over
   double io_width = 0;    // per token, what the scan reads and writes
-  double norm_width = 0;  // the scan's output, which the gated norm reads with its gate
+  double norm_width = 0;  // the scan's output, which the gated norm reads with its gate; 0: no gated norm
+  // A recurrence on the vector units (Mamba-1) rather than chunk products
+  // on the matrix units (SSD, flash-linear-attention).
+  bool vector_units = false;
 };
 
 class ScanKind : public LayerKind {
