@@ -158,6 +158,38 @@ TEST_CASE("Hugging Face configs: hybrid models import with their layer patterns"
   CHECK(count_params(preset).total == count_params(jamba).total);
 }
 
+TEST_CASE("Hugging Face configs: Kimi Linear's linear_attn_config becomes KDA and MLA layers") {
+  // The keys of Moonshot's KimiLinearForCausalLM config, on a small shape:
+  // layers 4 and 8 (1-based) are full MLA attention, the rest KDA.
+  const std::string file = (std::filesystem::temp_directory_path() / "danlu-kimi-linear.json").string();
+  std::ofstream(file) << R"({"architectures": ["KimiLinearForCausalLM"], "hidden_size": 1024,
+    "num_hidden_layers": 8, "num_attention_heads": 8, "num_key_value_heads": 8, "intermediate_size": 4096,
+    "vocab_size": 32000, "max_position_embeddings": 4096, "tie_word_embeddings": false,
+    "q_lora_rank": null, "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
+    "num_experts": 64, "num_experts_per_token": 8, "num_shared_experts": 1, "moe_intermediate_size": 512,
+    "first_k_dense_replace": 1, "moe_layer_freq": 1,
+    "linear_attn_config": {"full_attn_layers": [4, 8], "kda_layers": [1, 2, 3, 5, 6, 7], "num_heads": 8,
+                           "head_dim": 128, "short_conv_kernel_size": 4}})";
+  const ModelSpec m =
+      test::scenario("name: m\nmodel: {hf_config: " + file + "}\ncluster: {system: dgx-h100, gpus: 8}\n").model;
+  CHECK(m.mixer_pattern == "LLLALLLA");
+  CHECK(m.linear_attention->heads == 8);
+  CHECK(m.linear_attention->key_heads == 8);
+  CHECK(m.linear_attention->gate_rank == 128);  // KDA's channel-wise gates, low rank head_dim
+  CHECK(m.mla->q_lora_rank == 0);
+  CHECK(m.mla->kv_lora_rank == 512);
+  CHECK(m.moe->top_k == 8);
+  CHECK(m.moe->shared_experts == 1);
+  CHECK(m.moe->dense_layers == 1);
+  int kda = 0, mla = 0;
+  for (int l = 0; l < m.layers; ++l) {
+    kda += m.stack.of(l).parts[0].kind->name() == "linear_attention";
+    mla += m.stack.of(l).parts[0].kind->name() == "mla";
+  }
+  CHECK(kda == 6);
+  CHECK(mla == 2);
+}
+
 TEST_CASE("Hugging Face configs: a known architecture not modelled names what is missing") {
   const std::string file = (std::filesystem::temp_directory_path() / "danlu-falcon-h1.json").string();
   std::ofstream(file) << R"({"architectures": ["FalconH1ForCausalLM"], "hidden_size": 4096})";

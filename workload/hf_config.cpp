@@ -12,7 +12,7 @@ namespace danlu {
 namespace {
 
 // The families danlu tells apart; each lists the architectures it reads.
-enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma, nemotron_h, qwen3_next, jamba };
+enum class Family { dense, mixtral, qwen_moe, deepseek, gpt_oss, gemma, nemotron_h, qwen3_next, jamba, kimi_linear };
 
 struct Arch {
   const char* name;
@@ -28,7 +28,7 @@ constexpr Arch kArchs[] = {
     {"NemotronHForCausalLM", Family::nemotron_h}, {"Qwen3NextForCausalLM", Family::qwen3_next},
     {"GptOssForCausalLM", Family::gpt_oss},       {"Gemma2ForCausalLM", Family::gemma},
     {"Gemma3ForCausalLM", Family::gemma},         {"Gemma3ForConditionalGeneration", Family::gemma},
-    {"JambaForCausalLM", Family::jamba},
+    {"JambaForCausalLM", Family::jamba},          {"KimiLinearForCausalLM", Family::kimi_linear},
 };
 
 // Architectures known and not yet modelled, with what is missing.
@@ -37,9 +37,6 @@ struct Refusal {
   const char* missing;
 };
 constexpr Refusal kRefused[] = {
-    {"KimiLinearForCausalLM",
-     "Kimi Linear's linear_attn_config is not read yet: describe it with model.mixer_pattern, model.mla and "
-     "model.linear_attention (gate_rank: head_dim for KDA)"},
     {"DeepseekV4ForCausalLM", "DeepSeek-V4's hyper-connections and compressed attention are not modelled"},
     {"FalconH1ForCausalLM", "Falcon-H1's parallel attention and Mamba-2 in one layer are not modelled"},
 };
@@ -135,6 +132,19 @@ std::optional<std::int64_t> global_period(const Node& types) {
   return static_cast<std::int64_t>(k);
 }
 
+// DeepSeek's multi-head latent attention (also Kimi Linear's full-attention
+// layers), into `m`.
+void read_mla(const Reader& r, Node& m) {
+  Node mla;
+  mla.kind = Node::Kind::Map;
+  for (const char* key : {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
+    // q_lora_rank null: queries projected in full (DeepSeek-V2-Lite, Kimi Linear).
+    const std::int64_t v = std::string(key) == "q_lora_rank" ? r.maybe(key).value_or(0) : r.integer(key);
+    mla.set(key, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
+  }
+  m.set("mla", mla, r.loc_of("kv_lora_rank"));
+}
+
 // The experts of an MoE config (and DeepSeek's latent attention and
 // multi-token prediction), into `m`.
 void read_moe(const Reader& r, Family family, Node& m) {
@@ -162,6 +172,14 @@ void read_moe(const Reader& r, Family family, Node& m) {
       put("shared_experts", 0, "num_local_experts");
       put("expert_ffn_hidden", r.integer("intermediate_size"), "intermediate_size");
       put("dense_layers", 0, "num_local_experts");
+      break;
+    case Family::kimi_linear:
+      put("experts", r.integer("num_experts"), "num_experts");
+      put("top_k", r.integer("num_experts_per_token"), "num_experts_per_token");
+      put("shared_experts", r.maybe("num_shared_experts").value_or(0), "num_shared_experts");
+      put("expert_ffn_hidden", r.integer("moe_intermediate_size"), "moe_intermediate_size");
+      put("dense_layers", r.maybe("first_k_dense_replace").value_or(0), "first_k_dense_replace");
+      read_mla(r, m);
       break;
     case Family::jamba:
       // Which layers are MoE is the ffn_pattern's (read_hybrid).
@@ -210,14 +228,7 @@ void read_moe(const Reader& r, Family family, Node& m) {
       if (r.maybe("moe_layer_freq").value_or(1) != 1)
         throw InputError(r.loc_of("moe_layer_freq"), "moe_layer_freq",
                          "MoE in every k-th layer is not modelled; expected 1");
-      Node mla;
-      mla.kind = Node::Kind::Map;
-      for (const char* key : {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
-        // q_lora_rank null: queries projected in full (DeepSeek-V2-Lite).
-        const std::int64_t v = std::string(key) == "q_lora_rank" ? r.maybe(key).value_or(0) : r.integer(key);
-        mla.set(key, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
-      }
-      m.set("mla", mla, r.loc_of("kv_lora_rank"));
+      read_mla(r, m);
       if (r.find("index_topk")) {
         Node dsa;
         dsa.kind = Node::Kind::Map;
@@ -259,6 +270,38 @@ void read_hybrid(const Reader& r, Family family, Node& m, std::vector<std::strin
   auto set = [&](Node& into, const char* field, std::int64_t v, const char* key) {
     into.set(field, Reader::scalar_at(std::to_string(v), r.loc_of(key)), r.loc_of(key));
   };
+  if (family == Family::kimi_linear) {
+    // linear_attn_config: KDA heads and the 1-based full-attention layers.
+    const Node& config = r.need("linear_attn_config");
+    if (!config.is_map())
+      throw InputError(config.loc, "linear_attn_config",
+                       fmt::format("expected a mapping, found {}", config.describe()));
+    const Reader kda(config, "linear_attn_config");
+    const std::int64_t layers = r.integer("num_hidden_layers");
+    std::string pattern(static_cast<size_t>(layers), 'L');
+    const Node& full = kda.need("full_attn_layers");
+    if (!full.is_seq())
+      throw InputError(full.loc, "full_attn_layers", fmt::format("expected a list, found {}", full.describe()));
+    for (const Node& item : full.items) {
+      const std::int64_t l = kda.integer(item, "full_attn_layers");
+      if (l < 1 || l > layers)
+        throw InputError(item.loc, "full_attn_layers",
+                         fmt::format("expected a layer from 1 to num_hidden_layers ({}), found {}", layers, l));
+      pattern[static_cast<size_t>(l - 1)] = 'A';
+    }
+    m.set("mixer_pattern", Reader::scalar_at(pattern, full.loc), full.loc);
+    Node la;
+    la.kind = Node::Kind::Map;
+    const std::int64_t heads = kda.integer("num_heads"), head_dim = kda.integer("head_dim");
+    for (auto [field, v] :
+         {std::pair{"heads", heads}, std::pair{"key_heads", heads}, std::pair{"key_head_dim", head_dim},
+          std::pair{"value_head_dim", head_dim}, std::pair{"gate_rank", head_dim}})
+      la.set(field, Reader::scalar_at(std::to_string(v), config.loc), config.loc);
+    la.set("conv_kernel",
+           Reader::scalar_at(std::to_string(kda.maybe("short_conv_kernel_size").value_or(4)), config.loc), config.loc);
+    m.set("linear_attention", la, config.loc);
+    return;
+  }
   if (family == Family::jamba) {
     for (auto [field, period, offset, rest, one] :
          {std::tuple{"mixer_pattern", "attn_layer_period", "attn_layer_offset", 'S', 'A'},
