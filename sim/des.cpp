@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -89,6 +90,40 @@ StepResult from_json(const Json& j) {
   return r;
 }
 
+// What a failed child wrote to stderr, on one line: SimGrid's message
+// comes first, then a backtrace, which is left out.
+std::string child_said(std::FILE* f) {
+  if (!f || std::fseek(f, 0, SEEK_SET) != 0) return "";
+  std::string text(4096, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), f));
+  if (const size_t trace = text.find("Backtrace"); trace != std::string::npos) text.resize(trace);
+  if (text.size() > 600) text.resize(600);
+  for (char& c : text)
+    if (c == '\n' || c == '\t') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+// A child that ended without a result. Killed (the kernel's OOM killer
+// sends SIGKILL) or out of memory or memory mappings: a resource limit, so a
+// budget error with what to change, exit 4. Anything else is a defect and
+// says what the child said.
+[[noreturn]] void failed_child(int status, const std::string& said) {
+  const std::string how = WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                              : fmt::format("exit status {}", WEXITSTATUS(status));
+  const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  const bool out_of_memory = said.find("bad_alloc") != std::string::npos ||
+                             said.find("Cannot allocate memory") != std::string::npos ||
+                             said.find("mmap") != std::string::npos;
+  const std::string quoted = said.empty() ? "" : fmt::format("; it said: {}", said);
+  if (killed || out_of_memory)
+    throw BudgetError(
+        fmt::format("the discrete-event replay ran out of memory ({}{}); use sim.fidelity: folded, "
+                    "fewer GPUs or fewer micro-batches",
+                    how, quoted));
+  throw std::runtime_error(fmt::format("DES: the simulation process ended without a result ({}{})", how, quoted));
+}
+
 class DesEngine final : public Engine {
  public:
   explicit DesEngine(EngineOptions o) : options_(std::move(o)) {}
@@ -137,6 +172,9 @@ class DesEngine final : public Engine {
   StepResult run(const Scenario& s, const StepSchedule& sched, const Network& net) const override {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("DES: cannot create a pipe");
+    // The child's stderr (SimGrid's own message when it aborts) goes to an
+    // unnamed file the parent reads if the child ends without a result.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> child_err(std::tmpfile(), &std::fclose);
     // The child must not inherit (and later write) the parent's pending output.
     std::fflush(stdout);
     std::fflush(stderr);
@@ -147,17 +185,35 @@ class DesEngine final : public Engine {
       // The simulation dies with the process that asked for it: a killed
       // run or sweep must not leave it running at 100% CPU.
       prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // Actor stacks come from the heap (no guard pages, below): without
+      // this, transparent huge pages back each touched stack with 2 MiB.
+      prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
       if (getppid() != parent) _exit(1);
       close(fds[0]);
-      // SimGrid reports its own failures with backtraces on stderr; the user
-      // gets our message instead (the result on the pipe says what failed).
-      if (int devnull = open("/dev/null", O_WRONLY); devnull >= 0) dup2(devnull, 2);
+      // SimGrid reports its own failures on stderr: kept for the parent,
+      // which quotes them when no result comes back.
+      if (child_err) {
+        dup2(fileno(child_err.get()), 2);
+      } else if (int devnull = open("/dev/null", O_WRONLY); devnull >= 0) {
+        dup2(devnull, 2);
+      }
       int code = 0;
       std::string out;
       try {
-        const char* args[] = {"danlu", "--log=root.thres:critical", "--cfg=network/model:CM02",
-                              "--cfg=network/crosstraffic:0", nullptr};
-        int argc = 4;
+        // Actor stacks: with a guard page, each is two memory mappings, and
+        // full fidelity at 16K GPUs (up to three actors a rank) crosses
+        // Linux's default vm.max_map_count (65,530). Without one, SimGrid
+        // takes them from the heap, which touches what it hands out, so they
+        // must be small: the replay's actors ran in 16 KiB at 1,024 GPUs;
+        // 64 KiB leaves 4x that (128 KiB cost 40% more time and memory).
+        const char* args[] = {"danlu",
+                              "--log=root.thres:critical",
+                              "--cfg=network/model:CM02",
+                              "--cfg=network/crosstraffic:0",
+                              "--cfg=contexts/guard-size:0",
+                              "--cfg=contexts/stack-size:64",
+                              nullptr};
+        int argc = 6;
         sg::Engine engine(&argc, const_cast<char**>(args));
         Sim sim(s, sched, net, s.sim.fidelity == Fidelity::full);
         // Progress, once a second, as "#P seconds activities" lines ahead of
@@ -197,6 +253,9 @@ class DesEngine final : public Engine {
                      {"detail", e.detail()},
                      {"constraint", e.constraint()}}}}
                   .dump();
+        code = 1;
+      } catch (const std::bad_alloc&) {
+        out = Json{{"out_of_memory", true}}.dump();
         code = 1;
       } catch (const std::exception& e) {
         out = Json{{"error", e.what()}}.dump();
@@ -257,16 +316,14 @@ class DesEngine final : public Engine {
       throw BudgetError(fmt::format("the discrete-event replay was stopped at --max-seconds {:g} before it finished",
                                     options_.max_seconds));
     Json j = Json::parse(buf, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      throw std::runtime_error(fmt::format("DES: the simulation process ended without a result ({})",
-                                           WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
-                                                               : fmt::format("exit status {}", WEXITSTATUS(status))));
+    if (j.is_discarded() || !j.is_object()) failed_child(status, child_said(child_err.get()));
     if (const auto e = j.find("input_error"); e != j.end() && e->is_object()) {
       InputError error(Location{e->value("file", ""), e->value("line", 0), e->value("column", 0)}, e->value("path", ""),
                        e->value("detail", ""));
       if (e->value("constraint", false)) error.as_constraint();
       throw error;
     }
+    if (j.contains("out_of_memory")) failed_child(status, "std::bad_alloc");
     if (j.contains("error")) throw std::runtime_error("DES: " + j.value("error", std::string("unknown")));
     return from_json(j);
   }
