@@ -124,6 +124,20 @@ std::string child_said(std::FILE* f) {
   throw std::runtime_error(fmt::format("DES: the simulation process ended without a result ({}{})", how, quoted));
 }
 
+// The actors' stack size (see run()); AddressSanitizer's redzones make
+// frames several times larger.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:512";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:512";
+#else
+constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:64";
+#endif
+#else
+constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:64";
+#endif
+
 class DesEngine final : public Engine {
  public:
   explicit DesEngine(EngineOptions o) : options_(std::move(o)) {}
@@ -211,7 +225,7 @@ class DesEngine final : public Engine {
                               "--cfg=network/model:CM02",
                               "--cfg=network/crosstraffic:0",
                               "--cfg=contexts/guard-size:0",
-                              "--cfg=contexts/stack-size:64",
+                              kStackSizeCfg,
                               nullptr};
         int argc = 6;
         sg::Engine engine(&argc, const_cast<char**>(args));
