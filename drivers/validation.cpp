@@ -82,7 +82,7 @@ std::vector<ValidationCase> load_validation_cases(const std::vector<std::string>
       c.vendor = s->cluster.accelerator.vendor;
       c.precision = precision_label(s->training);
       c.moe = s->model.moe.has_value();
-      c.hybrid = s->model.mamba.has_value() || s->model.linear_attention.has_value();
+      c.hybrid = s->model.mamba || s->model.mamba1 || s->model.linear_attention;
       c.gpus = s->cluster.gpus;
       c.throughput = s->measured->tokens_per_s_per_gpu.has_value();
       c.measured = c.throughput ? *s->measured->tokens_per_s_per_gpu : *s->measured->step_s;

@@ -23,7 +23,7 @@ struct ValidationCase {
   std::string vendor;
   std::string precision;  // "bf16", "fp8-tensorwise", "fp8-mxfp8", "fp4-nvfp4", ...
   bool moe = false;
-  bool hybrid = false;  // a layer beyond attention + MLP/MoE (Mamba-2, linear attention)
+  bool hybrid = false;  // a layer beyond attention + MLP/MoE (Mamba-2 or -1, linear attention)
   int gpus = 0;
   bool throughput = false;  // compares tokens/s per GPU (else step seconds)
   double measured = 0;

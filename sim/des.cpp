@@ -126,14 +126,8 @@ std::string child_said(std::FILE* f) {
 
 // The actors' stack size (see run()); AddressSanitizer's redzones make
 // frames several times larger.
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef DANLU_ASAN
 constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:512";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:512";
-#else
-constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:64";
-#endif
 #else
 constexpr const char* kStackSizeCfg = "--cfg=contexts/stack-size:64";
 #endif

@@ -190,6 +190,41 @@ TEST_CASE("Hugging Face configs: Kimi Linear's linear_attn_config becomes KDA an
   CHECK(mla == 2);
 }
 
+TEST_CASE("Hugging Face configs: Jamba periods and Kimi Linear layer lists that cannot be placed exit 2") {
+  struct Case {
+    const char* name;
+    const char* json;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"jamba-period", R"({"architectures": ["JambaForCausalLM"], "hidden_size": 4096, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "intermediate_size": 14336, "vocab_size": 65536, "max_position_embeddings": 4096,
+        "num_experts": 16, "num_experts_per_tok": 2, "attn_layer_period": 6, "attn_layer_offset": 4,
+        "expert_layer_period": 2, "expert_layer_offset": 1})",
+       ":3:75: attn_layer_period: expected a divisor of num_hidden_layers (32), found 6"},
+      {"jamba-offset", R"({"architectures": ["JambaForCausalLM"], "hidden_size": 4096, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "intermediate_size": 14336, "vocab_size": 65536, "max_position_embeddings": 4096,
+        "num_experts": 16, "num_experts_per_tok": 2, "attn_layer_period": 8, "attn_layer_offset": 8,
+        "expert_layer_period": 2, "expert_layer_offset": 1})",
+       ":3:99: attn_layer_offset: expected below attn_layer_period (8), found 8"},
+      {"kimi-layer", R"({"architectures": ["KimiLinearForCausalLM"], "hidden_size": 1024, "num_hidden_layers": 8,
+        "num_attention_heads": 8, "intermediate_size": 4096, "vocab_size": 32000, "max_position_embeddings": 4096,
+        "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "num_experts": 64,
+        "num_experts_per_token": 8, "moe_intermediate_size": 512,
+        "linear_attn_config": {"full_attn_layers": [4, 9], "num_heads": 8, "head_dim": 128}})",
+       ":5:56: full_attn_layers: expected a layer from 1 to num_hidden_layers (8), found 9"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const std::string file =
+        (std::filesystem::temp_directory_path() / (std::string("danlu-") + c.name + ".json")).string();
+    std::ofstream(file) << c.json;
+    const auto r = test::run_danlu("import hf " + file);
+    CHECK(r.status == 2);
+    CHECK(r.output == "error: " + file + c.message + "\n");
+  }
+}
+
 TEST_CASE("Hugging Face configs: a known architecture not modelled names what is missing") {
   const std::string file = (std::filesystem::temp_directory_path() / "danlu-falcon-h1.json").string();
   std::ofstream(file) << R"({"architectures": ["FalconH1ForCausalLM"], "hidden_size": 4096})";

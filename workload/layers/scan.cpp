@@ -22,7 +22,8 @@ WorkItem ScanKind::scan(const LayerContext& c, const LayerPart& part, bool forwa
   const ScanShape s = shape(c.m);
   WorkItem w;
   ComputeOp& op = w.compute;
-  op.name = forward ? "chunked scan" : "chunked scan backward";
+  op.name = s.vector_units ? (forward ? "selective scan" : "selective scan backward")
+                           : (forward ? "chunked scan" : "chunked scan backward");
   op.kind = s.vector_units ? OpKind::vector_scan : forward ? OpKind::scan_forward : OpKind::scan_backward;
   op.flops = core_flops(c.m, part, c.tokens) / c.tp * (forward ? 1.0 : 2.0);
   op.m = c.tokens;
