@@ -1,5 +1,6 @@
 #include "core/node.hpp"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -106,9 +107,22 @@ struct DocumentStarts : YAML::EventHandler {
   void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
   void OnMapEnd() override {}
 };
+// Not only after a "---" or "..." marker: a flow mapping or a quoted scalar
+// ends the first document where it closes, and whatever follows on ("{...}
+// gpus: 9", "{...} {...}", text) is another document yaml-cpp would drop.
 std::optional<YAML::Mark> second_document(const std::string& text) {
-  // Only a "---" or "..." marker can begin another document.
-  if (text.find("---") == std::string::npos && text.find("...") == std::string::npos) return std::nullopt;
+  // A block mapping or list runs to the end of the text unless a marker
+  // ends it; only a flow or quoted start (or anchors, tags, block scalars)
+  // can close early. The check is a second parse, so it runs only then.
+  size_t start_at = 0;
+  for (size_t at = 0; at < text.size();) {
+    start_at = text.find_first_not_of(" \t\r\n", at);
+    if (start_at == std::string::npos || text[start_at] != '#') break;
+    at = text.find('\n', start_at);
+    if (at == std::string::npos) return std::nullopt;
+  }
+  const bool may_close = start_at != std::string::npos && std::strchr("{[\"'&!*?|>", text[start_at]) != nullptr;
+  if (!may_close && text.find("---") == std::string::npos && text.find("...") == std::string::npos) return std::nullopt;
   std::istringstream in(text);
   YAML::Parser parser(in);
   DocumentStarts first, second;
@@ -205,8 +219,13 @@ Node parse_yaml(const std::string& text, const std::string& name) {
                          "malformed YAML: nothing could be read from this line");
       }
     }
-    if (const auto second = second_document(text))
-      throw InputError(at(*second, name), "", "a second YAML document (after ---); a file holds one scenario");
+    if (const auto second = second_document(text)) {
+      const bool marked = text.compare(static_cast<size_t>(second->pos), 3, "---") == 0;
+      throw InputError(at(*second, name), "",
+                       marked ? "a second YAML document (after ---); a file holds one scenario"
+                              : "content after the end of the first value (a closed {...}, [...] or quoted "
+                                "text); a file holds one mapping or JSON object: remove the rest or merge it in");
+    }
     return c.convert(root, "", 0);
   } catch (const YAML::DeepRecursion& e) {
     throw InputError(
@@ -253,6 +272,29 @@ Node load_yaml_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_yaml(ss.str(), path);
+}
+
+std::string referenced_file(const Node& value, const std::string& field, const std::string& base_dir,
+                            const std::string& what) {
+  namespace fs = std::filesystem;
+  if (!value.is_scalar() || value.scalar.empty())
+    throw InputError(
+        value.loc, field,
+        fmt::format("expected a path to {}, found {}", what, value.is_scalar() ? "an empty text" : value.describe()));
+  if (value.scalar.find('\0') != std::string::npos)
+    throw InputError(value.loc, field, "the path holds a NUL character, which no file name can; write the path out");
+  const fs::path path = fs::path(base_dir) / value.scalar;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  const std::string relative = base_dir.empty() ? "the working directory" : "this file's folder";
+  if (ec || !fs::exists(st))
+    throw InputError(value.loc, field,
+                     fmt::format("no such file {} (paths are relative to {})", value.describe(), relative));
+  if (!fs::is_regular_file(st))
+    throw InputError(value.loc, field,
+                     fmt::format("{} is {}; expected {}", value.describe(),
+                                 fs::is_directory(st) ? "a directory" : "not a regular file (a pipe or device)", what));
+  return path.string();
 }
 
 void deep_merge(Node& base, const Node& overlay) {

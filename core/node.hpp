@@ -64,6 +64,13 @@ inline Node::~Node() = default;
 Node parse_yaml(const std::string& text, const std::string& name);
 Node load_yaml_file(const std::string& path);
 
+// The file a scenario value names (`extends:`, `model.hf_config:`): a path
+// relative to `base_dir`, checked before it is opened so a mistake is an
+// error at the value's line:col naming `field`: empty, holding a NUL (the
+// operating system would read a shorter path), missing, or not a regular file.
+std::string referenced_file(const Node& value, const std::string& field, const std::string& base_dir,
+                            const std::string& what);
+
 // Deep merge: maps merge key by key (overlay wins), anything else is replaced.
 void deep_merge(Node& base, const Node& overlay);
 

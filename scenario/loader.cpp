@@ -51,20 +51,8 @@ Node resolve_extends(Node tree, const fs::path& file, std::vector<std::string>& 
         tree.loc, "",
         fmt::format("expected a mapping of sections, found {}", tree.is_scalar() ? "a text" : tree.describe()));
   if (const Node* ext = tree.find("extends")) {
-    if (!ext->is_scalar() || ext->scalar.empty())
-      throw InputError(
-          ext->loc, "extends",
-          fmt::format("expected a file path, found {}", ext->is_scalar() ? "an empty text" : ext->describe()));
-    fs::path base_path = file.parent_path() / ext->scalar;
+    const fs::path base_path = referenced_file(*ext, "extends", file.parent_path().string(), "a scenario file");
     std::error_code ec;
-    const fs::file_status st = fs::status(base_path, ec);
-    if (ec || !fs::exists(st))
-      throw InputError(ext->loc, "extends",
-                       fmt::format("no such file {} (paths are relative to this file's folder)", ext->describe()));
-    if (!fs::is_regular_file(st))
-      throw InputError(ext->loc, "extends",
-                       fmt::format("{} is {}; expected a scenario file", ext->describe(),
-                                   fs::is_directory(st) ? "a directory" : "not a regular file (a pipe or device)"));
     const fs::path base_canonical = fs::weakly_canonical(base_path, ec);
     std::string canonical = ec ? base_path.string() : base_canonical.string();
     if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {

@@ -104,14 +104,11 @@ void merge_model_sources(Node& tree, const Catalog& catalog, Scenario& s) {
     // A Hugging Face config.json: read like a preset, from a file beside the
     // scenario (a --set path is taken from the working directory).
     if (const Node* hf = model->find("hf_config")) {
-      if (!hf->is_scalar() || hf->scalar.empty())
-        throw InputError(hf->loc, "model.hf_config",
-                         fmt::format("expected a path to a config.json, found {}",
-                                     hf->is_scalar() ? "an empty text" : hf->describe()));
       if (const Node* preset = model->find("preset"); preset && !preset->is_null())
         throw InputError(hf->loc, "model.hf_config", "give either preset or hf_config, not both");
       const bool from_set = hf->loc.file.rfind("--set", 0) == 0;
-      const fs::path path = from_set ? fs::path(hf->scalar) : fs::path(hf->loc.file).parent_path() / hf->scalar;
+      const fs::path path = referenced_file(
+          *hf, "model.hf_config", from_set ? "" : fs::path(hf->loc.file).parent_path().string(), "a config.json");
       HfModel read = load_hf_model(path.string());
       deep_merge(read.model, *model);
       read.model.loc = model->loc;

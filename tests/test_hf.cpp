@@ -114,6 +114,23 @@ TEST_CASE("Hugging Face configs: what cannot be read is an error at its place in
   CHECK(error_of("{}", ", preset: llama3-8b") ==
         "s.yaml:2:20: model.hf_config: give either preset or hf_config, not both");
   CHECK(error_of("[1, 2]") == "config.json:1:1: expected a config.json mapping, found a list");
+  // One JSON object, read whole: trailing text or a second object is refused
+  // where it starts, never dropped.
+  const std::string trailing =
+      "content after the end of the first value (a closed {...}, [...] or quoted text); "
+      "a file holds one mapping or JSON object: remove the rest or merge it in";
+  CHECK(error_of("{\"architectures\": [\"LlamaForCausalLM\"]} {\"hidden_size\": 1}") ==
+        "config.json:1:41: " + trailing);
+  CHECK(error_of("{\"architectures\": [\"LlamaForCausalLM\"]}\ntrailing words") == "config.json:2:1: " + trailing);
+  // A missing file is an error at the hf_config value, like extends.
+  std::ofstream(dir / "t.yaml") << "name: m\nmodel: {hf_config: missing.json}\n";
+  try {
+    load_scenario((dir / "t.yaml").string(), test::catalog());
+    FAIL("a missing hf_config loads");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).substr(dir.string().size() + 1) ==
+          "t.yaml:2:20: model.hf_config: no such file \"missing.json\" (paths are relative to this file's folder)");
+  }
   fs::remove_all(dir);
 }
 
