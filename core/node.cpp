@@ -14,38 +14,52 @@
 
 namespace danlu {
 
+size_t Node::position(const std::string& key) const {
+  if (!index_.empty()) {
+    const auto it = index_.find(key);
+    return it == index_.end() ? map.size() : it->second;
+  }
+  for (size_t i = 0; i < map.size(); ++i)
+    if (map[i].first == key) return i;
+  return map.size();
+}
+
 const Node* Node::find(const std::string& key) const {
-  for (const auto& [k, v] : map)
-    if (k == key) return &v;
-  return nullptr;
+  const size_t i = position(key);
+  return i == map.size() ? nullptr : &map[i].second;
 }
 
 Node* Node::find(const std::string& key) {
-  for (auto& [k, v] : map)
-    if (k == key) return &v;
-  return nullptr;
+  const size_t i = position(key);
+  return i == map.size() ? nullptr : &map[i].second;
+}
+
+void Node::index_keys() {
+  index_.clear();
+  if (map.size() < kIndexedWidth) return;
+  for (size_t i = 0; i < map.size(); ++i) index_.emplace(map[i].first, i);
 }
 
 void Node::set(const std::string& key, Node value, Location key_loc) {
   kind = Kind::Map;
-  for (size_t i = 0; i < map.size(); ++i) {
-    if (map[i].first == key) {
-      map[i].second = std::move(value);
-      if (!key_loc.file.empty()) key_locs[i] = std::move(key_loc);
-      return;
-    }
+  if (const size_t i = position(key); i < map.size()) {
+    map[i].second = std::move(value);
+    if (!key_loc.file.empty()) key_locs[i] = std::move(key_loc);
+    return;
   }
   map.emplace_back(key, std::move(value));
   key_locs.push_back(std::move(key_loc));
+  if (!index_.empty())
+    index_.emplace(key, map.size() - 1);
+  else if (map.size() == kIndexedWidth)
+    index_keys();
 }
 
 void Node::erase(const std::string& key) {
-  for (size_t i = 0; i < map.size(); ++i) {
-    if (map[i].first == key) {
-      map.erase(map.begin() + static_cast<long>(i));
-      key_locs.erase(key_locs.begin() + static_cast<long>(i));
-      return;
-    }
+  if (const size_t i = position(key); i < map.size()) {
+    map.erase(map.begin() + static_cast<long>(i));
+    key_locs.erase(key_locs.begin() + static_cast<long>(i));
+    if (!index_.empty()) index_keys();
   }
 }
 
@@ -192,6 +206,7 @@ struct Converter {
           n.map.emplace_back(key, convert(kv.second, child, depth + 1));
           n.key_locs.push_back(key_loc);
         }
+        n.index_keys();
         break;
       }
     }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,17 @@ struct Node {
   // Short human description for "found ..." in messages: the scalar in quotes,
   // "a list", "a mapping", "nothing".
   std::string describe() const;
+
+  // Called once a map's entries are in place (the YAML reader fills `map`).
+  void index_keys();
+
+ private:
+  size_t position(const std::string& key) const;  // map.size() when absent
+  // A wide map (100,000 --set keys, or a dict of overrides) finds its keys by
+  // hash, so applying N overrides is linear, not quadratic. Kept up to date
+  // by every change, never built inside a const call: threads share trees.
+  static constexpr size_t kIndexedWidth = 32;
+  std::unordered_map<std::string, size_t> index_;
 };
 
 inline Node::Node() = default;
