@@ -35,7 +35,7 @@ void add_check_command(CLI::App& app, Context& ctx) {
         fmt::print("ok  {}: {} — {} on {} x {} ({}), tp {} pp {} dp {} cp {} ep {}{}\n", file, s.name,
                    s.model.preset.empty() ? "custom model" : s.model.preset, s.cluster.gpus, s.cluster.accelerator.name,
                    s.cluster.system.name, p.tp, p.pp, p.dp, p.cp, p.ep,
-                   s.sweep.empty() ? "" : fmt::format(", sweep of {} points", sweep_points(s).size()));
+                   s.sweep.empty() ? "" : fmt::format(", sweep of {} points", sweep_size(s.sweep)));
         for (const auto& w : s.warnings) fmt::print("    note: {}\n", w);
         if (opt->explain) {
           size_t wp = 0, wv = 0;

@@ -55,6 +55,7 @@ void add_search_command(CLI::App& app, Context& ctx) {
     std::string file, objective = "time", format = "table";
     std::vector<std::string> sets;
     int top = 10;
+    EngineOptions budget;
   };
   auto opt = std::make_shared<Options>();
   cmd->add_option("file", opt->file, "Scenario file")->required();
@@ -63,7 +64,9 @@ void add_search_command(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"time", "cost", "energy"}));
   cmd->add_option("--top", opt->top, "How many layouts to list")->check(CLI::Range(1, 1000));
   cmd->add_option("--format", opt->format, "table | json | csv | markdown")->check(CLI::IsMember(kTableFormats));
+  add_budget_options(cmd, opt->budget);
   cmd->callback([&ctx, opt]() {
+    const auto t0 = std::chrono::steady_clock::now();
     Scenario base = load_scenario(opt->file, ctx.catalog(), opt->sets);
     fix_overridden_layout(base, opt->sets);
     const SearchLimits& lim = base.search;
@@ -72,8 +75,19 @@ void add_search_command(CLI::App& app, Context& ctx) {
                                                : Objective::time;
     const bool bar = isatty(2);
     SearchStats stats;
-    auto best = search(base, o, opt->top, &stats, [bar](long n) {
+    auto best = search(base, o, opt->top, &stats, [&](long n) {
       if (bar) fmt::print(stderr, "\rsearching: {} layouts tried", n);
+      if (opt->budget.max_seconds > 0) {
+        try {
+          remaining_budget(opt->budget, t0);
+        } catch (const BudgetError&) {
+          if (bar) fmt::print(stderr, "\r\033[K");
+          throw BudgetError(
+              fmt::format("--max-seconds {:g} ran out after {} layouts; nothing is listed "
+                          "(limit the search with a search: block or --set)",
+                          opt->budget.max_seconds, n));
+        }
+      }
     });
     if (bar) fmt::print(stderr, "\r\033[K");
     if (best.empty())

@@ -132,7 +132,8 @@ std::string csv_row(const std::vector<std::pair<std::string, Node>>& point, cons
 }
 
 // Keys of the rows already in `path`; the file is cut back to its last whole
-// line, so a row half-written when a sweep was killed is redone, not kept.
+// row, so a row half-written when a sweep was killed is redone, not kept.
+// CSV is read as CSV: a quoted cell may hold a newline.
 // Only a file a sweep wrote is touched: anything else is refused unchanged.
 std::set<std::string> finished_points(const std::string& path, const std::string& format, const std::string& header) {
   std::set<std::string> done;
@@ -140,9 +141,15 @@ std::set<std::string> finished_points(const std::string& path, const std::string
   if (!in) return done;
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
-  size_t end = text.rfind('\n');
-  const std::string whole = end == std::string::npos ? std::string() : text.substr(0, end + 1);
-  const std::string tail = text.substr(whole.size());
+  // Whole rows end in a newline; in CSV, only one outside a quoted cell.
+  size_t complete = 0;
+  std::vector<std::string> csv_firsts;
+  if (format == "csv")
+    csv_firsts = csv_first_cells(text, &complete);
+  else
+    complete = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  const std::string whole = text.substr(0, complete);
+  const std::string tail = text.substr(complete);
   const std::string lead = format == "csv" ? header : std::string("{\"point\":");
   auto refuse = [&](int line) {
     throw InputError(Location{path, line, line > 0 ? 1 : 0}, "--resume",
@@ -154,44 +161,22 @@ std::set<std::string> finished_points(const std::string& path, const std::string
   const std::string first = whole.empty() ? tail : whole.substr(0, whole.find('\n'));
   const size_t n = std::min(first.size(), lead.size());
   if (!first.empty() && first.compare(0, n, lead, 0, n) != 0) refuse(1);
-  int line_no = 0;
-  for (size_t at = 0; at < whole.size();) {
-    const size_t nl = whole.find('\n', at);
-    const std::string line = whole.substr(at, nl - at);
-    at = nl + 1;
-    ++line_no;
-    if (format != "jsonl" || line.empty()) continue;
-    const Json j = Json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("point") || !j["point"].is_string()) refuse(line_no);
-  }
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << whole;
-  text = whole;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string line = text.substr(start, nl - start);
-    start = nl + 1;
-    if (format == "jsonl") {
-      Json j = Json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("point") && j["point"].is_string()) done.insert(j["point"].get<std::string>());
-    } else if (!line.empty() && line.rfind("point,", 0) != 0) {
-      // first CSV cell, possibly quoted
-      if (line[0] == '"') {
-        std::string cell;
-        for (size_t i = 1; i < line.size(); ++i) {
-          if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"')
-            cell += '"', ++i;
-          else if (line[i] == '"')
-            break;
-          else
-            cell += line[i];
-        }
-        done.insert(cell);
-      } else {
-        done.insert(line.substr(0, line.find(',')));
-      }
+  if (format == "csv") {
+    for (size_t k = 1; k < csv_firsts.size(); ++k) done.insert(csv_firsts[k]);  // after the header
+  } else {
+    int line_no = 0;
+    for (size_t at = 0; at < whole.size();) {
+      const size_t nl = whole.find('\n', at);
+      const std::string line = whole.substr(at, nl - at);
+      at = nl + 1;
+      ++line_no;
+      if (line.empty()) continue;
+      const Json j = Json::parse(line, nullptr, false);
+      if (!j.is_object() || !j.contains("point") || !j["point"].is_string()) refuse(line_no);
+      done.insert(j["point"].get<std::string>());
     }
   }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << whole;
   return done;
 }
 
@@ -247,7 +232,6 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     const Catalog& cat = ctx.catalog();
     const SweepPlan plan = plan_sweep(load_tree(opt->file, opt->sets), cat, Location{opt->file, 0, 0});
     const Node& tree = plan.tree;
-    const auto& points = plan.points;
 
     // Under mpirun, rank 0 decides what is left and shares it; each rank takes
     // every size-th point, and rank 0 writes all rows in point order.
@@ -260,8 +244,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::vector<size_t> todo;
     if (lead) {
       if (opt->resume) done = finished_points(opt->output, opt->format, csv_header(plan.axes));
-      for (size_t i = 0; i < points.size(); ++i)
-        if (!done.count(point_key(points[i]))) todo.push_back(i);
+      for (std::uint64_t i = 0; i < plan.size(); ++i)
+        if (done.empty() || !done.count(point_key(plan.point(i)))) todo.push_back(i);
     }
     todo = mpi_broadcast(world, todo);
     std::vector<size_t> mine;
@@ -304,7 +288,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::atomic<bool> out_of_time{false};
     auto worker = [&]() {
       for (size_t k; (k = next++) < mine.size();) {
-        const auto& point = points[mine[k]];
+        const SweepPoint point = plan.point(mine[k]);
         Json ordered;
         try {
           ordered = sweep_row(tree, point, cat, opt->engine, remaining_budget(opt->engine_options, t0));

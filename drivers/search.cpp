@@ -3,9 +3,18 @@
 #include <algorithm>
 #include <chrono>
 
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
 #include "workload/layout.hpp"
 
 namespace danlu {
+
+// Layouts a search tries at most: the default space of 16,384 GPUs is a
+// few hundred thousand, at over a million a second; a billion is minutes
+// and only reached by long limit lists.
+constexpr double kMaxSearchLayouts = 1e9;
 
 namespace {
 
@@ -65,8 +74,24 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
   const auto rcs =
       candidates(std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full}, lim.recompute, any);
   const auto zeros = candidates(std::vector<int>{0, 1, 2, 3}, lim.zero, [](int z) { return z <= 3; });
-  for (int tp : candidates(divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads)), lim.tp,
-                           [&](int v) { return gpus % v == 0 && v <= m.heads; })) {
+  const auto tps = candidates(divisors(gpus, std::min(base.cluster.system.scale_up_domain, m.heads)), lim.tp,
+                              [&](int v) { return gpus % v == 0 && v <= m.heads; });
+  // Counted before any layout is tried: the divisor dimensions take at most
+  // as many values as their divisors of the GPU count or their limit lists
+  // hold, whichever is fewer.
+  const auto at_most = [&](long cap, const std::vector<int>& limit) {
+    const double d = static_cast<double>(divisors(gpus, cap).size());
+    return limit.empty() ? d : std::min(d, static_cast<double>(limit.size()));
+  };
+  const double space = static_cast<double>(tps.size()) * at_most(16, lim.cp) * at_most(m.layers, lim.pp) *
+                       at_most(m.moe ? m.moe->experts : 1, lim.ep) * (m.moe ? 2 : 1) * static_cast<double>(mbs.size()) *
+                       static_cast<double>(vpps.size() * rcs.size() * zeros.size());
+  if (space > kMaxSearchLayouts)
+    throw InputError("search", fmt::format("up to {:.3g} layouts to try, over the {:.0e} a search takes; limit "
+                                           "micro-batch and vpp to a few values each (search: block or --set)",
+                                           space, kMaxSearchLayouts));
+  long considered = 0;
+  for (int tp : tps) {
     if (m.heads % tp != 0 || (m.kv_heads >= tp && m.kv_heads % tp != 0)) continue;
     for (int cp : candidates(divisors(gpus / tp, 16), lim.cp, [&](int v) { return (gpus / tp) % v == 0; })) {
       if (m.seq_len % cp != 0) continue;
@@ -88,6 +113,7 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
                 if (vpp > 1 && (pp < 2 || micro % pp != 0 || m.layers + split_units < pp * vpp)) continue;
                 for (Recompute rc : rcs)
                   for (int zero : zeros) {
+                    if (progress && ++considered % 4096 == 0) progress(st.generated);
                     TrainingSpec& t = s.training;
                     t.par.tp = tp, t.par.cp = cp, t.par.pp = pp, t.par.dp = dp, t.par.ep = ep, t.par.vpp = vpp;
                     t.par.etp = m.moe ? etp : tp;
@@ -104,7 +130,6 @@ std::vector<Candidate> search(const Scenario& base, Objective objective, int top
                     t.stage_layers = default_stage_layers(m.layers, t);
                     if (!stages_fill_chunks(t)) continue;
                     ++st.generated;
-                    if (progress && st.generated % 4096 == 0) progress(st.generated);
                     // Memory first: it is cheap, and most layouts fail it.
                     if (!memory_per_gpu(m, t, s.cluster.accelerator).fits()) continue;
                     ++st.fitted;

@@ -27,7 +27,8 @@ struct SearchStats {
 
 // Layouts of `base` for its model, cluster, global batch and precision; the
 // best `top` by `objective`. `progress` (may be empty) is called now and then
-// with the layouts generated so far.
+// with the layouts generated so far; it may throw (BudgetError) to stop.
+// InputError before any work when the space is too large to search.
 std::vector<Candidate> search(const Scenario& base, Objective objective, int top, SearchStats* stats = nullptr,
                               const std::function<void(long)>& progress = {});
 

@@ -61,11 +61,11 @@ class Sweep {
       : cat_(&catalog_for(calibration)),
         engine_(std::move(engine)),
         plan_(plan_sweep(scenario_tree(source, is_text, sets), *cat_, Location{is_text ? "<dict>" : source, 0, 0})) {}
-  size_t size() const { return plan_.points.size(); }
+  size_t size() const { return plan_.size(); }
   std::string row(size_t i) const {
-    if (i >= plan_.points.size()) throw py::index_error("no such sweep point");
+    if (i >= plan_.size()) throw py::index_error("no such sweep point");
     py::gil_scoped_release unlocked;
-    return sweep_row(plan_.tree, plan_.points[i], *cat_, engine_, EngineOptions{}).dump();
+    return sweep_row(plan_.tree, plan_.point(i), *cat_, engine_, EngineOptions{}).dump();
   }
 
  private:

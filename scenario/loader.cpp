@@ -292,11 +292,26 @@ void read_sweep(DeclaredFields& root, const Node& tree, const Catalog& catalog, 
                        fmt::format("expected a mapping of dotted path: [values], found {}", sw->describe()));
     Node base = tree;
     base.erase("sweep");
-    for (size_t i = 0; i < sw->map.size(); ++i) {
-      const auto& [path, values] = sw->map[i];
+    // Counted before any point is checked or made.
+    std::vector<SweepAxis> shape;
+    std::string sizes;
+    for (const auto& [path, values] : sw->map) {
       if (!values.is_seq() || values.items.empty())
         throw InputError(values.loc, "sweep." + path,
                          fmt::format("expected a non-empty list of values, found {}", values.describe()));
+      shape.push_back({path, std::vector<Node>(values.items.size())});
+      sizes += fmt::format("{}{}", sizes.empty() ? "" : " x ", values.items.size());
+    }
+    if (const std::uint64_t n = sweep_size(shape); n > kMaxSweepPoints)
+      throw InputError(sw->loc, "sweep",
+                       fmt::format("{} axes make {} = {} points; a sweep has at most {}: sweep fewer values per axis, "
+                                   "split it over several files, or let `danlu search` find the layout",
+                                   shape.size(), sizes,
+                                   n == std::numeric_limits<std::uint64_t>::max() ? std::string("over 1.8e19")
+                                                                                  : fmt::format("{}", n),
+                                   kMaxSweepPoints));
+    for (size_t i = 0; i < sw->map.size(); ++i) {
+      const auto& [path, values] = sw->map[i];
       if (path.rfind("sweep", 0) == 0 || path == "name")
         throw InputError(sw->key_locs[i], "sweep." + path, "this field cannot be swept");
       if (path == "extends" || path.rfind("extends.", 0) == 0)
@@ -422,19 +437,30 @@ SearchLimits read_search_limits(const Node* block) {
   return out;
 }
 
-std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s) {
-  std::vector<std::vector<std::pair<std::string, Node>>> points(1);
-  for (const auto& axis : s.sweep) {
-    std::vector<std::vector<std::pair<std::string, Node>>> next;
-    for (const auto& p : points)
-      for (const auto& v : axis.values) {
-        auto q = p;
-        q.emplace_back(axis.path, v);
-        next.push_back(std::move(q));
-      }
-    points = std::move(next);
+// A million points is a week of full-fidelity DES points or about an hour
+// of analytic ones on two cores; past that a sweep is a typo (an axis pasted
+// twice) or wants `danlu search`, and would never finish.
+const std::uint64_t kMaxSweepPoints = 1'000'000;
+
+std::uint64_t sweep_size(const std::vector<SweepAxis>& axes) {
+  if (axes.empty()) return 0;
+  std::uint64_t n = 1;
+  for (const auto& axis : axes) {
+    const std::uint64_t k = axis.values.size();
+    if (k != 0 && n > std::numeric_limits<std::uint64_t>::max() / k) return std::numeric_limits<std::uint64_t>::max();
+    n *= k;
   }
-  return s.sweep.empty() ? decltype(points){} : points;
+  return n;
+}
+
+SweepPoint sweep_point(const std::vector<SweepAxis>& axes, std::uint64_t index) {
+  SweepPoint point(axes.size());
+  for (size_t a = axes.size(); a-- > 0;) {
+    const std::uint64_t k = axes[a].values.size();
+    point[a] = {axes[a].path, axes[a].values[index % k]};
+    index /= k;
+  }
+  return point;
 }
 
 }  // namespace danlu

@@ -49,7 +49,16 @@ inline constexpr const char* kSearchRecomputePath = "training.recompute";
 // The `search:` block (null: no limits). Throws InputError.
 SearchLimits read_search_limits(const Node* block);
 
-// The cross product of the sweep axes, as lists of (path, value) to apply.
-std::vector<std::vector<std::pair<std::string, Node>>> sweep_points(const Scenario& s);
+// One point of a sweep: the (path, value) pairs applied to the scenario.
+using SweepPoint = std::vector<std::pair<std::string, Node>>;
+
+// A sweep is the cross product of its axes, the last axis varying fastest.
+// Its points are made one at a time from an index, so memory does not grow
+// with their number. sweep_size saturates at UINT64_MAX.
+std::uint64_t sweep_size(const std::vector<SweepAxis>& axes);
+SweepPoint sweep_point(const std::vector<SweepAxis>& axes, std::uint64_t index);
+
+// The most points a sweep may have (scenario/loader.cpp says why).
+extern const std::uint64_t kMaxSweepPoints;
 
 }  // namespace danlu

@@ -166,13 +166,15 @@ TEST_CASE("sweep axes are checked and expand to the cross product") {
   Scenario s = test::scenario(std::string(test::kBase) +
                               "sweep:\n  training.precision: [bf16, fp8]\n  training.zero: [0, 1, 3]\n");
   CHECK(s.sweep.size() == 2);
-  auto points = sweep_points(s);
-  CHECK(points.size() == 6);
-  CHECK(points[5][0].second.scalar == "fp8");
-  CHECK(points[5][1].second.scalar == "3");
+  CHECK(sweep_size(s.sweep) == 6);
+  // The last axis varies fastest: point 4 is (fp8, 1), point 5 (fp8, 3).
+  CHECK(sweep_point(s.sweep, 4)[0].second.scalar == "fp8");
+  CHECK(sweep_point(s.sweep, 4)[1].second.scalar == "1");
+  CHECK(sweep_point(s.sweep, 5)[0].second.scalar == "fp8");
+  CHECK(sweep_point(s.sweep, 5)[1].second.scalar == "3");
   // A value wrong in form is refused at once...
   CHECK(error_of(std::string(test::kBase) + "sweep:\n  model.kv_heads: [8, eight]\n") ==
-        "test.yaml:9:23: model.kv_heads: expected a positive integer, found \"eight\"");
+        "test.yaml:9:23: model.kv_heads: expected a positive integer up to 65536, found \"eight\"");
   // ...one that breaks a constraint only with the base's other fields is left
   // to the point (it may be right with another axis's values).
   CHECK(error_of(std::string(test::kBase) + "sweep:\n  model.kv_heads: [8, 3]\n") == "no error");

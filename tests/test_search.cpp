@@ -140,3 +140,21 @@ TEST_CASE("search: every layout it returns passes the loader's own layout rules"
     CHECK_NOTHROW(load_scenario(file, test::catalog(), sets));
   }
 }
+
+TEST_CASE("search: a space too large is refused before any work; --max-seconds stops it with exit 4") {
+  // Issue 31: long limit lists multiply; the bound comes from the list
+  // lengths and the divisor counts alone.
+  std::string mbs, vpps;
+  for (int v = 1; v <= 3000; ++v) mbs += fmt::format("{}{}", v > 1 ? ", " : "", v);
+  for (int v = 1; v <= 300; ++v) vpps += fmt::format("{}{}", v > 1 ? ", " : "", v);
+  auto r = test::run_shell(
+      "timeout 20 {danlu} search scenarios/llama3-405b-h100.yaml --set 'search={training.micro_batch: [" + mbs +
+      "], training.parallelism.vpp: [" + vpps + "]}'");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("error: search: up to ") == 0);
+  CHECK(r.output.find("layouts to try, over the 1e+09 a search takes; limit micro-batch and vpp") != std::string::npos);
+  // A search within the bound but longer than its budget stops at it.
+  r = test::run_danlu("search scenarios/llama3-405b-h100.yaml --max-seconds 0.001");
+  CHECK(r.status == 4);
+  CHECK(r.output.find("stopped: --max-seconds 0.001 ran out after ") == 0);
+}

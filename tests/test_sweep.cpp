@@ -11,7 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
 #include "tests/util.hpp"
+#include "views/output.hpp"
 
 using namespace danlu;
 
@@ -154,4 +157,76 @@ TEST_CASE("sweep csv: a column per swept path and every summary figure of the JS
   for (const char* section : {"step", "training", "power", "cost"}) walk(row[section], section);
   std::filesystem::remove(j);
   std::filesystem::remove(c);
+}
+
+TEST_CASE("sweep csv --resume: quoted cells with newlines, commas and quotes; each point exactly once") {
+  // Issue 31: a swept text with a newline became a multi-line CSV cell, and
+  // --resume split on lines, miscounted and appended duplicates (8 rows for
+  // 6 points). The sweep is cut at every third byte of its rows in turn (a
+  // kill mid-row, inside a quoted cell or not) and resumed each time.
+  namespace fs = std::filesystem;
+  const std::string file = temp("quoted.yaml"), out = temp("quoted.csv");
+  std::ofstream(file) << "name: s\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-h100, gpus: 8}\n"
+                         "training: {global_batch: 8, parallelism: {tp: 8}}\n"
+                         "sweep:\n  description: [\"a\\nb\", \"c,d\", \"e\\\"f\"]\n  training.zero: [0, 1]\n";
+  REQUIRE(test::run_danlu("sweep " + file + " --format csv -o " + out).status == 0);
+  std::ifstream in(out);
+  const std::string full((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t bytes = 0;
+  const auto points = [&](const std::string& text) {
+    auto firsts = csv_first_cells(text, &bytes);
+    return std::vector<std::string>(firsts.begin() + 1, firsts.end());
+  };
+  const auto all = points(full);
+  REQUIRE(all.size() == 6);
+  CHECK(bytes == full.size());
+  CHECK(std::set<std::string>(all.begin(), all.end()).size() == 6);
+  CHECK(all[0] == "description=a\nb, training.zero=0");
+  const size_t header = full.find('\n') + 1;
+  int cuts = 0;
+  for (size_t cut = header + 1; cut < full.size(); cut += full.size() / 7) {
+    std::ofstream(out, std::ios::trunc) << full.substr(0, cut);
+    const auto r = test::run_danlu("sweep " + file + " --format csv --resume -o " + out);
+    REQUIRE(r.status == 0);
+    std::ifstream again(out);
+    const std::string text((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+    auto got = points(text);
+    CAPTURE(cut);
+    CHECK(bytes == text.size());
+    CHECK(got.size() == 6);
+    CHECK(std::set<std::string>(got.begin(), got.end()) == std::set<std::string>(all.begin(), all.end()));
+    ++cuts;
+  }
+  CHECK(cuts >= 6);
+  fs::remove(file);
+  fs::remove(out);
+}
+
+TEST_CASE("sweep: points are counted before any work; past a million the sweep is refused") {
+  // Issue 31: six axes of 100 values (10^12 points) grew memory until
+  // std::bad_alloc. The count comes first, from the list lengths alone.
+  const std::string file = temp("huge.yaml");
+  std::string text =
+      "name: s\nmodel: {preset: llama3-8b}\ncluster: {system: dgx-h100, gpus: 8}\n"
+      "training: {global_batch: 8, parallelism: {tp: 8}}\nsweep:\n";
+  for (const char* axis : {"training.micro_batch", "training.zero", "facility.pue", "facility.electricity",
+                           "cost.utilization", "cost.rent.gpu_hour"}) {
+    text += fmt::format("  {}: [", axis);
+    for (int v = 0; v < 100; ++v) text += fmt::format("{}{}", v ? ", " : "", v + 1);
+    text += "]\n";
+  }
+  std::ofstream(file) << text;
+  auto r = test::run_shell("ulimit -v 1000000; timeout 20 {danlu} sweep " + file);
+  CHECK(r.status == 2);
+  CHECK(r.output == "error: " + file +
+                        ":6:3: sweep: 6 axes make 100 x 100 x 100 x 100 x 100 x 100 = 1000000000000 points; a sweep "
+                        "has at most 1000000: sweep fewer values per axis, split it over several files, or let `danlu "
+                        "search` find the layout\n");
+  // The same through check, which counts the points of a sweep it accepts.
+  r = test::run_danlu("check " + file);
+  CHECK(r.status == 2);
+  std::filesystem::remove(file);
+  r = test::run_danlu("check " + kSweep);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("sweep of 30 points") != std::string::npos);
 }

@@ -19,7 +19,7 @@ SweepPlan plan_sweep(Node tree, const Catalog& cat, const Location& where) {
   const Scenario base = build_scenario(tree, cat);
   if (base.sweep.empty()) throw InputError(where, "sweep", "the scenario has no sweep: block to expand");
   tree.erase("sweep");
-  return {std::move(tree), base.sweep, sweep_points(base)};
+  return {std::move(tree), base.sweep};
 }
 
 Json sweep_row(const Node& tree, const SweepPoint& point, const Catalog& cat, const std::string& engine,

@@ -11,25 +11,24 @@
 #include "core/node.hpp"
 #include "drivers/search.hpp"
 #include "models/catalog.hpp"
+#include "scenario/loader.hpp"
 #include "sim/engine.hpp"
 #include "views/output.hpp"
 
 namespace danlu {
-
-// One point of a sweep: the (path, value) pairs applied to the scenario.
-using SweepPoint = std::vector<std::pair<std::string, Node>>;
 
 // The point's values as "path=value, path=value": its identity in the output,
 // which `sweep --resume` matches.
 std::string point_key(const SweepPoint& point);
 
 // A scenario's sweep: its tree without the sweep: block (each point is set
-// into it), the axes and every point. InputError, at `where`, when the
-// scenario has no sweep: block.
+// into it) and the axes; a point is made when it is wanted. InputError, at
+// `where`, when the scenario has no sweep: block.
 struct SweepPlan {
   Node tree;
   std::vector<SweepAxis> axes;
-  std::vector<SweepPoint> points;
+  std::uint64_t size() const { return sweep_size(axes); }
+  SweepPoint point(std::uint64_t i) const { return sweep_point(axes, i); }
 };
 SweepPlan plan_sweep(Node tree, const Catalog& cat, const Location& where);
 

@@ -112,6 +112,38 @@ std::vector<std::pair<std::string, std::string>> flatten_json(const Json& j) {
   return out;
 }
 
+std::vector<std::string> csv_first_cells(const std::string& text, size_t* complete_bytes) {
+  std::vector<std::string> firsts;
+  *complete_bytes = 0;
+  std::string first;
+  bool in_first = true, quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        if (in_first) first += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else if (in_first) {
+        first += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      in_first = false;
+    } else if (c == '\n') {  // the end of a record: only now is it whole
+      firsts.push_back(std::move(first));
+      first.clear();
+      in_first = true;
+      *complete_bytes = i + 1;
+    } else if (in_first) {
+      first += c;
+    }
+  }
+  return firsts;
+}
+
 std::string csv_cell(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";

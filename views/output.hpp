@@ -31,6 +31,10 @@ std::vector<std::pair<std::string, std::string>> flatten_json(const Json& j);
 
 // One CSV cell, quoted when it holds a comma, quote or newline.
 std::string csv_cell(const std::string& s);
+// The first cell of each whole record of CSV text (quoted cells may hold
+// commas, quotes and newlines), and in `complete_bytes` where the last whole
+// record ends: what follows was cut short.
+std::vector<std::string> csv_first_cells(const std::string& text, size_t* complete_bytes);
 
 // A number with `digits` significant digits, no exponent for everyday sizes.
 std::string num(double v, int digits = 4);
