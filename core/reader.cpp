@@ -58,6 +58,14 @@ void Fields::note_default(const std::string& key, const std::string& why) {
     }
 }
 
+std::string floor_words(Range r, double at_least, Quantity q) {
+  const std::string floor = format_quantity(at_least, q);
+  // A field that may be 0 ("no maintenance") keeps 0 under a floor.
+  return r == Range::UnitInterval  ? fmt::format("0, or {} to 1", floor)
+         : r == Range::NonNegative ? fmt::format("0, or at least {}", floor)
+                                   : fmt::format("at least {}", floor);
+}
+
 namespace {
 std::string range_words(Range r) {
   switch (r) {
@@ -70,8 +78,8 @@ std::string range_words(Range r) {
   return "";
 }
 // " (greater than 0, at most 30y)", or "" when nothing bounds the field.
-std::string bounds_text(Range r, std::optional<double> at_most, Quantity q) {
-  std::string words = range_words(r);
+std::string bounds_text(Range r, std::optional<double> at_most, std::optional<double> at_least, Quantity q) {
+  std::string words = at_least ? floor_words(r, *at_least, q) : range_words(r);
   if (at_most) words += fmt::format("{}at most {}", words.empty() ? "" : ", ", format_quantity(*at_most, q));
   return words.empty() ? "" : " (" + words + ")";
 }
@@ -88,7 +96,7 @@ bool in_range(double v, Range r) {
 }  // namespace
 
 double Fields::quantity(const std::string& key, Quantity q, std::optional<double> def, Range range,
-                        std::optional<double> at_most) {
+                        std::optional<double> at_most, std::optional<double> at_least) {
   const Node* n = lookup(key);
   if (!n) {
     if (!def) throw missing(key, expected_text(q));
@@ -104,10 +112,11 @@ double Fields::quantity(const std::string& key, Quantity q, std::optional<double
   }
   // A finite value inside its range, and below a ceiling that makes physical
   // sense: 1e300 would pass "greater than 0" and overflow every figure after.
-  if (!std::isfinite(v) || !in_range(v, range) || (at_most && v > *at_most))
-    throw InputError(
-        n->loc, path_of(key),
-        fmt::format("expected {}{}, found \"{}\"", expected_text(q), bounds_text(range, at_most, q), n->scalar));
+  if (!std::isfinite(v) || !in_range(v, range) || (at_most && v > *at_most) ||
+      (at_least && v < *at_least && !(v == 0 && in_range(0, range))))
+    throw InputError(n->loc, path_of(key),
+                     fmt::format("expected {}{}, found \"{}\"", expected_text(q),
+                                 bounds_text(range, at_most, at_least, q), n->scalar));
   record(key, n->scalar, n);  // as the user wrote it
   return v;
 }

@@ -27,6 +27,10 @@ using Explain = std::vector<ExplainEntry>;
 
 enum class Range { Any, Positive, NonNegative, UnitInterval /* [0,1] */, AtLeastOne };
 
+// A quantity's range with a physical floor, in words: "at least 0.01", or
+// "0, or at least 1e-4" where the range lets it be 0.
+std::string floor_words(Range r, double at_least, Quantity q);
+
 class Fields {
  public:
   // `node` may be null or Null (an absent section): every field takes its default.
@@ -36,9 +40,11 @@ class Fields {
   // Raw access for the few values that are not one scalar (sweep lists); marks it read.
   const Node* raw(const std::string& key);
 
-  // `at_most`: the largest value that makes physical sense for the field.
+  // `at_most` and `at_least`: the largest and smallest values that make
+  // physical sense for the field (a floor keeps a tiny value from
+  // underflowing every figure derived from it).
   double quantity(const std::string& key, Quantity q, std::optional<double> def, Range range = Range::Positive,
-                  std::optional<double> at_most = std::nullopt);
+                  std::optional<double> at_most = std::nullopt, std::optional<double> at_least = std::nullopt);
   std::int64_t integer(const std::string& key, std::optional<std::int64_t> def, std::int64_t min = 1,
                        std::int64_t max = std::numeric_limits<std::int32_t>::max());
   bool boolean(const std::string& key, std::optional<bool> def);

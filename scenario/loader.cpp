@@ -238,8 +238,6 @@ void read_cost(DeclaredFields& root, Scenario& s) {
   b.cost_of_capital_per_year = buy.quantity("cost_of_capital");
   buy.finish();
   s.cost.utilization = c.quantity("utilization");
-  if (s.cost.utilization <= 0)
-    throw InputError(c.loc_of("utilization"), c.path_of("utilization"), "must be greater than 0");
   s.cost.horizon_s = c.quantity("horizon", b.depreciation_s);
   c.finish();
 }
@@ -336,6 +334,27 @@ void read_sweep(DeclaredFields& root, const Node& tree, const Catalog& catalog, 
 
 }  // namespace
 
+namespace {
+// Each field of a model's shape has its own ceiling, but together they can
+// still describe a model past any physical range. 10^15 parameters is 500x
+// the largest trained (about 2T) and a petabyte of weights in FP8.
+constexpr double kMaxParams = 1e15;
+
+void check_model_size(const ModelSpec& m, const ParamCounts& params, const Location& at) {
+  if (params.total + params.mtp <= kMaxParams) return;
+  std::string shape = fmt::format("layers {}, hidden {}, vocab {}", m.layers, m.hidden, m.vocab);
+  if (m.moe)
+    shape += fmt::format(", moe.experts {}, moe.shared_experts {}, moe.expert_ffn_hidden {}", m.moe->experts,
+                         m.moe->shared_experts, m.moe->expert_ffn_hidden);
+  else
+    shape += fmt::format(", ffn_hidden {}", m.ffn_hidden);
+  throw InputError(at, "model",
+                   fmt::format("{} parameters, past the {} any model can have (500x the largest trained); from {}",
+                               format_quantity(params.total + params.mtp, Quantity::Count),
+                               format_quantity(kMaxParams, Quantity::Count), shape));
+}
+}  // namespace
+
 using readers::merge_model_sources;
 using readers::read_model;
 using readers::read_training;
@@ -357,6 +376,7 @@ Scenario build_scenario(const Node& input, const Catalog& catalog) {
 
   s.model = read_model(root.sub("model"));
   const ParamCounts params = count_params(s.model);
+  check_model_size(s.model, params, root.loc_of("model"));
   read_cluster(root, s, catalog);
   read_training(root, s, params);
   read_facility(root, s);

@@ -176,6 +176,17 @@ void read_training_knobs(DeclaredFields& t, Scenario& s, const ParamCounts& para
   s.training.overlap.ep_comm = ov.flag("ep_comm");
   ov.finish();
   s.training.tokens = t.quantity("tokens", std::round(20.0 * params.total));
+  // A run trains at least one step: fewer tokens would make every run figure
+  // (days, MWh, dollars) a fraction of one step's.
+  const double step_tokens = static_cast<double>(s.training.global_batch) * s.model.seq_len;
+  if (s.training.tokens < step_tokens)
+    throw InputError(
+        t.loc_of("tokens"), t.path_of("tokens"),
+        fmt::format("expected at least one step's tokens, global_batch x seq_len = {} x {} = {}, found "
+                    "{}; a run is whole steps",
+                    s.training.global_batch, s.model.seq_len, format_quantity(step_tokens, Quantity::Count),
+                    format_quantity(s.training.tokens, Quantity::Count)))
+        .as_constraint();
   s.training.optimizer = from_name<Optimizer>(t.choice("optimizer"));
   s.training.fp8_recipe = from_name<Fp8Recipe>(t.choice("fp8_recipe"));
   s.training.fp4_recipe = from_name<Fp4Recipe>(t.choice("fp4_recipe"));

@@ -102,12 +102,16 @@ std::string range_text(const FieldDecl& d) {
     const std::string hi = int_text(d.max);
     add(hi.empty() ? fmt::format("{} or more", d.min) : fmt::format("{} to {}", d.min, hi));
   } else if (d.type == T::quantity) {
-    switch (d.range) {
-      case Range::Positive: add("> 0"); break;
-      case Range::NonNegative: add(">= 0"); break;
-      case Range::UnitInterval: add("0 to 1"); break;
-      case Range::AtLeastOne: add(">= 1"); break;
-      case Range::Any: break;
+    if (std::isfinite(d.at_least)) {
+      add(floor_words(d.range, d.at_least, d.unit));
+    } else {
+      switch (d.range) {
+        case Range::Positive: add("> 0"); break;
+        case Range::NonNegative: add(">= 0"); break;
+        case Range::UnitInterval: add("0 to 1"); break;
+        case Range::AtLeastOne: add(">= 1"); break;
+        case Range::Any: break;
+      }
     }
     if (std::isfinite(d.at_most)) add("at most " + format_quantity(d.at_most, d.unit));
   }
@@ -157,7 +161,8 @@ double DeclaredFields::quantity(const std::string& key, std::optional<double> de
       fallback<double>(d, derived, [](const FieldDecl& x) { return parse_quantity(std::string(x.def), x.unit); });
   std::optional<double> bound = at_most;
   if (!bound && std::isfinite(d.at_most)) bound = d.at_most;
-  const double v = f_.quantity(key, d.unit, def, d.range, bound);
+  const double v = f_.quantity(key, d.unit, def, d.range, bound,
+                               std::isfinite(d.at_least) ? std::optional<double>(d.at_least) : std::nullopt);
   note(key, d);
   return v;
 }

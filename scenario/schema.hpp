@@ -38,6 +38,9 @@ struct FieldDecl {
   // quantity: the sign rule and the largest value that makes physical sense.
   Range range = Range::Positive;
   double at_most = std::numeric_limits<double>::infinity();
+  // quantity: the smallest value that makes physical sense, when "> 0" would
+  // let a tiny value underflow every figure derived from it.
+  double at_least = -std::numeric_limits<double>::infinity();
   // integer: the bounds.
   std::int64_t min = 1;
   std::int64_t max = std::numeric_limits<std::int32_t>::max();

@@ -19,6 +19,21 @@ using Q = Quantity;
 
 inline constexpr double kYear_s = 365 * 86400.0;
 
+// Ceilings on a model's shape, each far past anything trained, so no sum or
+// product of them leaves the ranges the counts are computed in:
+// - a width in channels: the widest FFN trained is 73,728 (PaLM 540B);
+inline constexpr std::int64_t kMaxWidth = 10'000'000;
+// - heads, head widths, groups and ranks: the most heads is 128, the widest
+//   head 256, the largest MLA rank 1,536 (DeepSeek-V3);
+inline constexpr std::int64_t kMaxHeads = 65'536;
+// - experts per layer: PEER (He 2024, "Mixture of a Million Experts") 2^20;
+inline constexpr std::int64_t kMaxExperts = 1'048'576;
+// - shared experts: DeepSeekMoE 16B has 2, Qwen1.5-MoE 4;
+inline constexpr std::int64_t kMaxSharedExperts = 1'024;
+// - tokens: a vocabulary of 262,144 (Gemma 3), a context of 10M (Llama 4 Scout).
+inline constexpr std::int64_t kMaxVocab = 10'000'000;
+inline constexpr std::int64_t kMaxSequence = 100'000'000;
+
 template <class E>
 std::vector<std::string> enum_names() {
   return names_of<E>();

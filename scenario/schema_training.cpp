@@ -70,6 +70,7 @@ constexpr FieldDecl kClusterTraining[] = {
      .kind = D::derived,
      .note = "the system's",
      .at_most = 16,
+     .at_least = 0.01,
      .meaning = "scale-out ports per accelerator"},
 
     {.path = "training", .type = T::block, .kind = D::required, .meaning = "how it is trained"},
@@ -203,6 +204,7 @@ constexpr FieldDecl kClusterTraining[] = {
      .kind = D::derived,
      .note = "20 tokens per parameter (Chinchilla)",
      .at_most = 1e16,
+     .bound_rule = "at least global_batch x seq_len (one step)",
      .meaning = "tokens of the whole run, for time-to-train, energy and cost"},
     {.path = "training.optimizer",
      .type = T::choice,
