@@ -77,7 +77,8 @@ std::string Node::describe() const {
   // Control characters (a NUL cuts a C string, an escape code redraws the
   // terminal) are shown escaped.
   std::string shown;
-  for (unsigned char c : scalar) {
+  for (const char ch : scalar) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f)
       shown += fmt::format("\\x{:02x}", c);
     else

@@ -49,7 +49,7 @@ case "${1:-}" in
     bash scripts/setup.sh
     build build  # its danlu lists every field for the seeds and the dictionary
     CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANLU_FUZZ=ON -DDANLU_TESTS=OFF \
-      -DDANLU_MPI=OFF --target fuzz_scenario fuzz_set
+      -DDANLU_MPI=OFF --target fuzz_scenario fuzz_set fuzz_hf
     bash scripts/fuzz.sh build build-fuzz "$seconds"
     ;;
   tidy)
