@@ -55,6 +55,10 @@ void add_budget_options(CLI::App* cmd, EngineOptions& options);
 // what is left of --max-seconds; BudgetError when nothing is.
 EngineOptions remaining_budget(const EngineOptions& options, std::chrono::steady_clock::time_point start);
 
+// InputError (at `flag`) when `output` is one of the `inputs` (the same
+// file, by any path or link): writing it would destroy the scenario read.
+void refuse_output_over_input(const std::string& output, const std::vector<std::string>& inputs, const char* flag);
+
 // Output formats accepted by --format, checked by CLI11.
 inline const std::vector<std::string> kTableFormats = {"table", "json", "csv", "markdown"};
 

@@ -59,6 +59,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       return c;
     }();
     auto cases = load_validation_cases(opt->paths, base);
+    if (!opt->out.empty()) {
+      std::vector<std::string> read;
+      for (const auto& c : cases) read.push_back(c.file);
+      refuse_output_over_input(opt->out, read, "--output");
+    }
     if (opt->kind != "all")
       std::erase_if(cases, [&](const ValidationCase& c) { return c.moe != (opt->kind == "moe"); });
     if (cases.empty())

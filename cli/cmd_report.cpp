@@ -33,6 +33,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--title", opt->title, "Page title");
   add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
+    refuse_output_over_input(opt->output, opt->files, "--output");
     const auto start = std::chrono::steady_clock::now();
     std::vector<Json> results;
     for (const auto& f : opt->files) {

@@ -49,8 +49,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
       "  danlu run my.yaml --set cluster.gpus=8192 --set training.parallelism.dp=64 --strict\n"
       "  danlu run scenarios/llama3-405b-h100.yaml --engine des --trace step.json\n"
       "  danlu run big.yaml --engine des --trace step.json.gz --trace-ranks 0-7 --trace-window 0:2\n\n"
-      "Exit status: 0 done (also when the model does not fit), 2 bad scenario, 3 with --strict when it does not fit,\n"
-      "4 stopped at --max-seconds.");
+      "A model that does not fit is a result (exit status 0) unless --strict makes it 3; `danlu --help` lists\n"
+      "every exit status.");
   struct Options {
     std::string file, format = "table", engine;
     std::vector<std::string> sets;
@@ -76,6 +76,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
   add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
     Scenario s = load_scenario(opt->file, ctx.catalog(), opt->sets);
+    if (!opt->engine_options.trace_path.empty())
+      refuse_output_over_input(opt->engine_options.trace_path, {opt->file}, "--trace");
     std::string engine = opt->engine.empty() ? s.sim.engine : opt->engine;
     if (!opt->engine_options.trace_path.empty() && engine != "des")
       throw InputError("--trace", "a timeline needs the DES engine; add --engine des");

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -184,18 +185,18 @@ std::set<std::string> finished_points(const std::string& path, const std::string
 // fresh sweep) or left to be cut back to its last whole row (--resume).
 FILE* open_sweep_output(const std::string& path, bool resume) {
   FILE* out = std::fopen(path.c_str(), "ab");
-  if (!out) throw InputError(Location{path, 0, 0}, "--output", "cannot open the file for writing");
+  if (!out) throw OutputError(fmt::format("{}: cannot open the file for writing: {}", path, std::strerror(errno)));
   // One writer per output file: two sweeps (or two --resume runs) into the
   // same file interleaved their rows.
   struct stat st {};
   const bool regular = fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
   if (regular && flock(fileno(out), LOCK_EX | LOCK_NB) != 0) {
     std::fclose(out);
-    throw InputError(Location{path, 0, 0}, "--output",
-                     "another danlu sweep is writing this file; wait for it or choose another file");
+    throw OutputError(
+        fmt::format("{}: another danlu sweep is writing this file; wait for it or choose another file", path));
   }
   if (regular && !resume && ftruncate(fileno(out), 0) != 0)
-    throw InputError(Location{path, 0, 0}, "--output", "cannot empty the file for writing");
+    throw OutputError(fmt::format("{}: cannot empty the file for writing: {}", path, std::strerror(errno)));
   return out;
 }
 
@@ -229,6 +230,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   add_budget_options(cmd, opt->engine_options);
   cmd->callback([&ctx, opt]() {
     if (opt->resume && opt->output.empty()) throw InputError("--resume", "needs an output file (-o FILE)");
+    if (!opt->output.empty()) refuse_output_over_input(opt->output, {opt->file}, "--output");
     const Catalog& cat = ctx.catalog();
     const SweepPlan plan = plan_sweep(load_tree(opt->file, opt->sets), cat, Location{opt->file, 0, 0});
     const Node& tree = plan.tree;
@@ -324,8 +326,10 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     if (bar) fmt::print(stderr, "\n");
     if (out && out != stdout && std::fclose(out) != 0) write_failed = true;
     if (write_failed)
-      throw InputError(Location{opt->output.empty() ? "standard output" : opt->output, 0, 0}, "--output",
-                       "could not write a row (disk full?); the rows before it are complete, --resume goes on");
+      throw OutputError(
+          fmt::format("{}: could not write a row (disk full?); the rows before it are complete, "
+                      "--resume goes on",
+                      opt->output.empty() ? "standard output" : opt->output));
     if (out_of_time)
       throw BudgetError(
           fmt::format("--max-seconds {:g} ran out after {} of {} points; every row written is complete, "

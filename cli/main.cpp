@@ -1,8 +1,10 @@
 // danlu: the command line. The only place that prints errors and picks exit
-// codes: 0 ok, 1 internal failure, 2 bad input, 3 (--strict) does not fit,
-// 4 stopped at a --max-seconds budget.
+// codes (kExitStatuses below, printed by --help and in the README).
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <new>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -37,6 +39,17 @@ EngineOptions remaining_budget(const EngineOptions& options, std::chrono::steady
   return left;
 }
 
+void refuse_output_over_input(const std::string& output, const std::vector<std::string>& inputs, const char* flag) {
+  namespace fs = std::filesystem;
+  for (const auto& input : inputs) {
+    std::error_code ec;
+    if (fs::is_regular_file(input, ec) && fs::equivalent(output, input, ec) && !ec)
+      throw InputError(flag, fmt::format("{} is the input scenario {}; writing there would overwrite it: choose "
+                                         "another file",
+                                         output, input));
+  }
+}
+
 const Catalog& Context::catalog() {
   if (!catalog_) {
     catalog_ = std::make_unique<Catalog>(Catalog::builtin(calibration.empty()));
@@ -49,6 +62,16 @@ const Catalog& Context::catalog() {
 }  // namespace danlu
 
 namespace {
+// The exit-status contract, one place: --help prints it, a test checks it
+// against the README and runs each status.
+constexpr const char* kExitStatuses =
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  output could not be written (disk full, closed pipe, missing folder), or a failure of danlu itself\n"
+    "  2  bad input: a scenario, catalog, flag or value (the message says where and what was expected)\n"
+    "  3  with --strict: the layout does not fit in memory\n"
+    "  4  stopped at a budget: --max-seconds, --max-memory, or the machine's memory ran out";
+
 // Errors are reported even when stderr itself cannot be written: fmt::print
 // would throw there, and an exception out of main aborts.
 void say_error(const std::string& text) noexcept { std::fputs(text.c_str(), stderr); }
@@ -70,6 +93,7 @@ int main(int argc, char** argv) try {
       "  danlu catalog accelerators gb200 --format json\n",
       "danlu"};
   app.set_version_flag("--version", std::string("danlu ") + DANLU_VERSION);
+  app.footer(kExitStatuses);
   app.add_option("--catalog", ctx.catalog_dirs,
                  "Directory of extra catalog YAML (accelerators.yaml, systems.yaml, fabrics.yaml, "
                  "models.yaml) adding to or replacing built-in entries")
@@ -101,9 +125,20 @@ int main(int argc, char** argv) try {
   } catch (const InputError& e) {
     say_error(fmt::format("error: {}\n", e.what()));
     return 2;
+  } catch (const OutputError& e) {
+    say_error(fmt::format("error: {}\n", e.what()));
+    return 1;
   } catch (const BudgetError& e) {
     say_error(fmt::format("stopped: {}\n", e.what()));
     return 4;
+  } catch (const std::bad_alloc&) {
+    say_error("stopped: this machine's memory ran out; make the work smaller (fewer points, GPUs or ranks traced)\n");
+    return 4;
+  } catch (const std::system_error& e) {
+    // The environment refused something (fmt could not write to standard
+    // output, a thread could not start): say what, not "internal".
+    say_error(fmt::format("error: {}\n", e.what()));
+    return 1;
   } catch (const std::exception& e) {
     say_error(fmt::format("internal error: {}\n", e.what()));
     return 1;

@@ -1,6 +1,6 @@
 // Errors that cross the library boundary. Library code throws these; only cli/
-// prints them and turns them into exit codes (InputError -> 2, BudgetError ->
-// 4, anything else -> 1).
+// prints them and turns them into exit codes: OutputError -> 1, InputError
+// -> 2, BudgetError -> 4 (cli/main.cpp holds the whole contract).
 #pragma once
 
 #include <stdexcept>
@@ -45,11 +45,26 @@ class InputError : public std::runtime_error {
   bool constraint_ = false;
 };
 
-// Work stopped at a budget the user set (--max-seconds): neither bad input
-// nor a failure. The CLI exits with status 4.
-class BudgetError : public std::runtime_error {
+// Output that could not be written: a full disk, a closed pipe, a folder
+// that does not exist. Not the input's fault; the CLI exits with status 1.
+// what() is "path: what failed: the system's reason".
+class OutputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Work stopped at a budget the user set (--max-seconds, --max-memory) or
+// the machine's limits: neither bad input nor a failure. The CLI exits with
+// status 4. `one_evaluation`: the budget refused this evaluation alone (its
+// memory estimate), so a sweep records the point and goes on.
+class BudgetError : public std::runtime_error {
+ public:
+  explicit BudgetError(const std::string& what, bool one_evaluation = false)
+      : std::runtime_error(what), one_evaluation_(one_evaluation) {}
+  bool one_evaluation() const { return one_evaluation_; }
+
+ private:
+  bool one_evaluation_ = false;
 };
 
 // The nearest of `candidates` to `word` by edit distance, or "" when nothing is

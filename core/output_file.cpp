@@ -13,7 +13,7 @@ namespace danlu {
 
 namespace {
 [[noreturn]] void fail(const std::string& path, const char* what) {
-  throw InputError(Location{path, 0, 0}, "", fmt::format("{}: {}", what, std::strerror(errno)));
+  throw OutputError(fmt::format("{}: {}: {}", path, what, std::strerror(errno)));
 }
 }  // namespace
 

@@ -13,7 +13,7 @@ namespace danlu {
 
 class OutputFile {
  public:
-  // Throws InputError (at `path`) when it cannot be opened for writing.
+  // Throws OutputError when it cannot be opened for writing.
   explicit OutputFile(std::string path);
   ~OutputFile();  // an uncommitted temporary is removed
   OutputFile(const OutputFile&) = delete;
@@ -21,7 +21,7 @@ class OutputFile {
 
   std::FILE* get() { return file_; }
   void write(const std::string& text);
-  // Flush, close and put the file in place; throws InputError on any failure.
+  // Flush, close and put the file in place; throws OutputError on any failure.
   void commit();
 
  private:

@@ -137,9 +137,22 @@ std::string calibrate(const std::vector<std::string>& paths, bool cross_validate
 PYBIND11_MODULE(_danlu, m) {
   m.doc() = "danlu's C++ engine; use the danlu package, not this module";
   // Bad input: the message the command line prints (file:line:col, the
-  // field's path, what was expected and found).
-  py::register_exception<InputError>(m, "InputError", PyExc_ValueError);
+  // field's path, what was expected and found). A dict scenario reaches the
+  // loader as JSON text the module wrote, whose line:col mean nothing to the
+  // caller: its errors name the key path alone ("<dict>: training.zero: ...").
+  static py::exception<InputError> input_error(m, "InputError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InputError& e) {
+      const bool dict = e.location().file == "<dict>";
+      const std::string message =
+          dict ? fmt::format("<dict>: {}{}", e.path().empty() ? "" : e.path() + ": ", e.detail()) : e.what();
+      PyErr_SetString(input_error.ptr(), message.c_str());
+    }
+  });
   py::register_exception<BudgetError>(m, "BudgetError", PyExc_RuntimeError);
+  py::register_exception<OutputError>(m, "OutputError", PyExc_OSError);
   m.def("run", &run);
   py::class_<Sweep>(m, "Sweep")
       .def(py::init<const std::string&, bool, const std::vector<std::string>&, std::string, const std::string&>())

@@ -162,12 +162,12 @@ class DesEngine final : public Engine {
                                : "use the analytic engine or fewer micro-batches";
     const double budget = options_.max_memory_bytes > 0 ? options_.max_memory_bytes : default_memory_budget();
     if (activities * kBytesPerActivity > budget)
-      throw InputError(
-          Location{s.file, 0, 0}, "sim",
+      throw BudgetError(
           fmt::format("the discrete-event replay would take ~{:.2g} activities (~{:.3g} GB), over the "
                       "{:.3g} GB memory budget ({}); {}",
                       activities, activities * kBytesPerActivity / 1e9, budget / 1e9,
-                      options_.max_memory_bytes > 0 ? "--max-memory" : "half of this machine's memory", smaller));
+                      options_.max_memory_bytes > 0 ? "--max-memory" : "half of this machine's memory", smaller),
+          /*one_evaluation=*/true);
     // Over the time left: a budget stop like one mid-replay (a sweep then
     // stops too, instead of writing the point as invalid).
     if (options_.max_seconds > 0 && activities / kFastestActivitiesPerS > options_.max_seconds)
@@ -250,8 +250,9 @@ class DesEngine final : public Engine {
         if (!options_.trace_path.empty()) write_trace(options_, sim.timelines());
         out = to_json(r).dump();
       } catch (const InputError& e) {
-        // Bad input (a trace path that cannot be written) stays bad input on
-        // the parent's side: exit status 2 and its location, not "internal".
+        // Bad input stays bad input on the parent's side: exit status 2 and
+        // its location, not "internal"; a trace that cannot be written stays
+        // an output failure (exit 1).
         const Location& at = e.location();
         out = Json{{"input_error",
                     {{"file", at.file},
@@ -261,6 +262,9 @@ class DesEngine final : public Engine {
                      {"detail", e.detail()},
                      {"constraint", e.constraint()}}}}
                   .dump();
+        code = 1;
+      } catch (const OutputError& e) {
+        out = Json{{"output_error", e.what()}}.dump();
         code = 1;
       } catch (const std::bad_alloc&) {
         out = Json{{"out_of_memory", true}}.dump();
@@ -331,6 +335,7 @@ class DesEngine final : public Engine {
       if (e->value("constraint", false)) error.as_constraint();
       throw error;
     }
+    if (const auto e = j.find("output_error"); e != j.end() && e->is_string()) throw OutputError(e->get<std::string>());
     if (j.contains("out_of_memory")) failed_child(status, "std::bad_alloc");
     if (j.contains("error")) throw std::runtime_error("DES: " + j.value("error", std::string("unknown")));
     return from_json(j);

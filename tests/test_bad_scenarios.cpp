@@ -53,7 +53,7 @@ TEST_CASE("no prefix of a valid scenario crashes the loader") {
   CHECK(refused > 50);
 }
 
-TEST_CASE("bad command lines exit with status 2") {
+TEST_CASE("bad command lines exit with status 2, an unwritable output 1") {
   CHECK(test::run_danlu("check").status == 2);
   CHECK(test::run_danlu("frobnicate").status == 2);
   CHECK(test::run_danlu("catalog gpus").status == 2);
@@ -74,8 +74,9 @@ TEST_CASE("bad command lines exit with status 2") {
   r = test::run_danlu("check no-such-file.yaml");
   CHECK(r.status == 2);
   CHECK(r.output == "error: no-such-file.yaml: cannot open the file (does it exist?)\n");
+  // An output that cannot be written is not bad input: exit 1 (the contract).
   r = test::run_danlu("report scenarios/llama3-405b-h100.yaml -o /nonexistent-danlu-dir/x.html");
-  CHECK(r.status == 2);
+  CHECK(r.status == 1);
   CHECK(r.output ==
         "error: /nonexistent-danlu-dir/x.html: cannot open the file for writing: No such file or directory\n");
   r = test::run_danlu("validate scenarios/talk");
@@ -156,12 +157,12 @@ TEST_CASE("no command exits 0 after failing to write") {
   r = test::run_shell("( {danlu} run scenarios/llama3-405b-h100.yaml > /dev/full )");
   CHECK(r.status == 1);
   CHECK(r.output.find("could not write the output") != std::string::npos);
-  // A DES trace: a full disk or a missing folder is bad output, exit 2.
+  // A DES trace: a full disk or a missing folder is output not written, exit 1.
   r = test::run_danlu("run scenarios/llama3-405b-h100.yaml --engine des --trace /dev/full");
-  CHECK(r.status == 2);
+  CHECK(r.status == 1);
   CHECK(r.output == "error: /dev/full: could not write the whole file (disk full?): No space left on device\n");
   r = test::run_danlu("run scenarios/llama3-405b-h100.yaml --engine des --trace /nonexistent-danlu-dir/t.json");
-  CHECK(r.status == 2);
+  CHECK(r.status == 1);
   CHECK(r.output.find("error: /nonexistent-danlu-dir/t.json: cannot open the file for writing") == 0);
   // A report that fails leaves no half-written file behind.
   namespace fs = std::filesystem;
@@ -177,6 +178,6 @@ TEST_CASE("no command exits 0 after failing to write") {
                       " sleep 3 & sleep 0.5; {danlu} sweep scenarios/sweeps/llama3-70b-systems.yaml -o " + csv +
                       "; echo status=$?; wait )");
   CHECK(r.output.find("another danlu sweep is writing this file") != std::string::npos);
-  CHECK(r.output.find("status=2") != std::string::npos);
+  CHECK(r.output.find("status=1") != std::string::npos);
   fs::remove_all(dir);
 }

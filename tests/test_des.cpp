@@ -258,17 +258,18 @@ TEST_CASE("a killed DES run leaves no simulation running") {
 
 TEST_CASE("a replay too large for the machine is refused before any work, with an estimate") {
   // 1e9 sequences a step on 8 GPUs: ~2e11 activities. It used to run out of
-  // memory after half a minute; now it is refused at once.
+  // memory after half a minute; now it is refused at once, as a budget stop
+  // (exit 4: the machine's memory, not the input, is the limit).
   auto r = test::run_shell(
       "timeout 20 {danlu} run scenarios/llama3-405b-h100.yaml --engine des --set training.global_batch=1e9");
-  CHECK(r.status == 2);
+  CHECK(r.status == 4);
   CHECK(r.output.find("the discrete-event replay would take ~") != std::string::npos);
   CHECK(r.output.find("use the analytic engine or fewer micro-batches") != std::string::npos);
   // A million GPUs at full fidelity: the same, with the folded mode suggested.
   r = test::run_shell(
       "timeout 20 {danlu} run scenarios/llama3-405b-h100.yaml --engine des --set sim.fidelity=full "
       "--set cluster.gpus=1048576 --set training.parallelism.dp=8192 --set training.global_batch=131072");
-  CHECK(r.status == 2);
+  CHECK(r.status == 4);
   CHECK(r.output.find("use sim.fidelity: folded") != std::string::npos);
 }
 
@@ -286,8 +287,10 @@ TEST_CASE("--max-seconds stops a DES replay and reaps it; budgets refuse what ca
   CHECK(r.status == 4);
   CHECK(r.output.find("stopped: the discrete-event replay would take ~1.6e+07 activities, at least 3 s, over the ") ==
         0);
+  // Over the memory budget: a budget stop (exit 4), before any work.
   r = test::run_danlu(big + " --max-memory 0.1");
-  CHECK(r.status == 2);
+  CHECK(r.status == 4);
+  CHECK(r.output.find("stopped: the discrete-event replay would take ~") == 0);
   CHECK(r.output.find("(~0.472 GB), over the 0.1 GB memory budget (--max-memory)") != std::string::npos);
 }
 

@@ -230,3 +230,16 @@ TEST_CASE("sweep: points are counted before any work; past a million the sweep i
   CHECK(r.status == 0);
   CHECK(r.output.find("sweep of 30 points") != std::string::npos);
 }
+
+TEST_CASE("sweep: a DES point over --max-memory is a row with the reason; the sweep goes on") {
+  const std::string out = temp("over.jsonl");
+  const auto r = test::run_danlu("sweep tests/sweep-slow.yaml --max-memory 0.001 -o " + out);
+  CHECK(r.status == 0);
+  const auto rows = read_rows(out);
+  CHECK(rows.size() == 16);
+  for (const auto& row : rows) {
+    CHECK(row["status"] == "over-budget");
+    CHECK(row["error"].get<std::string>().find("over the 0.001 GB memory budget (--max-memory)") != std::string::npos);
+  }
+  std::filesystem::remove(out);
+}

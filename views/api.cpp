@@ -32,8 +32,9 @@ Json sweep_row(const Node& tree, const SweepPoint& point, const Catalog& cat, co
     row = result_json(s, evaluate(s, engine, options));
     row["layout"] = layout_json(s.training);
     row["status"] = row["fits"].get<bool>() ? "ok" : "does-not-fit";
-  } catch (const BudgetError&) {
-    throw;
+  } catch (const BudgetError& e) {
+    if (!e.one_evaluation()) throw;
+    row = Json{{"status", "over-budget"}, {"error", e.what()}};
   } catch (const InputError& e) {
     row = Json{{"status", "invalid"}, {"error", e.detail()}};
   } catch (const std::exception& e) {

@@ -9,18 +9,20 @@ The same engine as the `danlu` command, called from Python:
 A scenario is a file path or a dict shaped like the YAML (docs/scenario.md);
 results are the dicts docs/report.md defines. Bad input raises
 danlu.InputError (a ValueError) with the message the command line prints:
-file:line:col, the field's path, what was expected and what was found.
+file:line:col (for a dict, its key path), the field's path, what was expected
+and what was found. An output that cannot be written raises danlu.OutputError
+(an OSError); work stopped at a budget, danlu.BudgetError.
 """
 
 import json
 import os
 
 from . import _danlu
-from ._danlu import BudgetError, InputError
+from ._danlu import BudgetError, InputError, OutputError
 
-InputError.__module__ = BudgetError.__module__ = "danlu"
+InputError.__module__ = BudgetError.__module__ = OutputError.__module__ = "danlu"
 
-__all__ = ["run", "sweep", "search", "catalog", "calibrate", "InputError", "BudgetError"]
+__all__ = ["run", "sweep", "search", "catalog", "calibrate", "InputError", "BudgetError", "OutputError"]
 
 
 def _scenario(scenario):
