@@ -229,7 +229,9 @@ Node parse_yaml(const std::string& text, const std::string& name) {
         ++line;
         const size_t first = row.find_first_not_of(" \t\r");
         if (first == std::string::npos || row[first] == '#' || row.compare(first, 3, "---") == 0 ||
-            row.compare(first, 3, "...") == 0 || row.compare(first, 1, "~") == 0 || row.compare(first, 4, "null") == 0)
+            row.compare(first, 3, "...") == 0 || row.compare(first, 1, "~") == 0 ||
+            row.compare(first, 4, "null") == 0 || row.compare(first, 4, "Null") == 0 ||
+            row.compare(first, 4, "NULL") == 0)
           continue;
         throw InputError(Location{name, line, static_cast<int>(first) + 1}, "",
                          "malformed YAML: nothing could be read from this line");

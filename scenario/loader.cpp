@@ -84,7 +84,7 @@ std::optional<Node> simple_value(const std::string& text, const Location& where)
   const auto plain = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._+-/", c); };
   Node n;
   n.loc = where;
-  if (!text.empty() && std::all_of(text.begin(), text.end(), plain) && text.rfind("---", 0) != 0 &&
+  if (!text.empty() && text != "-" && std::all_of(text.begin(), text.end(), plain) && text.rfind("---", 0) != 0 &&
       text.rfind("...", 0) != 0) {
     if (text == "null" || text == "Null" || text == "NULL") return n;
     n.kind = Node::Kind::Scalar;
