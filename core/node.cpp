@@ -274,6 +274,11 @@ Node load_yaml_file(const std::string& path) {
   // Only regular files of a scenario's size: a FIFO would block forever,
   // /dev/zero never ends, a directory is not text.
   namespace fs = std::filesystem;
+  // A NUL ends the path the operating system reads: "a.yaml\0x" would open
+  // a.yaml. Only the Python module can pass one (argv cannot).
+  if (path.find('\0') != std::string::npos)
+    throw InputError(Location{path.substr(0, path.find('\0')) + "\\0...", 0, 0}, "",
+                     "the path holds a NUL character, which no file name can; write the path out");
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
   if (ec || !fs::exists(st)) throw InputError(Location{path, 0, 0}, "", "cannot open the file (does it exist?)");

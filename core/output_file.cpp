@@ -19,6 +19,10 @@ namespace {
 
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   namespace fs = std::filesystem;
+  // A NUL would write a shorter path than the one given (Python can pass one).
+  if (path_.find('\0') != std::string::npos)
+    throw InputError(Location{path_.substr(0, path_.find('\0')) + "\\0...", 0, 0}, "",
+                     "the output path holds a NUL character, which no file name can; write the path out");
   std::error_code ec;
   const auto st = fs::status(path_, ec);
   const bool replace = ec || !fs::exists(st) || fs::is_regular_file(st);

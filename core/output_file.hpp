@@ -13,7 +13,8 @@ namespace danlu {
 
 class OutputFile {
  public:
-  // Throws OutputError when it cannot be opened for writing.
+  // Throws OutputError when it cannot be opened for writing (InputError for
+  // a path holding a NUL).
   explicit OutputFile(std::string path);
   ~OutputFile();  // an uncommitted temporary is removed
   OutputFile(const OutputFile&) = delete;

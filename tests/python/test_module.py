@@ -84,6 +84,14 @@ class Errors(unittest.TestCase):
             danlu.run(bad)
         self.assertTrue(str(e.exception).startswith('<dict>: cluster.gpuz: unknown key'), str(e.exception))
 
+    def test_a_nul_in_a_path_is_refused_not_cut_short(self):
+        # The OS reads a path up to its NUL: "flagship.yaml\0x" would open the
+        # flagship, and an output would land on a shorter name.
+        with self.assertRaisesRegex(danlu.InputError, "holds a NUL character"):
+            danlu.run(FLAGSHIP + "\0junk")
+        with self.assertRaisesRegex(danlu.InputError, "output path holds a NUL character"):
+            danlu.calibrate([os.path.join(ROOT, "scenarios/calibration/sc21-1.7b.yaml")], output="/tmp/danlu\0x")
+
     def test_an_output_that_cannot_be_written_is_an_oserror(self):
         with self.assertRaises(OSError) as e:
             danlu.calibrate([os.path.join(ROOT, "scenarios/calibration/sc21-1.7b.yaml")], output="/dev/full")
