@@ -3,7 +3,8 @@
 #   scripts/dev.sh flagship   install what is missing, build, run the flagship scenario
 #   scripts/dev.sh test       install what is missing, build, run the whole test suite
 #   scripts/dev.sh sanitize   the same suite built with ASan + UBSan (build-asan/)
-#   scripts/dev.sh bench      build and run the benchmark program
+#   scripts/dev.sh bench      build and run the benchmark program (best and
+#                             median of 5, with the ratio to bench/baseline.json)
 #   scripts/dev.sh fuzz [S]   build the libFuzzer targets (clang, ASan + UBSan,
 #                             build-fuzz/) and run each for S seconds (60)
 #   scripts/dev.sh tidy       clang-tidy (.clang-tidy) over every source
