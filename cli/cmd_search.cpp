@@ -77,16 +77,13 @@ void add_search_command(CLI::App& app, Context& ctx) {
     SearchStats stats;
     auto best = search(base, o, opt->top, &stats, [&](long n) {
       if (bar) fmt::print(stderr, "\rsearching: {} layouts tried", n);
-      if (opt->budget.max_seconds > 0) {
-        try {
-          remaining_budget(opt->budget, t0);
-        } catch (const BudgetError&) {
-          if (bar) fmt::print(stderr, "\r\033[K");
-          throw BudgetError(
-              fmt::format("--max-seconds {:g} ran out after {} layouts; nothing is listed "
-                          "(limit the search with a search: block or --set)",
-                          opt->budget.max_seconds, n));
-        }
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (opt->budget.max_seconds > 0 && elapsed > opt->budget.max_seconds) {
+        if (bar) fmt::print(stderr, "\r\033[K");
+        throw BudgetError(
+            fmt::format("--max-seconds {:g} ran out after {} layouts; nothing is listed "
+                        "(limit the search with a search: block or --set)",
+                        opt->budget.max_seconds, n));
       }
     });
     if (bar) fmt::print(stderr, "\r\033[K");
