@@ -1,6 +1,7 @@
 // `danlu compare A.yaml B.yaml …`: scenarios side by side, the best value of
-// each comparable row marked.
+// each comparable row marked among those that fit.
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -104,7 +105,8 @@ void add_compare_command(CLI::App& app, Context& ctx) {
       "  danlu compare scenarios/llama3-405b-h100.yaml scenarios/llama3-405b-gb200-nvl72.yaml\n"
       "  danlu compare scenarios/compare/*.yaml --format markdown\n"
       "  danlu compare a.yaml b.yaml --set training.precision=fp8 --format csv\n\n"
-      "The best value of each comparable row is marked with *. json and csv give one object/row per scenario.");
+      "The best value of each comparable row among the scenarios that fit in memory is marked with *; a\n"
+      "scenario that does not fit shows NO FIT and is never marked. json and csv give one object/row per scenario.");
   struct Options {
     std::vector<std::string> files, sets;
     EngineOptions engine_options;
@@ -136,14 +138,17 @@ void add_compare_command(CLI::App& app, Context& ctx) {
     for (const auto& s : scenarios) t.header.push_back(s.name);
     for (const Row& row : rows()) {
       std::vector<std::string> line{row.label};
-      size_t best = 0;
+      // Only a scenario that can run competes: one that does not fit in
+      // memory, or a figure that is n/a (a chip not sold), is never best.
+      std::optional<size_t> best;
       for (size_t i = 0; i < scenarios.size(); ++i) {
         line.push_back(row.text(scenarios[i], results[i]));
-        if (row.better && i > 0 &&
-            row.better * (row.value(scenarios[i], results[i]) - row.value(scenarios[best], results[best])) > 0)
-          best = i;
+        if (!row.better || !results[i].memory.fits()) continue;
+        const double v = row.value(scenarios[i], results[i]);
+        if (v == kNotPossible) continue;
+        if (!best || row.better * (v - row.value(scenarios[*best], results[*best])) > 0) best = i;
       }
-      if (row.better && scenarios.size() > 1) line[best + 1] += " *";
+      if (best && scenarios.size() > 1) line[*best + 1] += " *";
       t.rows.push_back(std::move(line));
     }
     fmt::print("{}", t.render(opt->format));

@@ -259,6 +259,30 @@ TEST_CASE("prices on one basis: reserved market rates below list, and systems th
   CHECK(line.find("n/a *") == std::string::npos);
 }
 
+TEST_CASE("compare: a scenario that does not fit is never marked best") {
+  // Issue 30: Gaudi 3 is 4 GB short for the MoE comparison, yet its rent and
+  // capex were starred as the best. Only scenarios that can run compete.
+  auto r = test::run_danlu(
+      "compare scenarios/compare/moe/gb200-nvl72.yaml scenarios/compare/moe/tpu-v7.yaml "
+      "scenarios/compare/moe/gaudi3.yaml");
+  REQUIRE(r.status == 0);
+  auto cell_marked = [&](const std::string& label, int column) {
+    const size_t at = r.output.find("\n" + label);
+    REQUIRE(at != std::string::npos);
+    const std::string line = r.output.substr(at + 1, r.output.find('\n', at + 1) - at - 1);
+    // Columns are the label (18 wide) then one per scenario (23 wide).
+    const std::string cell = line.substr(18 + static_cast<size_t>(column) * 23, 23);
+    return cell.find('*') != std::string::npos;
+  };
+  CHECK(r.output.find("NO FIT") != std::string::npos);
+  for (const char* label : {"rent USD", "capex USD", "buy USD", "USD per M tokens", "step s"}) {
+    CAPTURE(label);
+    CHECK_FALSE(cell_marked(label, 2));  // gaudi3, 4 GB short
+  }
+  CHECK(cell_marked("rent USD", 1));   // tpu-v7: the cheapest that fits
+  CHECK(cell_marked("capex USD", 0));  // gb200: TPUs are not sold
+}
+
 TEST_CASE("catalog prints whole numbers whole: no 1.979e+15 beside 989000000000000") {
   auto r = test::run_danlu("catalog accelerators h100-sxm");
   REQUIRE(r.status == 0);
