@@ -1,5 +1,6 @@
 #include "sim/evaluate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -71,10 +72,20 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
           Location{s.file, 0, 0}, "",
           fmt::format("the {} comes out as {}: some value of the scenario is out of any sensible range", what, v));
   r.warnings = s.warnings;
-  if (!r.memory.fits())
+  if (!r.memory.fits()) {
+    // What to do about it: a layout left to its default (tp 1, pp 1, all
+    // data parallel) is the usual cause for a large model.
+    const auto tp = std::find_if(s.explain.begin(), s.explain.end(),
+                                 [](const ExplainEntry& e) { return e.path == "training.parallelism.tp"; });
+    const bool defaulted = tp != s.explain.end() && tp->source.rfind("default", 0) == 0 && s.training.par.pp == 1;
     r.warnings.push_back(fmt::format(
-        "does not fit: stage {} needs {:.1f} GB per GPU, {:.1f} GB usable ({:.1f} GB short)", r.memory.stage,
-        r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9, r.memory.shortfall_bytes() / 1e9));
+        "does not fit: stage {} needs {:.1f} GB per GPU, {:.1f} GB usable ({:.1f} GB short); {}`danlu search` on "
+        "this scenario finds the layouts that fit",
+        r.memory.stage, r.memory.total() / 1e9, r.memory.capacity_bytes / 1e9, r.memory.shortfall_bytes() / 1e9,
+        defaulted
+            ? fmt::format("no training.parallelism was given, so tp 1 pp 1 dp {} was assumed: ", s.training.par.dp)
+            : ""));
+  }
   if (!s.reliability.given) r.warnings.push_back("no reliability block: goodput taken as 1 (no failures)");
   if (!r.cost.buy_possible)
     r.warnings.push_back(fmt::format("{} is not sold: owning is n/a; give cost.buy.gpu_server (USD per {}) to compare",

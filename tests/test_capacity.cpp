@@ -2,6 +2,7 @@
 // (scenarios/talk/) reproduced or contradicted with figures.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -289,4 +290,32 @@ TEST_CASE("catalog prints whole numbers whole: no 1.979e+15 beside 9890000000000
   CHECK(r.output.find("1979000000000000") != std::string::npos);
   CHECK(r.output.find("989000000000000") != std::string::npos);
   CHECK(r.output.find("e+") == std::string::npos);
+}
+
+TEST_CASE("a layout that does not fit says what to do; a defaulted one says it was assumed") {
+  // Issue 30: DeepSeek-V3 on 1,024 H100 without a parallelism block needed
+  // 3 TB per GPU (671B parameters' BF16 weights and gradients alone are 2.7
+  // TB unsharded), with no suggestion.
+  const Scenario s = test::scenario(
+      "name: d\nmodel: {preset: deepseek-v3}\ncluster: {system: dgx-h100, gpus: 1024}\ntraining: {global_batch: "
+      "4096}\n");
+  const Result r = evaluate(s, "analytic");
+  REQUIRE_FALSE(r.memory.fits());
+  CHECK(r.memory.total() > 2.7e12);
+  const auto hint = std::find_if(r.warnings.begin(), r.warnings.end(),
+                                 [](const std::string& w) { return w.rfind("does not fit", 0) == 0; });
+  REQUIRE(hint != r.warnings.end());
+  CHECK(hint->find("no training.parallelism was given, so tp 1 pp 1 dp 1024 was assumed: `danlu search` on this "
+                   "scenario finds the layouts that fit") != std::string::npos);
+  // With a layout given, only the search is suggested.
+  const Scenario given = test::scenario(std::string(test::kBase),
+                                        {"cluster.gpus=8", "training.parallelism.pp=1", "training.parallelism.dp=1",
+                                         "training.global_batch=8", "training.micro_batch=8", "model.seq_len=131072"});
+  const Result g = evaluate(given, "analytic");
+  REQUIRE_FALSE(g.memory.fits());
+  for (const auto& w : g.warnings)
+    if (w.rfind("does not fit", 0) == 0) {
+      CHECK(w.find("was assumed") == std::string::npos);
+      CHECK(w.find("`danlu search` on this scenario finds the layouts that fit") != std::string::npos);
+    }
 }
