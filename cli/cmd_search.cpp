@@ -67,8 +67,7 @@ void add_search_command(CLI::App& app, Context& ctx) {
   add_budget_options(cmd, opt->budget);
   cmd->callback([&ctx, opt]() {
     const auto t0 = std::chrono::steady_clock::now();
-    Scenario base = load_scenario(opt->file, ctx.catalog(), opt->sets);
-    fix_overridden_layout(base, opt->sets);
+    const Scenario base = search_base(load_tree(opt->file), opt->sets, ctx.catalog());
     const SearchLimits& lim = base.search;
     Objective o = opt->objective == "cost"     ? Objective::cost
                   : opt->objective == "energy" ? Objective::energy

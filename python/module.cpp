@@ -76,8 +76,7 @@ class Sweep {
 
 std::string search_layouts(const std::string& source, bool is_text, const std::vector<std::string>& sets,
                            const std::string& objective, int top, const std::string& calibration) {
-  Scenario base = build_scenario(scenario_tree(source, is_text, sets), catalog_for(calibration));
-  fix_overridden_layout(base, sets);
+  const Scenario base = search_base(scenario_tree(source, is_text, {}), sets, catalog_for(calibration));
   Objective o = Objective::time;
   if (objective == "cost")
     o = Objective::cost;

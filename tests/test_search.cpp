@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -157,4 +160,29 @@ TEST_CASE("search: a space too large is refused before any work; --max-seconds s
   r = test::run_danlu("search scenarios/llama3-405b-h100.yaml --max-seconds 0.001");
   CHECK(r.status == 4);
   CHECK(r.output.find("stopped: --max-seconds 0.001 ran out after ") == 0);
+}
+
+TEST_CASE("search: a base layout that does not load is only a starting point") {
+  // Issue 30: 1,024 GPUs with a global batch of 512 cannot be all data
+  // parallel, and search refused to start, though finding a layout is its
+  // point. It now starts from a plain layout that loads and says so.
+  const std::string file = (std::filesystem::temp_directory_path() / "danlu-search-base.yaml").string();
+  std::ofstream(file) << "name: s\nmodel: {preset: llama3-70b}\ncluster: {system: dgx-h100, gpus: 1024}\n"
+                         "training: {global_batch: 512}\n";
+  CHECK(test::run_danlu("run " + file).status == 2);
+  auto r = test::run_danlu("search " + file + " --top 3 --format json");
+  REQUIRE(r.status == 0);
+  const auto rows = nlohmann::json::parse(r.output);
+  REQUIRE(rows.size() == 3);
+  for (const auto& row : rows) {
+    const auto& l = row["layout"];
+    CHECK(l["tp"].get<int>() * l["pp"].get<int>() * l["dp"].get<int>() * l["cp"].get<int>() == 1024);
+    CHECK(512 % (l["micro_batch"].get<int>() * l["dp"].get<int>()) == 0);
+  }
+  CHECK(rows[0]["warnings"].dump().find("the scenario's own layout does not load") != std::string::npos);
+  // A fixed field the constraint cannot meet still fails, with the real reason.
+  r = test::run_danlu("search " + file + " --set training.parallelism.dp=1024");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("512 sequences do not split") != std::string::npos);
+  std::filesystem::remove(file);
 }

@@ -54,6 +54,42 @@ void fix_overridden_layout(Scenario& s, const std::vector<std::string>& sets) {
   }
 }
 
+Scenario search_base(const Node& tree, const std::vector<std::string>& sets, const Catalog& cat) {
+  const auto load = [&](Node t) {
+    for (const auto& set : sets) apply_set(t, set);
+    Scenario s = build_scenario(t, cat);
+    fix_overridden_layout(s, sets);
+    return s;
+  };
+  try {
+    return load(tree);
+  } catch (const InputError& e) {
+    if (!e.constraint()) throw;
+    for (int pp : {1, 2, 4, 8, 16, 32, 64, 128})
+      for (int tp : {1, 2, 4, 8, 16, 32, 64}) {
+        Node t = tree;
+        if (Node* training = t.find("training"))
+          for (const char* key : {"parallelism", "micro_batch", "pipeline_schedule", "stage_layers", "pipeline_layout"})
+            training->erase(key);
+        for (const std::string& set :
+             {fmt::format("training.parallelism={{tp: {}, pp: {}}}", tp, pp), std::string("training.micro_batch=1"),
+              std::string("training.pipeline_schedule=1f1b")})
+          apply_set(t, set);
+        try {
+          Scenario s = load(t);
+          s.warnings.push_back(
+              fmt::format("the scenario's own layout does not load ({}); the search starts from "
+                          "tp {} pp {} dp {} instead",
+                          e.detail(), s.training.par.tp, s.training.par.pp, s.training.par.dp));
+          return s;
+        } catch (const InputError& other) {
+          if (!other.constraint()) throw;
+        }
+      }
+    throw;
+  }
+}
+
 Json search_rows(const std::vector<Candidate>& best) {
   Json rows = Json::array();
   for (const auto& c : best) {

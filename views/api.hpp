@@ -42,6 +42,14 @@ Json sweep_row(const Node& tree, const SweepPoint& point, const Catalog& cat, co
 // scenario's value: the search would otherwise vary it and drop the setting.
 void fix_overridden_layout(Scenario& s, const std::vector<std::string>& sets);
 
+// The scenario a search starts from: `tree` (a file's, before overrides)
+// with `sets` applied and the --set layout fields fixed. Its layout is only a
+// starting point, so when the one written or defaulted breaks a constraint
+// (a global batch of 512 sequences on 1,024 GPUs all data parallel), a plain
+// one that loads (tp and pp powers of two, micro-batch 1, 1F1B) takes its
+// place, with a warning; other input errors are thrown as they are.
+Scenario search_base(const Node& tree, const std::vector<std::string>& sets, const Catalog& cat);
+
 // The report of each layout search found, with its layout.
 Json search_rows(const std::vector<Candidate>& best);
 
