@@ -76,6 +76,16 @@ Node resolve_extends(Node tree, const fs::path& file, std::vector<std::string>& 
 }  // namespace
 
 namespace {
+// The product of a sweep's list lengths, UINT64_MAX when it would overflow.
+std::uint64_t saturating_product(const std::vector<std::uint64_t>& lengths) {
+  std::uint64_t n = 1;
+  for (const std::uint64_t k : lengths) {
+    if (k != 0 && n > std::numeric_limits<std::uint64_t>::max() / k) return std::numeric_limits<std::uint64_t>::max();
+    n *= k;
+  }
+  return n;
+}
+
 // The value of an override that needs no YAML parser: a plain word or number
 // ("fp8", "8192", "1.5e6", "a/b.json") or a JSON string without escapes (what
 // the Python module writes). yaml-cpp costs tens of microseconds a value;
@@ -291,20 +301,18 @@ void read_sweep(DeclaredFields& root, const Node& tree, const Catalog& catalog, 
     Node base = tree;
     base.erase("sweep");
     // Counted before any point is checked or made.
-    std::vector<SweepAxis> shape;
-    std::string sizes;
+    std::vector<std::uint64_t> lengths;
     for (const auto& [path, values] : sw->map) {
       if (!values.is_seq() || values.items.empty())
         throw InputError(values.loc, "sweep." + path,
                          fmt::format("expected a non-empty list of values, found {}", values.describe()));
-      shape.push_back({path, std::vector<Node>(values.items.size())});
-      sizes += fmt::format("{}{}", sizes.empty() ? "" : " x ", values.items.size());
+      lengths.push_back(values.items.size());
     }
-    if (const std::uint64_t n = sweep_size(shape); n > kMaxSweepPoints)
+    if (const std::uint64_t n = saturating_product(lengths); n > kMaxSweepPoints)
       throw InputError(sw->loc, "sweep",
                        fmt::format("{} axes make {} = {} points; a sweep has at most {}: sweep fewer values per axis, "
                                    "split it over several files, or let `danlu search` find the layout",
-                                   shape.size(), sizes,
+                                   lengths.size(), fmt::join(lengths, " x "),
                                    n == std::numeric_limits<std::uint64_t>::max() ? std::string("over 1.8e19")
                                                                                   : fmt::format("{}", n),
                                    kMaxSweepPoints));
@@ -464,13 +472,9 @@ const std::uint64_t kMaxSweepPoints = 1'000'000;
 
 std::uint64_t sweep_size(const std::vector<SweepAxis>& axes) {
   if (axes.empty()) return 0;
-  std::uint64_t n = 1;
-  for (const auto& axis : axes) {
-    const std::uint64_t k = axis.values.size();
-    if (k != 0 && n > std::numeric_limits<std::uint64_t>::max() / k) return std::numeric_limits<std::uint64_t>::max();
-    n *= k;
-  }
-  return n;
+  std::vector<std::uint64_t> lengths;
+  for (const auto& axis : axes) lengths.push_back(axis.values.size());
+  return saturating_product(lengths);
 }
 
 SweepPoint sweep_point(const std::vector<SweepAxis>& axes, std::uint64_t index) {

@@ -75,9 +75,12 @@ Result evaluate(const Scenario& s, const Engine& engine, const std::string& engi
   if (!r.memory.fits()) {
     // What to do about it: a layout left to its default (tp 1, pp 1, all
     // data parallel) is the usual cause for a large model.
-    const auto tp = std::find_if(s.explain.begin(), s.explain.end(),
-                                 [](const ExplainEntry& e) { return e.path == "training.parallelism.tp"; });
-    const bool defaulted = tp != s.explain.end() && tp->source.rfind("default", 0) == 0 && s.training.par.pp == 1;
+    const auto defaulted_field = [&](const char* path) {
+      const auto e =
+          std::find_if(s.explain.begin(), s.explain.end(), [&](const ExplainEntry& x) { return x.path == path; });
+      return e != s.explain.end() && e->source.rfind("default", 0) == 0;
+    };
+    const bool defaulted = defaulted_field("training.parallelism.tp") && defaulted_field("training.parallelism.pp");
     r.warnings.push_back(fmt::format(
         "does not fit: stage {} needs {:.1f} GB per GPU, {:.1f} GB usable ({:.1f} GB short); {}`danlu search` on "
         "this scenario finds the layouts that fit",
